@@ -1,0 +1,41 @@
+"""Every size bound bitmesh enforces, in one place.
+
+The API answers anything past these with a 422 that names the field and the limit, and
+`GET /api/v1/limits` publishes this table so clients can check before they ask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    value: int
+    description: str
+
+
+LIMITS: dict[str, Limit] = {
+    lim.name: lim
+    for lim in (
+        Limit("request_body_bytes", 1_048_576, "Largest JSON body a POST accepts (413 beyond)."),
+        Limit("value_table_bits", 16, "Widest format whose full value table can be listed."),
+        Limit("query_string_bytes", 8_192, "Longest query string accepted."),
+        Limit("pipeline_stages", 128, "Most pipeline ranks (stages) in one schedule."),
+        Limit("pipeline_microbatches", 1_024, "Most microbatches in one schedule."),
+        Limit("pipeline_chunks", 16, "Most model chunks (virtual stages) per rank."),
+        Limit("pipeline_ops", 200_000, "Most ops (F, B, I, W) in one simulated schedule."),
+        Limit("mesh_ranks", 65_536, "Largest world size (product of mesh axis sizes)."),
+        Limit("mesh_axes", 8, "Most named axes in one mesh."),
+        Limit("sharding_devices", 4_096, "Largest world size for which a shard map is listed."),
+        Limit("tensor_rank", 4, "Most dimensions of a tensor in a shard map."),
+        Limit("gpus_per_node", 576, "Most GPUs in one node / NVLink domain (NVL576)."),
+        Limit("tensor_dim", 1 << 48, "Largest size of one tensor dimension in a shard map."),
+    )
+}
+
+
+def limit(name: str) -> int:
+    """The value of one limit, e.g. ``limit("pipeline_stages") == 128``."""
+    return LIMITS[name].value

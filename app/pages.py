@@ -1,0 +1,142 @@
+"""HTML pages and their `/embed/*` twins.
+
+A page and its embed render the same view template; only the layout differs (site chrome and
+navigation for pages, none for embeds, which report their height to the parent frame). All
+view state is in the query string and read by the page's ES module, never templated into HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.core.errors import UnknownName
+from app.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class View:
+    key: str
+    path: str
+    title: str
+    blurb: str
+    section: str
+    embeddable: bool = True
+    in_nav: bool = True
+
+
+VIEWS: tuple[View, ...] = (
+    View("formats", "/formats", "Formats", "Every low-precision format, bit by bit.", "Numerics"),
+    View(
+        "format",
+        "/formats/{name}",
+        "Format explorer",
+        "Click bits, round any real, see every value.",
+        "Numerics",
+        in_nav=False,
+    ),
+    View("compare", "/compare", "Compare", "Formats side by side on one log axis.", "Numerics"),
+    View(
+        "pipeline",
+        "/pipeline",
+        "Pipeline",
+        "GPipe to DualPipeV as animated timelines with your own costs.",
+        "Parallelism",
+    ),
+    View("mesh", "/mesh", "Mesh", "Which GPU sits where in a device mesh.", "Parallelism"),
+    View("sharding", "/sharding", "Sharding", "Which device holds which block.", "Parallelism"),
+    View(
+        "memory", "/memory", "Memory", "Where every byte of a model lives, per GPU.", "Parallelism"
+    ),
+)
+VIEW_BY_KEY = {v.key: v for v in VIEWS}
+
+
+def available(view: View) -> bool:
+    """A view is listed only once its template exists (no placeholders)."""
+    try:
+        templates.get_template(f"views/{view.key}.html")
+    except Exception:
+        return False
+    return True
+
+
+def _nav() -> list[View]:
+    return [v for v in VIEWS if v.in_nav and available(v)]
+
+
+def _render(request: Request, key: str, embed: bool, **context: object) -> Response:
+    view = VIEW_BY_KEY[key]
+    if not available(view):
+        return HTMLResponse("Not found", status_code=404)
+    return templates.TemplateResponse(
+        request,
+        f"views/{key}.html",
+        {
+            "layout": "embed_base.html" if embed else "base.html",
+            "embed": embed,
+            "view": view,
+            "nav": _nav(),
+            **context,
+        },
+    )
+
+
+def _check_format(name: str) -> str:
+    from app.core.numerics.formats import FORMATS
+
+    if name not in FORMATS:
+        raise UnknownName("format", name, FORMATS, field="name")
+    return name
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    return templates.TemplateResponse(
+        request, "home.html", {"layout": "base.html", "nav": _nav(), "views": _nav()}
+    )
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> Response:
+    return templates.TemplateResponse(
+        request, "docs.html", {"layout": "base.html", "nav": _nav(), "embed": False}
+    )
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
+@router.get("/formats/{name}", response_class=HTMLResponse)
+def format_page(request: Request, name: str) -> Response:
+    return _render(request, "format", False, format_name=_check_format(name))
+
+
+@router.get("/embed/formats/{name}", response_class=HTMLResponse)
+def format_embed(request: Request, name: str) -> Response:
+    return _render(request, "format", True, format_name=_check_format(name))
+
+
+def _add_simple(view: View) -> None:
+    def page(request: Request) -> Response:
+        return _render(request, view.key, False)
+
+    def embed(request: Request) -> Response:
+        return _render(request, view.key, True)
+
+    router.add_api_route(view.path, page, methods=["GET"], response_class=HTMLResponse)
+    if view.embeddable:
+        router.add_api_route(
+            "/embed" + view.path, embed, methods=["GET"], response_class=HTMLResponse
+        )
+
+
+for _view in VIEWS:
+    if "{" not in _view.path:
+        _add_simple(_view)
