@@ -130,10 +130,10 @@ def _add_simple(view: View) -> None:
     def embed(request: Request) -> Response:
         return _render(request, view.key, True)
 
-    router.add_api_route(view.path, page, methods=["GET"], response_class=HTMLResponse)
+    router.add_api_route(view.path, page, methods=["GET", "HEAD"], response_class=HTMLResponse)
     if view.embeddable:
         router.add_api_route(
-            "/embed" + view.path, embed, methods=["GET"], response_class=HTMLResponse
+            "/embed" + view.path, embed, methods=["GET", "HEAD"], response_class=HTMLResponse
         )
 
 

@@ -29,6 +29,9 @@ ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # A blog framing our embed is simulated by a page Playwright serves on another origin;
+    # Chrome's local-network checks would block that page from framing a loopback server.
+    "--disable-features=LocalNetworkAccessChecks",
 ]
 
 
