@@ -26,12 +26,15 @@ LIMITS: dict[str, Limit] = {
         Limit("pipeline_microbatches", 1_024, "Most microbatches in one schedule."),
         Limit("pipeline_chunks", 16, "Most model chunks (virtual stages) per rank."),
         Limit("pipeline_ops", 200_000, "Most ops (F, B, I, W) in one simulated schedule."),
+        Limit("pipeline_cost", 1_000_000_000, "Largest op cost or p2p latency (cost units)."),
+        Limit("pipeline_stage_multiplier", 1_000, "Largest per-stage cost multiplier."),
         Limit("mesh_ranks", 65_536, "Largest world size (product of mesh axis sizes)."),
         Limit("mesh_axes", 8, "Most named axes in one mesh."),
         Limit("sharding_devices", 4_096, "Largest world size for which a shard map is listed."),
         Limit("tensor_rank", 4, "Most dimensions of a tensor in a shard map."),
         Limit("gpus_per_node", 576, "Most GPUs in one node / NVLink domain (NVL576)."),
         Limit("tensor_dim", 1 << 48, "Largest size of one tensor dimension in a shard map."),
+        Limit("seq_len", 16_777_216, "Longest sequence (tokens) in a memory estimate."),
     )
 }
 

@@ -1,0 +1,220 @@
+"""GET /api/v1/pipeline: values, every 422 names its field, formats, caching."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.pipeline import encode_pipeline
+from app.core.parallel.pipeline import simulate_pipeline
+
+URL = "/api/v1/pipeline"
+
+
+def test_gpipe_values(client: TestClient) -> None:
+    r = client.get(URL, params={"schedule": "gpipe", "stages": 4, "microbatches": 8})
+    assert r.status_code == 200
+    body = r.json()
+    # (m + p − 1)(F + B) = 11 × 3 with F = I = W = 1
+    assert body["makespan"] == 33.0
+    assert body["bubble_fraction"] == pytest.approx(3 / 11, abs=1e-9)
+    assert body["closed_form"]["makespan"] == 33.0
+    assert body["closed_form"]["applies"] is True
+    assert "2104.04473" in body["closed_form"]["source"]
+    assert body["op_count"] == len(body["ops"]) == 64
+    assert [x["peak_activations"] for x in body["per_rank"]] == [8.0] * 4
+    assert body["units"].startswith("cost units")
+    assert body["parameters"] == {
+        "schedule": "gpipe",
+        "stages": 4,
+        "microbatches": 8,
+        "chunks": 1,
+        "forward": 1.0,
+        "backward_input": 1.0,
+        "backward_weight": 1.0,
+        "p2p": 0.0,
+        "forward_backward": None,
+        "stage_costs": None,
+    }
+    op = body["ops"][0]
+    assert op == {
+        "rank": 0,
+        "stage": 0,
+        "chunk": 0,
+        "microbatch": 0,
+        "kind": "F",
+        "start": 0.0,
+        "end": 1.0,
+    }
+
+
+def test_costs_reach_the_simulation(client: TestClient) -> None:
+    q = {
+        "schedule": "zb_h2",
+        "stages": 4,
+        "microbatches": 8,
+        "forward": 1,
+        "backward_input": 1.5,
+        "backward_weight": 0.5,
+    }
+    body = client.get(URL, params=q).json()
+    # ZB-H2's paper bubble (p − 1)(F + I − 2W) at F = 1, I = 1.5, W = 0.5
+    assert body["makespan"] == pytest.approx(8 * 3 + 3 * 1.5)
+    h1 = client.get(URL, params={**q, "schedule": "zb_h1"}).json()
+    assert h1["makespan"] == pytest.approx(8 * 3 + 3 * 2)
+
+
+def test_body_equals_core_payload(client: TestClient) -> None:
+    """The hand-written JSON encoder gives exactly the core's payload."""
+    for name, extra in [("dualpipev", {}), ("interleaved_1f1b", {"chunks": 3}), ("zbv", {})]:
+        q = {"schedule": name, "stages": 3, "microbatches": 9, "p2p": 0.1, **extra}
+        body = client.get(URL, params=q).json()
+        core = simulate_pipeline(name, 3, 9, p2p=0.1, chunks=extra.get("chunks"))
+        assert body == core.payload()
+
+
+def test_columns_format(client: TestClient) -> None:
+    q = {"schedule": "dualpipev", "stages": 2, "microbatches": 4}
+    rows = client.get(URL, params=q).json()
+    cols = client.get(URL, params={**q, "format": "columns"}).json()
+    ops = cols["ops"]
+    n = len(rows["ops"])
+    assert set(ops) == {
+        "rank",
+        "stage",
+        "chunk",
+        "microbatch",
+        "kind",
+        "start",
+        "end",
+        "overlapped",
+    }
+    assert all(len(col) == n for col in ops.values())
+    for j, op in enumerate(rows["ops"]):
+        for key in ("rank", "stage", "chunk", "microbatch", "kind", "start", "end"):
+            assert ops[key][j] == op[key]
+        assert ops["overlapped"][j] == op.get("overlapped", False)
+    assert cols["makespan"] == rows["makespan"]
+
+
+def test_chrome_trace_format(client: TestClient) -> None:
+    r = client.get(
+        URL, params={"schedule": "1f1b", "stages": 2, "microbatches": 2, "format": "chrome_trace"}
+    )
+    assert r.status_code == 200
+    trace = r.json()
+    xs = [e for e in trace["traceEvents"] if e["ph"] == "X"]
+    assert len(xs) == 8
+    # 1 cost unit = 1 ms: the last backward on rank 0 runs 7–9, i.e. ts 7000 µs, dur 2000 µs
+    last = max(xs, key=lambda e: e["ts"])
+    assert (last["pid"], last["tid"], last["name"], last["ts"], last["dur"]) == (
+        0,
+        0,
+        "B1",
+        7000,
+        2000,
+    )
+    assert "1 ms" in trace["otherData"]["time_scale"]
+
+
+def test_etag_and_304(client: TestClient) -> None:
+    q = {"schedule": "zbv", "stages": 4, "microbatches": 8}
+    r = client.get(URL, params=q)
+    assert r.status_code == 200
+    etag = r.headers["etag"]
+    assert "max-age" in r.headers["cache-control"]
+    r2 = client.get(URL, params=q, headers={"If-None-Match": etag})
+    assert r2.status_code == 304
+    assert r2.content == b""
+    assert r2.headers["etag"] == etag
+    other = client.get(URL, params={**q, "microbatches": 9})
+    assert other.headers["etag"] != etag
+    assert client.get(URL, params={**q, "format": "columns"}).headers["etag"] != etag
+
+
+def test_unknown_schedule_is_404_listing_names(client: TestClient) -> None:
+    r = client.get(URL, params={"schedule": "pipedream"})
+    assert r.status_code == 404
+    detail = r.json()["detail"][0]
+    assert detail["loc"] == ["query", "schedule"]
+    assert "zb_h2" in detail["valid"] and "dualpipev" in detail["valid"]
+
+
+def test_unknown_format_is_404(client: TestClient) -> None:
+    r = client.get(URL, params={"format": "xml"})
+    assert r.status_code == 404
+    assert r.json()["detail"][0]["loc"] == ["query", "format"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "words"),
+    [
+        ({"stages": 0}, "stages", "greater than or equal to 1"),
+        ({"stages": 129}, "stages", "less than or equal to 128"),
+        ({"microbatches": 1025}, "microbatches", "1024"),
+        ({"chunks": 17}, "chunks", "16"),
+        ({"schedule": "zbv", "chunks": 3}, "chunks", "chunks=2"),
+        ({"schedule": "dualpipev", "stages": 4, "microbatches": 7}, "microbatches", "8"),
+        ({"schedule": "interleaved_1f1b", "chunks": 1}, "chunks", "at least 2"),
+        (
+            {"schedule": "interleaved_1f1b", "stages": 4, "microbatches": 6},
+            "microbatches",
+            "multiple",
+        ),
+        ({"schedule": "gpipe", "chunks": 2}, "chunks", "chunks=1"),
+        ({"schedule": "zbv", "stages": 128, "microbatches": 1024}, "microbatches", "200,000"),
+        ({"forward": -1}, "forward", "greater than or equal to 0"),
+        ({"backward_input": -0.5}, "backward_input", "greater than or equal to 0"),
+        ({"backward_weight": "abc"}, "backward_weight", "number"),
+        ({"p2p": "inf"}, "p2p", "finite"),
+        ({"forward_backward": -1, "schedule": "dualpipev"}, "forward_backward", "greater"),
+        ({"stage_costs": "1,2"}, "stage_costs", "exactly 4"),
+        ({"stage_costs": "1,2,x,4"}, "stage_costs", "comma-separated"),
+        ({"forward": 0, "backward_input": 0, "backward_weight": 0}, "forward", "all be 0"),
+    ],
+)
+def test_422_names_the_field(
+    client: TestClient, params: dict[str, object], field: str, words: str
+) -> None:
+    r = client.get(URL, params=params)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert detail[0]["loc"] == ["query", field]
+    assert words in detail[0]["msg"]
+
+
+def test_every_schedule_through_http(client: TestClient) -> None:
+    for name in ["gpipe", "1f1b", "interleaved_1f1b", "zb_h1", "zb_h2", "zbv", "dualpipev"]:
+        r = client.get(URL, params={"schedule": name, "stages": 4, "microbatches": 8})
+        assert r.status_code == 200, name
+        body = r.json()
+        assert body["schedule"] == name
+        assert 0 <= body["bubble_fraction"] < 0.3
+        assert len(body["per_rank"]) == 4
+
+
+def test_encoder_matches_payload_for_odd_times() -> None:
+    res = simulate_pipeline("interleaved_1f1b", 3, 6, chunks=3, forward=0.7, p2p=0.13)
+    import json
+
+    assert json.loads(encode_pipeline(res)) == res.payload()
+
+
+def test_openapi_documents_the_endpoint(client: TestClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    op = spec["paths"]["/api/v1/pipeline"]["get"]
+    names = {p["name"] for p in op["parameters"]}
+    assert names >= {
+        "schedule",
+        "stages",
+        "microbatches",
+        "chunks",
+        "forward",
+        "backward_input",
+        "backward_weight",
+        "p2p",
+        "forward_backward",
+        "stage_costs",
+        "format",
+    }
+    assert all(p.get("description") for p in op["parameters"])
