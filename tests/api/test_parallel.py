@@ -1,0 +1,306 @@
+"""API for presets, meshes, shard maps and memory: real values and every 422 / 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+
+def _get(client: TestClient, url: str, **params: Any) -> Any:
+    r = client.get(url, params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _error(client: TestClient, url: str, status: int, field: str, **params: Any) -> str:
+    r = client.get(url, params=params)
+    assert r.status_code == status, r.text
+    detail = r.json()["detail"]
+    assert any(d["loc"][-1] == field for d in detail), detail
+    return str(detail)
+
+
+# ---------------------------------------------------------------- presets
+
+
+def test_models(client: TestClient) -> None:
+    models = {m["name"]: m for m in _get(client, "/api/v1/presets/models")["models"]}
+    assert len(models) == 7
+    assert models["llama3-8b"]["total_params"] == 8_030_261_248
+    assert models["llama3-70b"]["kv_cache_bytes_per_token"] == 327_680
+    ds = models["deepseek-v3"]
+    assert ds["mla"]["kv_lora_rank"] == 512 and ds["dense_layers"] == 3
+    assert ds["total_params"] == pytest.approx(671e9, rel=0.02)
+    one = _get(client, "/api/v1/presets/models/mixtral-8x7b")
+    assert one["total_params"] == 46_702_792_704
+
+
+def test_unknown_model_is_404(client: TestClient) -> None:
+    detail = _error(client, "/api/v1/presets/models/llama2", 404, "name")
+    assert "llama3-8b" in detail
+
+
+def test_gpus(client: TestClient) -> None:
+    gpus = {g["name"]: g for g in _get(client, "/api/v1/presets/gpus")["gpus"]}
+    assert set(gpus) == {"a100-80gb", "h100-sxm", "h200", "b200", "mi300x"}
+    assert gpus["h100-sxm"]["bf16_tflops"] == 989.0
+    assert gpus["a100-80gb"]["fp8_tflops"] is None
+
+
+def test_parallel_presets(client: TestClient) -> None:
+    presets = {p["name"]: p for p in _get(client, "/api/v1/presets/parallel")["presets"]}
+    p = presets["llama3-405b-8k"]
+    assert p["axes"] == "dp:64,pp:16,cp:1,tp:8" and p["world_size"] == 8192
+    assert "dp=64&tp=8&pp=16" in p["memory_query"]
+    assert "dp=128" in presets["deepseek-v3"]["memory_query"]
+    assert "ep=64" in presets["deepseek-v3"]["memory_query"]
+
+
+# ---------------------------------------------------------------- mesh
+
+
+def test_mesh_contract(client: TestClient) -> None:
+    d = _get(client, "/api/v1/mesh", axes="pp:2,dp:2,tp:4", gpus_per_node=8)
+    assert d["world_size"] == 16
+    assert d["axis_names"] == ["pp", "dp", "tp"] and d["shape"] == [2, 2, 4]
+    assert d["ranks"][6] == {
+        "rank": 6,
+        "node": 0,
+        "local_rank": 6,
+        "coords": {"pp": 0, "dp": 1, "tp": 2},
+    }
+    assert d["ranks"][13] == {
+        "rank": 13, "node": 1, "local_rank": 5, "coords": {"pp": 1, "dp": 1, "tp": 1},
+    }  # fmt: skip
+    assert d["groups"]["tp"][1] == [4, 5, 6, 7]
+    assert d["groups"]["pp"][6] == [6, 14]
+    assert d["groups"]["dp"][0] == [0, 4]
+    assert d["warnings"] == []
+    assert [s["nodes_per_group"] for s in d["axis_stats"]] == [2, 1, 1]
+
+
+def test_mesh_columnar_matches_records(client: TestClient) -> None:
+    rec = _get(client, "/api/v1/mesh", axes="dp:3,tp:4", gpus_per_node=8)
+    col = _get(client, "/api/v1/mesh", axes="dp:3,tp:4", gpus_per_node=8, format="columnar")
+    assert col["format"] == "columnar"
+    for r in rec["ranks"]:
+        i = r["rank"]
+        assert col["ranks"]["node"][i] == r["node"]
+        assert col["ranks"]["local_rank"][i] == r["local_rank"]
+        assert {a: col["ranks"]["coords"][a][i] for a in ("dp", "tp")} == r["coords"]
+    assert col["groups"] == rec["groups"]
+    assert any("not a multiple of gpus_per_node" in w for w in rec["warnings"])
+
+
+def test_mesh_include(client: TestClient) -> None:
+    d = _get(client, "/api/v1/mesh", axes="dp:2,tp:2", include="groups")
+    assert "ranks" not in d and d["groups"]["tp"] == [[0, 1], [2, 3]]
+    d = _get(client, "/api/v1/mesh", axes="dp:2,tp:2", include="")
+    assert "ranks" not in d and "groups" not in d and d["world_size"] == 4
+
+
+def test_mesh_llama3_405b_16k(client: TestClient) -> None:
+    d = _get(client, "/api/v1/mesh", axes="dp:128,pp:16,cp:1,tp:8", gpus_per_node=8)
+    assert d["world_size"] == 16384 and len(d["ranks"]) == 16384
+    assert d["ranks"][16383]["coords"] == {"dp": 127, "pp": 15, "cp": 0, "tp": 7}
+    assert d["ranks"][16383]["node"] == 2047
+    assert len(d["groups"]["tp"]) == 2048 and d["groups"]["tp"][-1] == list(range(16376, 16384))
+    assert d["warnings"] == []
+
+
+def test_mesh_etag_304(client: TestClient) -> None:
+    r = client.get("/api/v1/mesh", params={"axes": "dp:2,tp:4"})
+    assert "max-age" in r.headers["cache-control"]
+    r2 = client.get(
+        "/api/v1/mesh", params={"axes": "dp:2,tp:4"}, headers={"If-None-Match": r.headers["etag"]}
+    )
+    assert r2.status_code == 304
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"axes": "tp"}, "axes"),
+        ({"axes": "tp:4,tp:2"}, "axes"),
+        ({"axes": "tp:0"}, "axes"),
+        ({"axes": "dp:256,tp:257"}, "axes"),
+        ({"axes": "a:1,b:1,c:1,d:1,e:1,f:1,g:1,h:1,i:1"}, "axes"),
+        ({}, "axes"),
+        ({"axes": "tp:8", "gpus_per_node": 0}, "gpus_per_node"),
+        ({"axes": "tp:8", "gpus_per_node": 100000}, "gpus_per_node"),
+        ({"axes": "tp:8", "format": "csv"}, "format"),
+        ({"axes": "tp:8", "include": "nodes"}, "include"),
+    ],
+)
+def test_mesh_422(client: TestClient, params: dict[str, Any], field: str) -> None:
+    _error(client, "/api/v1/mesh", 422, field, **params)
+
+
+# ---------------------------------------------------------------- sharding
+
+
+def test_sharding_contract(client: TestClient) -> None:
+    d = _get(client, "/api/v1/sharding", axes="dp:2,tp:4", shape="16,32", spec="dp,tp")
+    assert d["shard_shape"] == [8, 8] and d["grid"] == [2, 4] and d["replication"] == 1
+    assert d["devices"][6] == {
+        "rank": 6, "coords": {"dp": 1, "tp": 2}, "index": [[8, 16], [16, 24]], "block": [1, 2],
+        "replica": 0,
+    }  # fmt: skip
+    assert d["blocks"][6] == {"block": [1, 2], "index": [[8, 16], [16, 24]], "ranks": [6]}
+
+
+def test_sharding_replicated_and_joined(client: TestClient) -> None:
+    d = _get(client, "/api/v1/sharding", axes="dp:2,tp:4", shape="16,32", spec="tp,_")
+    assert d["replicated_axes"] == ["dp"] and d["replication"] == 2
+    assert [x["replica"] for x in d["devices"]] == [0, 0, 0, 0, 1, 1, 1, 1]
+    assert d["blocks"][1]["ranks"] == [1, 5]
+    # "+" (percent-encoded) and a literal "+" that arrives as a space mean the same.
+    a = _get(client, "/api/v1/sharding", axes="dp:2,tp:4", shape="16", spec="tp+dp")
+    b = client.get("/api/v1/sharding?axes=dp:2,tp:4&shape=16&spec=tp+dp").json()
+    assert a == b and a["spec"] == [["tp", "dp"]]
+    assert [x["index"][0][0] for x in a["devices"]] == [0, 4, 8, 12, 2, 6, 10, 14]
+
+
+def test_sharding_default_spec_replicates(client: TestClient) -> None:
+    d = _get(client, "/api/v1/sharding", axes="dp:2", shape="4,4")
+    assert d["spec_text"] == "_,_" and d["replication"] == 2
+
+
+def test_sharding_4096_devices(client: TestClient) -> None:
+    d = _get(client, "/api/v1/sharding", axes="dp:64,tp:64", shape="4096,4096", spec="dp,tp")
+    assert len(d["devices"]) == 4096 and d["devices"][4095]["index"] == [[4032, 4096], [4032, 4096]]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"axes": "dp:2,tp:4", "shape": "16,30", "spec": "dp,tp"}, "shape"),
+        ({"axes": "dp:2,tp:4", "shape": "16,32", "spec": "dp,ep"}, "spec"),
+        ({"axes": "dp:2,tp:4", "shape": "16,32", "spec": "dp,dp"}, "spec"),
+        ({"axes": "dp:2,tp:4", "shape": "16,32", "spec": "dp"}, "spec"),
+        ({"axes": "dp:2,tp:4", "shape": "1,1,1,1,1", "spec": "_,_,_,_,_"}, "shape"),
+        ({"axes": "dp:2,tp:4", "shape": "x", "spec": "_"}, "shape"),
+        ({"axes": "dp:128,tp:64", "shape": "128,64", "spec": "dp,tp"}, "axes"),
+        ({"axes": "dp", "shape": "4", "spec": "_"}, "axes"),
+        ({"axes": "dp:2"}, "shape"),
+    ],
+)
+def test_sharding_422(client: TestClient, params: dict[str, Any], field: str) -> None:
+    _error(client, "/api/v1/sharding", 422, field, **params)
+
+
+def test_model_sharding(client: TestClient) -> None:
+    d = _get(client, "/api/v1/sharding/model", model="llama3-70b", tp=8, dp=2)
+    w = {x["name"]: x for x in d["weights"]}
+    assert d["axes"] == "dp:2,tp:8"
+    assert w["q_proj"]["shape"] == [8192, 8192] and w["q_proj"]["shard_shape"] == [8192, 1024]
+    assert w["k_proj"]["shard_shape"] == [8192, 128]  # one KV head per rank
+    assert w["o_proj"]["style"] == "row" and w["o_proj"]["spec"] == "tp,_"
+    assert w["down_proj"]["bytes_per_rank"] == 28672 * 8192 * 2 // 8
+    d = _get(client, "/api/v1/sharding/model", model="mixtral-8x7b", ep=8, dp=8)
+    e = {x["name"]: x for x in d["weights"]}["experts.gate_proj"]
+    assert e["spec"] == "ep,_,tp" and e["shard_shape"] == [1, 4096, 14336]
+
+
+def test_model_sharding_errors(client: TestClient) -> None:
+    _error(client, "/api/v1/sharding/model", 404, "model", model="gpt-5")
+    _error(client, "/api/v1/sharding/model", 422, "tp", model="llama3-8b", tp=3)
+    _error(client, "/api/v1/sharding/model", 422, "ep", model="llama3-8b", ep=2, dp=2)
+    _error(client, "/api/v1/sharding/model", 422, "zero", model="llama3-8b", zero=4)
+    _error(client, "/api/v1/sharding/model", 422, "dtype", model="llama3-8b", dtype="fp5")
+
+
+# ---------------------------------------------------------------- memory
+
+
+@pytest.mark.parametrize(("zero", "gb"), [(0, 120.0), (1, 31.4), (2, 16.6), (3, 1.9)])
+def test_memory_zero_paper(client: TestClient, zero: int, gb: float) -> None:
+    d = _get(client, "/api/v1/memory", params=7.5e9, dp=64, zero=zero)
+    assert round(d["total"] / 1e9, 1) == gb
+    assert d["model"] == "params"
+
+
+def test_memory_llama3_70b_kv_cache(client: TestClient) -> None:
+    d = _get(client, "/api/v1/memory", model="llama3-70b", mode="inference", seq_len=1)
+    assert d["kv_cache"] == 327_680
+    kv = next(t for t in d["terms"] if t["name"] == "kv_cache")
+    assert "2 × 2 × 128 × 8 × 80 × 1 × 1" in kv["formula"] and kv["source"]
+    assert d["parameters"] == 2 * 70_553_706_496
+
+
+def test_memory_training_contract(client: TestClient) -> None:
+    d = _get(
+        client, "/api/v1/memory", model="llama3-70b", dp=8, tp=8, pp=4, zero=1, seq_len=8192,
+        recompute="selective", sequence_parallel="true",
+    )  # fmt: skip
+    for key in (
+        "parameters", "gradients", "optimizer_states", "activations", "activations_per_layer",
+        "kv_cache", "total", "capacity", "fits", "terms", "per_stage", "advice",
+    ):  # fmt: skip
+        assert key in d
+    # TP + SP + selective: 34·sbh/t with s = 8192, b = 1, h = 8192, t = 8.
+    assert d["activations_per_layer"] == 34 * 8192 * 8192 // 8
+    assert len(d["per_stage"]) == 4 and d["worst_stage"] == 0
+    assert d["capacity"] == 80 * 2**30
+    assert d["total"] == sum(t["bytes"] for t in d["terms"])
+    assert d["total"] == d["per_stage"][0]["total"]
+
+
+def test_memory_custom_architecture(client: TestClient) -> None:
+    d = _get(
+        client, "/api/v1/memory", layers=96, hidden=12288, heads=96, seq_len=2048, tp=8,
+        recompute="selective", sequence_parallel=True,
+    )  # fmt: skip
+    assert d["model"] == "custom" and d["activations_per_layer"] == 106_954_752
+
+
+def test_memory_dtypes(client: TestClient) -> None:
+    for dtype, want in (("fp4", 531_250_000), ("nvfp4", 562_500_000), ("float8_e4m3fn", 10**9)):
+        d = _get(client, "/api/v1/memory", params=1e9, mode="inference", dtype=dtype)
+        assert d["parameters"] == want
+
+
+def test_memory_advice(client: TestClient) -> None:
+    d = _get(client, "/api/v1/memory", model="llama3-70b", dp=8, tp=8, seq_len=8192)
+    assert not d["fits"]
+    assert d["advice"][0]["fits"]
+    assert all(a["total"] < d["total"] for a in d["advice"])
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "field"),
+    [
+        ({"model": "llama3-70b", "tp": 3}, 422, "tp"),
+        ({"model": "llama3-70b", "ep": 2, "dp": 2}, 422, "ep"),
+        ({"model": "llama3-70b", "cp": 3}, 422, "cp"),
+        ({"model": "llama3-70b", "chunks": 2}, 422, "chunks"),
+        ({"model": "llama3-8b", "pp": 40}, 422, "pp"),
+        ({"model": "llama3-8b", "zero": 4}, 422, "zero"),
+        ({"model": "llama3-8b", "recompute": "some"}, 422, "recompute"),
+        ({"model": "llama3-8b", "mode": "serve"}, 422, "mode"),
+        ({"model": "llama3-8b", "dtype": "fp5"}, 422, "dtype"),
+        ({"model": "llama3-8b", "kv_dtype": "fp5"}, 422, "kv_dtype"),
+        ({"model": "llama3-8b", "tp": 0}, 422, "tp"),
+        ({"model": "llama3-8b", "seq_len": 0}, 422, "seq_len"),
+        ({"model": "llama3-8b", "layers": 4}, 422, "layers"),
+        ({"layers": 4, "hidden": 64}, 422, "heads"),
+        ({"params": -1}, 422, "params"),
+        ({}, 422, "model"),
+        ({"model": "llama9"}, 404, "model"),
+        ({"params": 1e9, "gpu": "v100"}, 404, "gpu"),
+    ],
+)
+def test_memory_errors(client: TestClient, params: dict[str, Any], status: int, field: str) -> None:
+    _error(client, "/api/v1/memory", status, field, **params)
+
+
+def test_every_parallel_preset_feeds_mesh_and_memory(client: TestClient) -> None:
+    for p in _get(client, "/api/v1/presets/parallel")["presets"]:
+        mesh = _get(client, "/api/v1/mesh", axes=p["axes"], format="columnar", include="")
+        assert mesh["world_size"] == p["world_size"]
+        r = client.get(f"/api/v1/memory?{p['memory_query']}&recompute=selective")
+        assert r.status_code == 200, (p["name"], r.text)
+        d = r.json()
+        assert d["world_size"] == p["world_size"]  # ep is carved out of dp
