@@ -369,14 +369,18 @@ def get_sharding(
 def get_model_sharding(
     request: Request,
     model: Annotated[str, Query(description="Model preset.", examples=["llama3-8b"])],
-    tp: Annotated[int, Query(ge=1, le=1024, description="Tensor parallel.", examples=[4])] = 1,
+    tp: Annotated[
+        int, Query(ge=1, le=limit("parallel_degree"), description="Tensor parallel.", examples=[4])
+    ] = 1,
     dp: Annotated[
         int,
         Query(
             ge=1, le=limit("mesh_ranks"), description="Data parallel (ep divides it).", examples=[2]
         ),
     ] = 1,
-    ep: Annotated[int, Query(ge=1, le=1024, description="Expert parallel.", examples=[1])] = 1,
+    ep: Annotated[
+        int, Query(ge=1, le=limit("parallel_degree"), description="Expert parallel.", examples=[1])
+    ] = 1,
     pp: Annotated[
         int, Query(ge=1, le=limit("pipeline_stages"), description="Pipeline stages.", examples=[1])
     ] = 1,
@@ -413,16 +417,27 @@ def get_memory(
     model: Annotated[
         str | None, Query(max_length=60, description="Model preset.", examples=["llama3-70b"])
     ] = None,
-    layers: Annotated[int | None, _opt_int("Custom: transformer layers.", 32, 1024)] = None,
-    hidden: Annotated[int | None, _opt_int("Custom: hidden size.", 4096, 1 << 20)] = None,
-    heads: Annotated[int | None, _opt_int("Custom: attention heads.", 32, 4096)] = None,
-    kv_heads: Annotated[int | None, _opt_int("Custom: KV heads.", 8, 4096)] = None,
-    ffn: Annotated[int | None, _opt_int("Custom: MLP size.", 14336, 1 << 22)] = None,
-    vocab: Annotated[int | None, _opt_int("Custom: vocabulary.", 128256, 1 << 24)] = None,
+    layers: Annotated[
+        int | None, _opt_int("Custom: transformer layers.", 32, limit("model_layers"))
+    ] = None,
+    hidden: Annotated[
+        int | None, _opt_int("Custom: hidden size.", 4096, limit("model_hidden"))
+    ] = None,
+    heads: Annotated[
+        int | None, _opt_int("Custom: attention heads.", 32, limit("model_heads"))
+    ] = None,
+    kv_heads: Annotated[int | None, _opt_int("Custom: KV heads.", 8, limit("model_heads"))] = None,
+    ffn: Annotated[int | None, _opt_int("Custom: MLP size.", 14336, limit("model_ffn"))] = None,
+    vocab: Annotated[
+        int | None, _opt_int("Custom: vocabulary.", 128256, limit("model_vocab"))
+    ] = None,
     params: Annotated[
         float | None,
         Query(
-            gt=0, le=1e15, description="Parameter count only (no architecture).", examples=[7.5e9]
+            gt=0,
+            le=limit("model_params"),
+            description="Parameter count only (no architecture).",
+            examples=[7.5e9],
         ),
     ] = None,
     gpu: Annotated[str, Query(max_length=40, description="GPU preset.", examples=["h100-sxm"])] = (
@@ -431,23 +446,25 @@ def get_memory(
     dp: Annotated[
         int, _opt_int("Data-parallel degree (ep divides dp·cp).", 8, limit("mesh_ranks"))
     ] = 1,
-    tp: Annotated[int, _opt_int("Tensor-parallel degree.", 8, 1024)] = 1,
+    tp: Annotated[int, _opt_int("Tensor-parallel degree.", 8, limit("parallel_degree"))] = 1,
     pp: Annotated[int, _opt_int("Pipeline stages.", 4, limit("pipeline_stages"))] = 1,
-    cp: Annotated[int, _opt_int("Context-parallel degree (divides seq_len).", 1, 1024)] = 1,
+    cp: Annotated[
+        int, _opt_int("Context-parallel degree (divides seq_len).", 1, limit("parallel_degree"))
+    ] = 1,
     ep: Annotated[
         int,
         _opt_int(
             "Expert-parallel degree: experts split over ep ranks carved out of dp·cp, and each "
             "expert over tp (Megatron, expert TP = TP).",
             1,
-            1024,
+            limit("parallel_degree"),
         ),
     ] = 1,
     chunks: Annotated[
         int, _opt_int("Model chunks per pipeline rank (interleaving).", 1, limit("pipeline_chunks"))
     ] = 1,
     zero: Annotated[int, Query(ge=0, le=3, description="ZeRO stage.", examples=[1])] = 0,
-    micro_batch: Annotated[int, _opt_int("Sequences per microbatch.", 1, 4096)] = 1,
+    micro_batch: Annotated[int, _opt_int("Sequences per microbatch.", 1, limit("micro_batch"))] = 1,
     microbatches: Annotated[
         int | None,
         _opt_int(
@@ -458,7 +475,12 @@ def get_memory(
     ] = None,
     seq_len: Annotated[int, _opt_int("Sequence length (tokens).", 8192, limit("seq_len"))] = 4096,
     batch: Annotated[
-        int, _opt_int("Inference: sequences in the KV cache (train uses micro_batch).", 1, 1 << 20)
+        int,
+        _opt_int(
+            "Inference: sequences in the KV cache (train uses micro_batch).",
+            1,
+            limit("inference_batch"),
+        ),
     ] = 1,
     recompute: Annotated[
         Literal["none", "selective", "full"], Query(description="Activation recomputation.")

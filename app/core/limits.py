@@ -34,6 +34,15 @@ LIMITS: dict[str, Limit] = {
         Limit("tensor_rank", 4, "Most dimensions of a tensor in a shard map."),
         Limit("gpus_per_node", 576, "Most GPUs in one node / NVLink domain (NVL576)."),
         Limit("tensor_dim", 1 << 48, "Largest size of one tensor dimension in a shard map."),
+        Limit("parallel_degree", 1_024, "Largest tp, cp or ep degree in a memory estimate."),
+        Limit("model_layers", 1_024, "Most transformer layers in a custom architecture."),
+        Limit("model_hidden", 1 << 20, "Largest hidden size in a custom architecture."),
+        Limit("model_heads", 4_096, "Most attention (or KV) heads in a custom architecture."),
+        Limit("model_ffn", 1 << 22, "Largest MLP size in a custom architecture."),
+        Limit("model_vocab", 1 << 24, "Largest vocabulary in a custom architecture."),
+        Limit("model_params", 10**15, "Largest parameter count for a params-only estimate."),
+        Limit("micro_batch", 4_096, "Most sequences in one microbatch."),
+        Limit("inference_batch", 1 << 20, "Most sequences held in an inference KV cache."),
         Limit("seq_len", 16_777_216, "Longest sequence (tokens) in a memory estimate."),
     )
 }
