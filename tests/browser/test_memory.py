@@ -1,0 +1,319 @@
+"""The /memory page: the bars, the verdict and the table show exactly what /api/v1/memory says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from tests.browser.conftest import horizontal_overflow
+
+pytestmark = pytest.mark.browser
+
+FITS = (
+    "model=llama3-70b&dp=8&tp=8&pp=4&zero=1&seq_len=8192&recompute=selective&sequence_parallel=true"
+)
+OVER = "model=llama3-8b&seq_len=4096"
+INFERENCE = "model=llama3-70b&mode=inference&tp=4&seq_len=32768&batch=8"
+
+
+def fmt_bytes(b: float) -> str:
+    """static/js/lib/format.js fmtBytes(b, 1): SI units, one decimal below 100."""
+    units = ["B", "KB", "MB", "GB", "TB", "PB"]
+    i = 0
+    while abs(b) >= 1000 and i < len(units) - 1:
+        b /= 1000
+        i += 1
+    if i == 0:
+        return f"{round(b)} B"
+    return f"{b:.0f} {units[i]}" if b >= 100 else f"{b:.1f} {units[i]}"
+
+
+def wait_loaded(page: Any, previous: str | None = None) -> str:
+    """Wait until the page has painted the answer to its latest request; return that URL."""
+    page.wait_for_function(
+        """(prev) => {
+            const app = document.querySelector('#app');
+            return app.dataset.loaded && app.dataset.loaded !== prev
+                && app.dataset.loaded.endsWith(app.dataset.apiUrl)
+                && !app.classList.contains('is-loading');
+        }""",
+        arg=previous or "",
+    )
+    return str(page.eval_on_selector("#app", "el => el.dataset.loaded"))
+
+
+def api(live_server: str, page: Any) -> dict[str, Any]:
+    """The API's answer for the request the page made."""
+    url = page.eval_on_selector("#app", "el => el.dataset.apiUrl")
+    data: dict[str, Any] = httpx.get(live_server + url).json()
+    return data
+
+
+def open_memory(page: Any, live_server: str, query: str, width: int = 1280) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    page.emulate_media(reduced_motion="reduce")  # bars jump to their final heights
+    page.goto(f"{live_server}/memory?{query}")
+    wait_loaded(page)
+
+
+def seg_height(page: Any, stage: int, key: str) -> float:
+    sel = f'.mem-bar[data-index="{stage}"] rect.seg-{key}'
+    h = page.eval_on_selector(
+        sel, "r => r.getAttribute('display') === 'none' ? 0 : +r.getAttribute('height')"
+    )
+    return float(h)
+
+
+@pytest.mark.parametrize("query", [FITS, OVER, INFERENCE])
+@pytest.mark.parametrize("width", [480, 1280])
+def test_no_problems_and_no_sideways_scroll(
+    page: Any, live_server: str, query: str, width: int
+) -> None:
+    open_memory(page, live_server, query, width)
+    assert page.problems == []
+    assert horizontal_overflow(page) == 0
+    # the chart fits its panel
+    chart_w = page.eval_on_selector(".mem-svg", "s => s.getBoundingClientRect().width")
+    panel_w = page.eval_on_selector("#mem-chart", "c => c.getBoundingClientRect().width")
+    assert 0 < chart_w <= panel_w + 0.5
+
+
+@pytest.mark.parametrize("query", [FITS, OVER, INFERENCE])
+def test_total_verdict_and_bars_equal_the_api(page: Any, live_server: str, query: str) -> None:
+    open_memory(page, live_server, query)
+    data = api(live_server, page)
+    # the page asked the API for exactly its own URL's settings
+    page_q = parse_qs(urlsplit(page.url).query)
+    api_q = parse_qs(urlsplit(page.eval_on_selector("#app", "el => el.dataset.apiUrl")).query)
+    for k, v in parse_qs(query).items():
+        assert page_q[k] == v
+        assert api_q[k] == v
+
+    shown = page.eval_on_selector(".mem-total-value", "e => [e.dataset.bytes, e.textContent]")
+    assert int(shown[0]) == data["total"]
+    assert shown[1] == fmt_bytes(data["total"])
+    verdict = page.inner_text(".mem-verdict-text")
+    if data["fits"]:
+        assert verdict.startswith("Fits")
+    else:
+        assert verdict == "Does not fit"
+    assert page.get_attribute(".mem-verdict-badge", "data-fits") == str(data["fits"]).lower()
+    sub = page.inner_text(".mem-verdict-sub")
+    assert fmt_bytes(abs(data["capacity"] - data["total"])) in sub
+
+    # one bar per stage, each labelled with the stage's total
+    labels = page.eval_on_selector_all(
+        ".mem-bar", "gs => gs.map(g => g.getAttribute('aria-label'))"
+    )
+    assert len(labels) == len(data["per_stage"])
+    for label, stage in zip(labels, data["per_stage"], strict=True):
+        assert f": {fmt_bytes(stage['total'])} of {fmt_bytes(data['capacity'])}" in label
+
+    # every term in the table with its bytes and formula
+    rows = page.eval_on_selector_all(
+        "#mem-terms tbody tr[data-term]",
+        "rs => rs.map(r => [r.dataset.term, r.querySelector('td.num').title,"
+        " r.querySelector('.mem-formula').textContent])",
+    )
+    assert [r[0] for r in rows] == [t["name"] for t in data["terms"]]
+    for (_, title, formula), term in zip(rows, data["terms"], strict=True):
+        assert title == f"{term['bytes']:,} bytes"
+        assert formula == term["formula"]
+
+
+def test_segments_are_proportional_to_bytes(page: Any, live_server: str) -> None:
+    open_memory(page, live_server, FITS)
+    data = api(live_server, page)
+    s0 = data["per_stage"][0]
+    h_params = seg_height(page, 0, "parameters")
+    h_act = seg_height(page, 0, "activations")
+    assert h_params > 0
+    assert h_act / h_params == pytest.approx(s0["activations"] / s0["parameters"], rel=1e-3)
+
+
+def test_zero_3_lowers_the_optimizer_segment_and_updates_the_url(
+    page: Any, live_server: str
+) -> None:
+    open_memory(page, live_server, "model=llama3-8b&dp=8&seq_len=4096")
+    before = seg_height(page, 0, "optimizer_states")
+    bytes_before = int(
+        page.get_attribute('.mem-bar[data-index="0"] rect.seg-optimizer_states', "data-bytes")
+    )
+    total_before = int(page.eval_on_selector(".mem-total-value", "e => e.dataset.bytes"))
+    prev = page.eval_on_selector("#app", "el => el.dataset.loaded")
+    page.click('#mem-zero button[data-value="3"]')
+    wait_loaded(page, prev)
+    assert parse_qs(urlsplit(page.url).query)["zero"] == ["3"]
+    assert page.get_attribute('#mem-zero button[data-value="3"]', "aria-pressed") == "true"
+    after = seg_height(page, 0, "optimizer_states")
+    assert 0 < after < before
+    sel = '.mem-bar[data-index="0"] rect.seg-optimizer_states'
+    assert int(page.get_attribute(sel, "data-bytes")) == pytest.approx(bytes_before / 8, rel=1e-6)
+    data = api(live_server, page)
+    assert data["total"] < total_before
+    assert int(page.eval_on_selector(".mem-total-value", "e => e.dataset.bytes")) == data["total"]
+
+
+def test_stepper_doubles_pp_and_adds_bars(page: Any, live_server: str) -> None:
+    open_memory(page, live_server, FITS)
+    prev = page.eval_on_selector("#app", "el => el.dataset.loaded")
+    page.click('.mem-stepper[data-key="pp"] button[data-dir="1"]')
+    wait_loaded(page, prev)
+    assert parse_qs(urlsplit(page.url).query)["pp"] == ["8"]
+    assert page.input_value("#mem-pp") == "8"
+    assert len(page.query_selector_all(".mem-bar")) == 8
+
+
+def test_tooltip_on_a_segment_shows_its_formula_and_source(page: Any, live_server: str) -> None:
+    open_memory(page, live_server, FITS)
+    data = api(live_server, page)
+    page.hover('.mem-bar[data-index="0"] rect.seg-optimizer_states')
+    tip = page.locator(".tooltip")
+    tip.wait_for(state="visible")
+    text = tip.inner_text()
+    term = next(t for t in data["per_stage"][0]["terms"] if t["name"] == "optimizer_states")
+    assert "Optimizer states · Stage 0" in text
+    assert term["formula"] in text
+    assert term["source"] in text
+    assert fmt_bytes(term["bytes"]).split()[0] in text
+
+
+def test_invalid_combination_shows_the_api_message(page: Any, live_server: str) -> None:
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(f"{live_server}/memory?model=llama3-8b&tp=3&seq_len=4096")
+    page.wait_for_function(
+        "() => (document.querySelector('#app').dataset.loaded || '').startsWith('error:')"
+    )
+    url = page.eval_on_selector("#app", "el => el.dataset.apiUrl")
+    resp = httpx.get(live_server + url)
+    assert resp.status_code == 422
+    msg = resp.json()["detail"][0]["msg"]
+    err = page.locator("#mem-errors .api-error")
+    assert err.is_visible()
+    assert msg in err.inner_text()
+    assert page.get_attribute("#mem-tp", "aria-invalid") == "true"
+    # the only problem is the expected 422
+    assert [p for p in page.problems if "422" not in p and "Unprocessable" not in p] == []
+
+    # fixing it clears the message and draws the chart
+    page.click('.mem-stepper[data-key="tp"] button[data-dir="-1"]')
+    wait_loaded(page, f"error:{url}")
+    assert not err.is_visible()
+    assert page.get_attribute("#mem-tp", "aria-invalid") is None
+    assert len(page.query_selector_all(".mem-bar")) == 1
+
+
+def test_reload_reproduces_the_view(page: Any, live_server: str) -> None:
+    open_memory(page, live_server, FITS)
+    prev = page.eval_on_selector("#app", "el => el.dataset.loaded")
+    page.click('#mem-mode button[data-value="inference"]')
+    prev = wait_loaded(page, prev)
+    page.click('.mem-stepper[data-key="batch"] button[data-dir="1"]')
+    prev = wait_loaded(page, prev)
+    page.select_option("#mem-gpu", "h200")
+    wait_loaded(page, prev)
+    url = page.url
+    total = page.eval_on_selector(".mem-total-value", "e => e.dataset.bytes")
+    q = parse_qs(urlsplit(url).query)
+    assert q["mode"] == ["inference"] and q["batch"] == ["2"] and q["gpu"] == ["h200"]
+
+    page.reload()
+    wait_loaded(page)
+    assert page.url == url
+    assert page.eval_on_selector(".mem-total-value", "e => e.dataset.bytes") == total
+    assert page.get_attribute('#mem-mode button[data-value="inference"]', "aria-pressed") == "true"
+    assert page.input_value("#mem-batch") == "2"
+    assert page.input_value("#mem-gpu") == "h200"
+    assert "H200" in page.text_content(".mem-cap-label")
+    assert page.problems == []
+
+
+def test_advice_applies_its_change(page: Any, live_server: str) -> None:
+    open_memory(page, live_server, OVER)
+    data = api(live_server, page)
+    first = data["advice"][0]
+    prev = page.eval_on_selector("#app", "el => el.dataset.loaded")
+    page.click(".mem-advice-btn >> nth=0")
+    wait_loaded(page, prev)
+    q = parse_qs(urlsplit(page.url).query)
+    for k, v in first["params"].items():
+        assert q[k] == [str(v)]
+    assert int(page.eval_on_selector(".mem-total-value", "e => e.dataset.bytes")) == first["total"]
+
+
+def test_custom_architecture_round_trips(page: Any, live_server: str) -> None:
+    open_memory(
+        page, live_server, "layers=32&hidden=4096&heads=32&kv_heads=8&ffn=14336&vocab=128256"
+    )
+    assert page.input_value("#mem-model") == "custom"
+    assert page.is_visible("#mem-layers")
+    prev = page.eval_on_selector("#app", "el => el.dataset.loaded")
+    page.fill("#mem-layers", "16")
+    wait_loaded(page, prev)
+    q = parse_qs(urlsplit(page.url).query)
+    assert q["layers"] == ["16"] and "model" not in q
+    assert api(live_server, page)["model"] == "custom"
+
+
+def test_download_svg(page: Any, live_server: str) -> None:
+    open_memory(page, live_server, FITS)
+    with page.expect_download() as dl:
+        page.click("text=Download SVG")
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("<?xml") and "<svg" in text and "H100 SXM 80GB" in text
+
+
+def test_embed_loads(page: Any, live_server: str) -> None:
+    page.set_viewport_size({"width": 600, "height": 900})
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(f"{live_server}/embed/memory?{FITS}")
+    wait_loaded(page)
+    assert page.query_selector(".site-header") is None
+    assert len(page.query_selector_all(".mem-bar")) == 4
+    assert page.problems == []
+    assert horizontal_overflow(page) == 0
+
+
+def test_home_preview_draws_bars(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/")
+    card = page.locator('[data-preview="memory"]')
+    card.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-preview=\"memory\"] svg rect').length >= 8"
+    )
+    # other cards' previews are other views' business
+    assert [p for p in page.problems if "memory" in p] == []
+
+
+def test_rapid_changes_paint_only_the_latest_answer(page: Any, live_server: str) -> None:
+    open_memory(page, live_server, FITS)
+    plus = '.mem-stepper[data-key="pp"] button[data-dir="1"]'
+    for _ in range(3):
+        page.click(plus)  # 4 → 8 → 16 → 32, each superseding the previous request
+    page.wait_for_function(
+        "() => document.querySelector('#app').dataset.loaded?.includes('pp=32')"
+        " && !document.querySelector('#app').classList.contains('is-loading')"
+    )
+    assert parse_qs(urlsplit(page.url).query)["pp"] == ["32"]
+    assert len(page.query_selector_all(".mem-bar")) == 32
+    data = api(live_server, page)
+    assert int(page.eval_on_selector(".mem-total-value", "e => e.dataset.bytes")) == data["total"]
+    # superseded requests may be aborted; nothing else may go wrong
+    assert [p for p in page.problems if not p.startswith("request failed")] == []
+
+
+def test_keyboard_focus_on_a_bar_shows_its_breakdown(page: Any, live_server: str) -> None:
+    open_memory(page, live_server, FITS)
+    data = api(live_server, page)
+    page.focus('.mem-bar[data-index="3"]')
+    tip = page.locator(".tooltip")
+    tip.wait_for(state="visible")
+    text = tip.inner_text()
+    last = data["per_stage"][3]
+    assert "Stage 3 (LM head)" in text
+    assert f"{last['layers']} layers" in text
+    assert "Total" in text and f"{last['total'] / 1e9:.2f} GB" in text
