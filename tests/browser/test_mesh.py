@@ -1,0 +1,227 @@
+"""Browser tests for /mesh: the drawing, hover coordinates against the API, URL state, presets."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import numpy as np
+import pytest
+
+from tests.browser.conftest import horizontal_overflow
+
+pytestmark = pytest.mark.browser
+
+CANVAS = "canvas.mesh-canvas"
+DRAWN_PIXELS = """() => {
+  const c = document.querySelector('canvas.mesh-canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i]) n += 1;
+  return n;
+}"""
+
+
+def _open(page: Any, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("#app[data-state='ready']")
+    page.wait_for_function(
+        "() => { const c = document.querySelector('canvas.mesh-canvas');"
+        " return c && c.dataset.animating !== '1' && Number(c.dataset.draws) > 0; }"
+    )
+
+
+def _wait_mesh(page: Any, key: str) -> None:
+    """Wait until the page has drawn the mesh `axes|gpus_per_node`."""
+    page.wait_for_function("(k) => document.querySelector('#app').dataset.mesh === k", arg=key)
+
+
+def _query(page: Any) -> dict[str, list[str]]:
+    """The page's own query string (history.replaceState is not always reflected in page.url)."""
+    return parse_qs(urlparse(page.evaluate("() => location.href")).query)
+
+
+def _hover_rank(page: Any, rank: int) -> None:
+    pos = page.evaluate(f"() => document.querySelector('{CANVAS}').bitmeshView.cellCentre({rank})")
+    page.evaluate(f"() => document.querySelector('{CANVAS}').scrollIntoView({{block: 'center'}})")
+    box = page.locator(CANVAS).bounding_box()
+    page.mouse.move(box["x"] + pos["x"], box["y"] + pos["y"])
+    page.wait_for_function(
+        f"() => document.querySelector('#mesh-inspector').dataset.rank === '{rank}'"
+    )
+
+
+def test_mesh_page_draws_without_problems(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/mesh")
+    assert page.locator(CANVAS).get_attribute("data-cells") == "16"
+    assert page.evaluate(DRAWN_PIXELS) > 1000
+    # the default mesh's axis table matches the API's axis_stats
+    api = httpx.get(live_server + "/api/v1/mesh?axes=pp:2,dp:2,tp:4&include=ranks").json()
+    rows = page.locator("#mesh-axis-table tbody tr").all_inner_texts()
+    assert len(rows) == 3
+    for row, stats in zip(rows, api["axis_stats"], strict=True):
+        cells = row.split("\t")
+        assert cells[0].strip() == stats["name"]
+        assert int(cells[3]) == stats["stride"]
+    assert page.problems == []
+
+
+def test_mesh_page_fits_480(page: Any, live_server: str) -> None:
+    page.set_viewport_size({"width": 480, "height": 900})
+    _open(page, live_server + "/mesh?axes=dp:128,pp:16,cp:1,tp:8")
+    assert horizontal_overflow(page) == 0
+    assert page.locator(CANVAS).get_attribute("data-cells") == "16384"
+    assert page.problems == []
+
+
+def test_hover_shows_the_api_coordinates(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/mesh?axes=pp:2,dp:2,tp:4&gpus_per_node=8")
+    api = httpx.get(live_server + "/api/v1/mesh?axes=pp:2,dp:2,tp:4&gpus_per_node=8").json()
+    rank13 = api["ranks"][13]
+    # numpy semantics, computed independently: 13 in arange(16).reshape(2, 2, 4) is (1, 1, 1)
+    expected = dict(zip(["pp", "dp", "tp"], np.unravel_index(13, (2, 2, 4)), strict=True))
+    assert (
+        rank13["coords"] == {k: int(v) for k, v in expected.items()} == {"pp": 1, "dp": 1, "tp": 1}
+    )
+    _hover_rank(page, 13)
+    assert page.locator("#mesh-rank-value").inner_text() == "13"
+    assert page.locator("#mesh-node-value").inner_text() == str(rank13["node"]) == "1"
+    assert page.locator("#mesh-local-value").inner_text() == str(rank13["local_rank"]) == "5"
+    for axis, value in rank13["coords"].items():
+        assert page.locator(f"#mesh-inspector dd[data-axis='{axis}']").inner_text() == str(value)
+    # the tooltip names the rank too, and the inspector lists its groups from the API
+    assert "GPU rank 13" in page.locator(".tooltip").inner_text()
+    groups = page.locator(".mesh-groups").inner_text()
+    assert "ranks 12, 13, 14, 15" in groups  # tp group of rank 13
+    assert [5, 13] in api["groups"]["pp"] and "ranks 5, 13" in groups
+    assert page.problems == []
+
+
+def test_hover_in_a_16k_mesh(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/mesh?axes=dp:128,pp:16,cp:1,tp:8")
+    _hover_rank(page, 9000)
+    coords = np.unravel_index(9000, (128, 16, 1, 8))
+    for axis, value in zip(["dp", "pp", "cp", "tp"], coords, strict=True):
+        assert page.locator(f"#mesh-inspector dd[data-axis='{axis}']").inner_text() == str(value)
+    assert page.locator("#mesh-node-value").inner_text() == "1,125"
+
+
+def test_keyboard_moves_between_gpus(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/mesh")
+    page.locator(CANVAS).focus()
+    page.wait_for_function("() => document.querySelector('#mesh-inspector').dataset.rank === '0'")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('#mesh-inspector').dataset.rank === '2'")
+    page.keyboard.press("Enter")
+    assert _query(page)["rank"] == ["2"]
+
+
+def test_url_round_trip(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/mesh")
+    page.fill("#mesh-axes", "dp:4,tp:4")
+    page.press("#mesh-axes", "Enter")
+    _wait_mesh(page, "dp:4,tp:4|8")
+    page.fill("#mesh-gpn", "4")
+    page.press("#mesh-gpn", "Enter")
+    page.wait_for_function("() => document.querySelector('#app').dataset.mesh === 'dp:4,tp:4|4'")
+    page.locator("#mesh-colour button[data-color='dp']").click()
+    page.locator("#mesh-mode button[data-mode='coord']").click()
+    page.wait_for_function(
+        "() => document.querySelector('canvas.mesh-canvas').dataset.animating !== '1'"
+    )
+    pos = page.evaluate(f"() => document.querySelector('{CANVAS}').bitmeshView.cellCentre(6)")
+    box = page.locator(CANVAS).bounding_box()
+    page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+    q = _query(page)
+    assert q["axes"] == ["dp:4,tp:4"]
+    assert q["gpus_per_node"] == ["4"]
+    assert q["color"] == ["dp"] and q["by"] == ["coord"] and q["rank"] == ["6"]
+    url = page.evaluate("() => location.href")
+    assert page.problems == []
+    page.goto("about:blank")
+    page.problems.clear()  # leaving the page may cancel its favicon request
+    _open(page, url)
+    assert page.input_value("#mesh-axes") == "dp:4,tp:4"
+    assert page.input_value("#mesh-gpn") == "4"
+    assert (
+        page.locator("#mesh-colour button[data-color='dp']").get_attribute("aria-pressed") == "true"
+    )
+    assert page.locator("#mesh-rank-value").inner_text() == "6"
+    assert page.locator("#mesh-inspector dd[data-axis='dp']").inner_text() == "1"
+    assert page.locator("#mesh-inspector dd[data-axis='tp']").inner_text() == "2"
+    assert page.problems == []
+
+
+def test_preset_loads_8192_gpus(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/mesh")
+    page.wait_for_selector("#mesh-preset optgroup[label='Published layouts']", state="attached")
+    page.select_option("#mesh-preset", "dp:64,pp:16,cp:1,tp:8|8")
+    page.wait_for_function("() => document.querySelector('#app').dataset.world === '8192'")
+    page.wait_for_function(
+        "() => document.querySelector('canvas.mesh-canvas').dataset.animating !== '1'"
+    )
+    assert page.locator(CANVAS).get_attribute("data-cells") == "8192"
+    assert _query(page)["axes"] == ["dp:64,pp:16,cp:1,tp:8"]
+    # Llama 3 puts TP innermost: every TP group sits inside one node (the table says so)
+    tp_row = page.locator("#mesh-axis-table tbody tr").nth(3).inner_text().split("\t")
+    assert tp_row[0].strip() == "tp" and tp_row[4].strip() == "1" and tp_row[5].strip() == "0"
+    assert page.evaluate(DRAWN_PIXELS) > 10000
+    assert page.problems == []
+
+
+def test_steppers_reorder_and_animate(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/mesh")
+    page.locator("button[aria-label='move tp outward']").click()
+    _wait_mesh(page, "pp:2,tp:4,dp:2|8")
+    page.wait_for_function(
+        "() => document.querySelector('canvas.mesh-canvas').dataset.animating === '0'"
+    )
+    # tp is no longer innermost: the API warns and the page lists it
+    assert "tp is not the innermost axis" in page.locator("#mesh-warnings").inner_text()
+    page.locator("button[aria-label='double dp']").click()
+    page.wait_for_function("() => document.querySelector('#app').dataset.world === '32'")
+    assert page.input_value("#mesh-axes") == "pp:2,tp:4,dp:4"
+    assert page.problems == []
+
+
+def test_bad_axes_show_the_api_message(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/mesh")
+    page.fill("#mesh-axes", "dp:2,tp:x")
+    page.press("#mesh-axes", "Enter")
+    page.wait_for_selector(".api-error:not([hidden])")
+    detail = httpx.get(live_server + "/api/v1/mesh?axes=dp:2,tp:x").json()["detail"][0]["msg"]
+    assert detail in page.locator(".api-error").inner_text()
+    assert page.get_attribute("#mesh-axes", "aria-invalid") == "true"
+    assert [p for p in page.problems if "422" not in p] == []
+
+
+def test_embed_twin(page: Any, live_server: str) -> None:
+    page.set_viewport_size({"width": 480, "height": 800})
+    _open(page, live_server + "/embed/mesh?axes=dp:2,pp:2,tp:4&color=pp")
+    assert page.locator(".site-header").count() == 0
+    assert page.locator(CANVAS).get_attribute("data-cells") == "16"
+    assert (
+        page.locator("#mesh-colour button[data-color='pp']").get_attribute("aria-pressed") == "true"
+    )
+    assert horizontal_overflow(page) == 0
+    assert page.problems == []
+
+
+def test_reduced_motion_jumps_to_the_final_layout(page: Any, live_server: str) -> None:
+    page.emulate_media(reduced_motion="reduce")
+    _open(page, live_server + "/mesh?axes=dp:4,tp:4&gpus_per_node=4")
+    page.evaluate(
+        f"""() => {{ const c = document.querySelector('{CANVAS}'); window.__anim = [];
+        new MutationObserver(() => window.__anim.push(c.dataset.animating))
+          .observe(c, {{attributes: true, attributeFilter: ['data-animating']}}); }}"""
+    )
+    page.locator("button[aria-label='move tp outward']").click()
+    page.wait_for_function("() => document.querySelector('#app').dataset.mesh === 'tp:4,dp:4|4'")
+    page.wait_for_timeout(200)
+    assert "1" not in page.evaluate("() => window.__anim")
+    # rank 1 is now (tp 0, dp 1): the drawing already shows the new mesh
+    _hover_rank(page, 1)
+    assert page.locator("#mesh-inspector dd[data-axis='dp']").inner_text() == "1"
+    assert page.locator("#mesh-inspector dd[data-axis='tp']").inner_text() == "0"

@@ -1,0 +1,190 @@
+"""Browser tests for /sharding: shard maps against the API, picking, URL state, model mode."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import numpy as np
+import pytest
+
+from tests.browser.conftest import horizontal_overflow
+
+pytestmark = pytest.mark.browser
+
+CANVAS = "canvas.sharding-canvas"
+DRAWN_PIXELS = """() => {
+  const c = document.querySelector('canvas.sharding-canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i]) n += 1;
+  return n;
+}"""
+
+
+def _open(page: Any, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("#app[data-state='ready']")
+    page.wait_for_function(
+        "() => { const c = document.querySelector('canvas.sharding-canvas');"
+        " return c && c.dataset.animating !== '1' && Number(c.dataset.draws) > 0; }"
+    )
+
+
+def _query(page: Any) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.evaluate("() => location.href")).query)
+
+
+def _wait_pspec(page: Any, text: str) -> None:
+    page.wait_for_function(
+        "(t) => document.querySelector('#sh-pspec')?.textContent === t",
+        arg=text,
+    )
+
+
+def _flat(grid: list[int], block: list[int]) -> int:
+    return int(np.ravel_multi_index(tuple(block), tuple(grid)))
+
+
+def test_default_page(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/sharding")
+    api = httpx.get(live_server + "/api/v1/sharding?axes=dp:2,tp:4&shape=16,32&spec=dp,tp").json()
+    assert page.locator("#sh-pspec").inner_text() == "P('dp', 'tp')"
+    assert page.locator("#sh-shard-shape").inner_text() == "[8, 8]" == str(api["shard_shape"])
+    assert page.locator("#sh-holds").inner_text() == "64 of 512"
+    assert page.locator("#sh-copies").inner_text() == "1"
+    assert page.locator(CANVAS).get_attribute("data-blocks") == str(len(api["blocks"])) == "8"
+    assert page.locator("#sh-chips .chip").count() == 8
+    assert page.evaluate(DRAWN_PIXELS) > 10000
+    assert page.problems == []
+
+
+def test_fits_480(page: Any, live_server: str) -> None:
+    page.set_viewport_size({"width": 480, "height": 900})
+    _open(page, live_server + "/sharding?axes=dp:2,cp:2,tp:2&shape=4,8,16&spec=dp,cp,tp")
+    assert horizontal_overflow(page) == 0
+    _open(page, live_server + "/sharding?axes=dp:64,tp:64&shape=4096,4096&spec=dp,tp")
+    assert horizontal_overflow(page) == 0
+    assert page.locator("#sh-chips .chip").count() == 4096
+    assert page.problems == []
+
+
+def test_picking_a_device_highlights_its_block(page: Any, live_server: str) -> None:
+    q = "axes=dp:2,tp:4&shape=16,32&spec=dp,_"
+    _open(page, live_server + "/sharding?" + q)
+    api = httpx.get(live_server + "/api/v1/sharding?" + q).json()
+    for rank in (0, 5, 7):
+        page.locator(f"#sh-chips .chip[data-rank='{rank}']").click()
+        page.wait_for_function(f"() => document.querySelector('#app').dataset.device === '{rank}'")
+        shown = page.evaluate(f"() => document.querySelector('{CANVAS}').bitmeshView.highlighted()")
+        dev = api["devices"][rank]
+        assert shown == [_flat(api["grid"], dev["block"])]
+        # rows [0, 8) for dp 0, [8, 16) for dp 1; every column, since tp replicates
+        rows = [[0, 8], [8, 16]][rank // 4]
+        assert dev["index"] == [rows, [0, 32]]
+        assert f"[{rows[0]}, {rows[1]}) × [0, 32)" in page.locator("#sh-device-info").inner_text()
+        assert f"replica {dev['replica']} of 4" in page.locator("#sh-device-info").inner_text()
+    assert _query(page)["device"] == ["7"]
+    assert page.locator("#sh-copies").inner_text() == "4"
+    assert page.problems == []
+
+
+def test_picking_a_block_lights_its_replicas(page: Any, live_server: str) -> None:
+    q = "axes=dp:2,tp:4&shape=16,32&spec=dp,_"
+    _open(page, live_server + "/sharding?" + q)
+    api = httpx.get(live_server + "/api/v1/sharding?" + q).json()
+    page.evaluate(f"() => document.querySelector('{CANVAS}').scrollIntoView({{block: 'center'}})")
+    pos = page.evaluate(f"() => document.querySelector('{CANVAS}').bitmeshView.blockCentre(1)")
+    box = page.locator(CANVAS).bounding_box()
+    page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+    page.wait_for_function("() => document.querySelector('#app').dataset.block === '1'")
+    lit = sorted(
+        int(r)
+        for r in page.locator("#sh-chips .chip.lit").evaluate_all(
+            "els => els.map(e => e.dataset.rank)"
+        )
+    )
+    assert lit == sorted(api["blocks"][1]["ranks"]) == [4, 5, 6, 7]
+    assert "[8, 16) × [0, 32)" in page.locator("#sh-block-info").inner_text()
+    assert _query(page)["block"] == ["1"]
+
+
+def test_bad_spec_shows_the_api_message(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/sharding?spec=dp,zz")
+    page.wait_for_selector(".api-error:not([hidden])")
+    api = httpx.get(live_server + "/api/v1/sharding?axes=dp:2,tp:4&shape=16,32&spec=dp,zz")
+    assert api.status_code == 422
+    assert api.json()["detail"][0]["msg"] in page.locator(".api-error").inner_text()
+    assert page.get_attribute("#sh-spec", "aria-invalid") == ""
+    # an indivisible dimension is the API's 422 too
+    page.fill("#sh-spec", "dp,tp")
+    page.press("#sh-spec", "Enter")
+    page.wait_for_selector("#app[data-state='ready']")
+    page.fill("#sh-shape", "16,30")
+    page.press("#sh-shape", "Enter")
+    page.wait_for_function(
+        "() => document.querySelector('.api-error').textContent.includes('does not divide')"
+    )
+    assert [p for p in page.problems if "422" not in p] == []
+
+
+def test_spec_picker_animates_and_round_trips(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/sharding")
+    page.select_option("#sh-dim-0", "dp+tp")
+    page.select_option("#sh-dim-1", "_")
+    page.wait_for_function(
+        "() => document.querySelector('#sh-pspec').textContent === \"P(('dp', 'tp'), None)\""
+    )
+    page.wait_for_function(
+        "() => document.querySelector('canvas.sharding-canvas').dataset.animating === '0'"
+    )
+    assert "spec=dp+tp,_" in page.evaluate("() => location.search")
+    assert page.locator("#sh-shard-shape").inner_text() == "[2, 32]"
+    url = page.evaluate("() => location.href")
+    page.goto("about:blank")
+    _open(page, url)
+    assert page.locator("#sh-pspec").inner_text() == "P(('dp', 'tp'), None)"
+    assert page.input_value("#sh-dim-0") == "dp+tp"
+    assert page.input_value("#sh-spec") == "dp+tp,_"
+
+
+def test_one_and_three_dimensional_tensors(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/sharding?axes=ep:4,tp:2&shape=8,16,32&spec=ep,_,tp")
+    assert page.locator("#sh-pspec").inner_text() == "P('ep', None, 'tp')"
+    assert page.locator("#sh-shard-shape").inner_text() == "[2, 16, 16]"
+    assert page.locator(CANVAS).get_attribute("data-blocks") == "8"
+    assert page.locator(".sharding-dim").count() == 3
+    _open(page, live_server + "/sharding?shape=64&spec=dp%2Btp")
+    assert page.locator("#sh-pspec").inner_text() == "P(('dp', 'tp'))"
+    assert page.locator("#sh-shard-shape").inner_text() == "[8]"
+    assert page.locator(CANVAS).get_attribute("data-blocks") == "8"
+    assert page.problems == []
+
+
+def test_model_mode_lists_every_weight(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/sharding?mode=model&model=llama3-8b&tp=4&dp=2")
+    page.wait_for_selector("#md-table tbody tr")
+    api = httpx.get(live_server + "/api/v1/sharding/model?model=llama3-8b&tp=4&dp=2").json()
+    rows = page.locator("#md-table tbody tr")
+    assert rows.count() == len(api["weights"])
+    q_proj = next(w for w in api["weights"] if w["name"] == "q_proj")
+    row = page.locator("#md-table tbody tr", has_text="q_proj").first.inner_text().split("\t")
+    assert row[2].strip() == "P(None, 'tp')"
+    assert row[4].strip() == "[4,096, 1,024]" and q_proj["shard_shape"] == [4096, 1024]
+    page.locator("#md-table button.md-draw", has_text="q_proj").click()
+    page.wait_for_selector("#app[data-state='ready']")
+    _wait_pspec(page, "P(None, 'tp')")
+    assert page.locator("#sh-shard-shape").inner_text() == "[4,096, 1,024]"
+    assert "mode" not in _query(page)  # tensor is the default mode
+    assert _query(page)["shape"] == ["4096,4096"] and _query(page)["spec"] == ["_,tp"]
+    assert page.problems == []
+
+
+def test_embed_twin(page: Any, live_server: str) -> None:
+    page.set_viewport_size({"width": 480, "height": 800})
+    _open(page, live_server + "/embed/sharding?axes=dp:2,tp:4&shape=16,32&spec=tp,dp")
+    assert page.locator(".site-header").count() == 0
+    assert page.locator("#sh-pspec").inner_text() == "P('tp', 'dp')"
+    assert horizontal_overflow(page) == 0
+    assert page.problems == []
