@@ -41,7 +41,8 @@ def _json(status: int, detail: Any) -> JSONResponse:
 
 async def invalid_input(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InvalidInput)
-    detail = [{"loc": [_where(request), exc.field], "msg": exc.msg, "type": "value_error"}]
+    where = "path" if exc.field in request.path_params else _where(request)
+    detail = [{"loc": [where, exc.field], "msg": exc.msg, "type": "value_error"}]
     if _is_api(request):
         return _json(422, detail)
     return _html_error(request, 422, "That input cannot be used", f"{exc.field}: {exc.msg}")

@@ -100,3 +100,10 @@ def test_openapi_documents_every_api_route(client: TestClient) -> None:
             assert op.get("summary") or op.get("description"), f"{method} {path} undocumented"
             for param in op.get("parameters", []):
                 assert param.get("description"), f"{method} {path} {param['name']} undocumented"
+
+
+def test_semantic_error_on_a_path_parameter_names_the_path(client: TestClient) -> None:
+    r = client.get("/api/v1/formats/float32/values")
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["path", "name"]
+    assert "16" in r.json()["detail"][0]["msg"]

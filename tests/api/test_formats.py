@@ -1,0 +1,297 @@
+"""The number-format endpoints: contract fields with real values, errors, caching."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+import ml_dtypes
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.numerics.formats import FORMATS
+
+API = "/api/v1/formats"
+
+
+def get_json(client: TestClient, url: str, status: int = 200) -> Any:
+    response = client.get(url)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def test_list_formats(client: TestClient) -> None:
+    body = get_json(client, API)
+    names = [f["name"] for f in body["formats"]]
+    assert names == list(FORMATS)
+    bf16 = body["formats"][names.index("bfloat16")]
+    assert bf16["bits"] == 16 and bf16["max"] == float.fromhex("0x1.fep127")
+
+
+def test_format_e4m3fn_contract_fields(client: TestClient) -> None:
+    f = get_json(client, f"{API}/float8_e4m3fn")
+    expected = {
+        "name": "float8_e4m3fn",
+        "bits": 8,
+        "exponent_bits": 4,
+        "mantissa_bits": 3,
+        "bias": 7,
+        "max": 448.0,
+        "min_normal": 2.0**-6,
+        "min_subnormal": 2.0**-9,
+        "eps": 0.125,
+        "has_inf": False,
+        "has_nan": True,
+        "has_negative_zero": True,
+        "nan_codes": [127, 255],
+        "inf_codes": [],
+        "finite_count": 254,
+        "overflow": "nan",
+        "signed": True,
+        "family": "fp8",
+        "max_code": 255,
+        "max_finite_code": 126,
+    }
+    assert {k: f[k] for k in expected} == expected
+    assert "H100" in f["description"]
+
+
+@pytest.mark.parametrize(
+    ("name", "fields"),
+    [
+        ("float8_e5m2", {"max": 57344.0, "inf_codes": [124, 252], "overflow": "inf", "bias": 15}),
+        (
+            "float8_e8m0fnu",
+            {"min_subnormal": None, "signed": False, "has_zero": False, "nan_codes": [255]},
+        ),
+        ("float4_e2m1fn", {"max": 6.0, "overflow": "saturate", "nan_codes": [], "eps": 0.5}),
+        ("float8_e4m3fnuz", {"nan_codes": [128], "has_negative_zero": False, "bias": 8}),
+        ("float32", {"nan_codes": None, "inf_codes": [0x7F800000, 0xFF800000], "bits": 32}),
+    ],
+)
+def test_format_fields(client: TestClient, name: str, fields: dict[str, Any]) -> None:
+    f = get_json(client, f"{API}/{name}")
+    assert {k: f[k] for k in fields} == fields
+
+
+def test_alias_answers_with_the_canonical_name(client: TestClient) -> None:
+    assert get_json(client, f"{API}/bf16")["name"] == "bfloat16"
+
+
+@pytest.mark.parametrize("suffix", ["", "/values", "/decode?code=1", "/encode?value=1"])
+def test_unknown_format_is_404_listing_names(client: TestClient, suffix: str) -> None:
+    detail = get_json(client, f"{API}/float8_e4m4{suffix}", 404)["detail"]
+    assert detail[0]["loc"] == ["path", "name"]
+    assert detail[0]["valid"] == sorted(FORMATS)
+    assert "float8_e4m3fn" in detail[0]["msg"]
+
+
+def test_values_for_e2m1(client: TestClient) -> None:
+    body = get_json(client, f"{API}/float4_e2m1fn/values")
+    assert body["name"] == "float4_e2m1fn"
+    assert body["codes"] == list(range(16))
+    assert body["values"] == [0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6]
+    assert body["classes"][:3] == ["zero", "subnormal", "normal"]
+
+
+def test_values_for_e4m3fn_encode_nan_as_strings(client: TestClient) -> None:
+    body = get_json(client, f"{API}/float8_e4m3fn/values")
+    assert body["values"][127] == "nan" and body["values"][255] == "nan"
+    assert body["values"][126] == 448.0 and body["values"][1] == 2.0**-9
+    assert body["classes"][127] == "nan"
+
+
+def test_bf16_values_match_ml_dtypes(client: TestClient) -> None:
+    body = get_json(client, f"{API}/bfloat16/values")
+    assert len(body["codes"]) == 65536
+    with np.errstate(invalid="ignore"):
+        expected = np.arange(65536, dtype=np.uint16).view(ml_dtypes.bfloat16).astype(np.float64)
+    got = np.array([math.nan if v == "nan" else float(v) for v in body["values"]])
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    finite = ~np.isnan(expected)
+    np.testing.assert_array_equal(got[finite], expected[finite])
+    assert body["values"][0x7F80] == "inf" and body["values"][0xFF80] == "-inf"
+    assert body["classes"].count("subnormal") == 254
+
+
+def test_values_refuse_float32(client: TestClient) -> None:
+    detail = get_json(client, f"{API}/float32/values", 422)["detail"]
+    assert detail[0]["loc"][-1] == "name"
+    assert "16 bits" in detail[0]["msg"]
+
+
+def test_values_etag_and_304(client: TestClient) -> None:
+    first = client.get(f"{API}/bfloat16/values")
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert "max-age" in first.headers["cache-control"]
+    again = client.get(f"{API}/bfloat16/values", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag
+    other = client.get(f"{API}/float16/values", headers={"If-None-Match": etag})
+    assert other.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        API,
+        f"{API}/float8_e5m2",
+        f"{API}/float8_e5m2/decode?code=3",
+        f"{API}/float8_e5m2/encode?value=3",
+    ],
+)
+def test_every_endpoint_revalidates(client: TestClient, url: str) -> None:
+    first = client.get(url)
+    assert first.status_code == 200 and "max-age" in first.headers["cache-control"]
+    assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+
+
+def test_decode(client: TestClient) -> None:
+    body = get_json(client, f"{API}/float8_e4m3fn/decode?code=57")
+    assert body["bits"] == "00111001"
+    assert (body["sign"], body["exponent"], body["mantissa"]) == (0, 7, 1)
+    assert body["class"] == "normal" and body["value"] == 1.125 and body["exact"] == "1.125"
+    assert body["formula"][-1] == "= 1.125"
+    assert get_json(client, f"{API}/float8_e4m3fn/decode?code=0x39") == body
+    assert get_json(client, f"{API}/float8_e4m3fn/decode?code=0b00111001") == body
+
+
+def test_decode_exact_decimal_and_non_finite(client: TestClient) -> None:
+    sub = get_json(client, f"{API}/float8_e4m3fn/decode?code=1")
+    assert sub["exact"] == "0.001953125" and sub["class"] == "subnormal"
+    nan = get_json(client, f"{API}/float8_e4m3fn/decode?code=255")
+    assert nan["value"] == "nan" and nan["class"] == "nan" and nan["exact"] == "NaN"
+    inf = get_json(client, f"{API}/float8_e5m2/decode?code=252")
+    assert inf["value"] == "-inf" and inf["exact"] == "-Inf"
+    f32 = get_json(client, f"{API}/float32/decode?code=1")
+    assert Fraction(f32["exact"]) == Fraction(1, 2**149)
+    e8 = get_json(client, f"{API}/float8_e8m0fnu/decode?code=0")
+    assert e8["sign"] is None and e8["value"] == 2.0**-127
+
+
+@pytest.mark.parametrize("query", ["code=256", "code=-1", "code=abc", "code=1.5", "code=0x100", ""])
+def test_decode_bad_code_is_422_naming_code(client: TestClient, query: str) -> None:
+    detail = get_json(client, f"{API}/float8_e4m3fn/decode?{query}", 422)["detail"]
+    assert detail[0]["loc"] == ["query", "code"]
+
+
+def test_encode_ties_to_even_and_neighbours(client: TestClient) -> None:
+    body = get_json(client, f"{API}/float8_e4m3fn/encode?value=1.0625")
+    assert body["code"] == 0x38 and body["value"] == 1.0 and body["class"] == "normal"
+    assert body["abs_error"] == 0.0625 and body["rel_error"] == 0.0625 / 1.0625
+    assert body["below"] == {"code": 0x38, "value": 1.0}
+    assert body["above"] == {"code": 0x39, "value": 1.125}
+    assert body["rounding"] == "nearest_even" and body["overflow"] == "native"
+    assert body["seed"] is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("float4_e2m1fn", "0.25", 0.0),
+        ("float4_e2m1fn", "0.75", 1.0),
+        ("float8_e4m3fn", "464", 448.0),
+        ("float8_e4m3fn", "465", "nan"),
+        ("bfloat16", "1.00390625", 1.0),
+        ("float8_e5m2", "61440", "inf"),
+        ("float8_e8m0fnu", "0x1.8p127", "nan"),
+        ("float8_e4m3fn", "0x1.1000004p0", 1.125),  # 1 + 2^-4 + 2^-26: one rounding
+    ],
+)
+def test_encode_reference_vectors(
+    client: TestClient, name: str, value: str, expected: float | str
+) -> None:
+    assert get_json(client, f"{API}/{name}/encode?value={value}")["value"] == expected
+
+
+def test_encode_double_rounding_is_reported(client: TestClient) -> None:
+    body = get_json(client, f"{API}/float8_e4m3fn/encode?value=1.0625000149011612")
+    assert body["value"] == 1.125 and body["ml_dtypes_code"] == 0x38
+    assert "double rounding" in body["note"]
+
+
+def test_encode_modes(client: TestClient) -> None:
+    url = f"{API}/float8_e4m3fn/encode?value=500"
+    assert get_json(client, url + "&rounding=toward_zero")["value"] == 448.0
+    assert get_json(client, url + "&rounding=up")["value"] == "nan"
+    assert get_json(client, url + "&overflow=saturate")["value"] == 448.0
+    down = get_json(client, f"{API}/float8_e4m3fn/encode?value=-0.1&rounding=down")
+    assert down["value"] == -0.1015625
+
+
+def test_encode_stochastic_defaults_to_seed_0(client: TestClient) -> None:
+    url = f"{API}/float8_e4m3fn/encode?value=1.3&rounding=stochastic"
+    body = get_json(client, url)
+    assert body["seed"] == 0 and body["value"] in (1.25, 1.375)
+    assert get_json(client, url + "&seed=0") == body
+    seen = {get_json(client, f"{url}&seed={s}")["value"] for s in range(40)}
+    assert seen == {1.25, 1.375}
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "result"),
+    [("nan", 0x7F, "nan"), ("inf", 0x7F, "nan"), ("-inf", 0xFF, "nan"), ("-0", 0x80, -0.0)],
+)
+def test_encode_non_finite_inputs(client: TestClient, value: str, code: int, result: Any) -> None:
+    body = get_json(client, f"{API}/float8_e4m3fn/encode?value={value}")
+    assert body["code"] == code and body["value"] == result
+    if value != "-0":
+        assert body["abs_error"] is None and body["input"] == value
+
+
+def test_encode_nan_into_fp4_has_a_note(client: TestClient) -> None:
+    body = get_json(client, f"{API}/float4_e2m1fn/encode?value=nan")
+    assert body["code"] == 0x8 and body["input"] == "nan"
+    assert "no NaN" in body["note"]
+    e5 = get_json(client, f"{API}/float8_e5m2/encode?value=-inf")
+    assert e5["value"] == "-inf" and e5["code"] == 0xFC
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("value=abc", "value"),
+        ("value=", "value"),
+        ("", "value"),
+        ("value=1&rounding=half_up", "rounding"),
+        ("value=1&overflow=wrap", "overflow"),
+        ("value=1&rounding=stochastic&seed=-1", "seed"),
+        ("value=1&seed=x", "seed"),
+    ],
+)
+def test_encode_errors_are_422_naming_the_field(client: TestClient, query: str, field: str) -> None:
+    detail = get_json(client, f"{API}/float8_e4m3fn/encode?{query}", 422)["detail"]
+    assert detail[0]["loc"] == ["query", field]
+
+
+def test_openapi_documents_the_endpoints(client: TestClient) -> None:
+    spec = get_json(client, "/api/v1/openapi.json")
+    for path in ["", "/{name}", "/{name}/values", "/{name}/decode", "/{name}/encode"]:
+        assert f"/api/v1/formats{path}" in spec["paths"]
+
+
+def test_values_are_served_gzipped_or_plain_with_distinct_etags(client: TestClient) -> None:
+    url = f"{API}/float16/values"
+    zipped = client.get(url, headers={"Accept-Encoding": "gzip"})
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["vary"] == plain.headers["vary"] == "Accept-Encoding"
+    assert zipped.json() == plain.json()  # httpx decompresses transparently
+    assert int(zipped.headers["content-length"]) < int(plain.headers["content-length"]) / 3
+    assert zipped.headers["etag"] != plain.headers["etag"]
+    again = client.get(
+        url, headers={"Accept-Encoding": "identity", "If-None-Match": plain.headers["etag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_encode_rounding_interval(client: TestClient) -> None:
+    body = get_json(client, f"{API}/float8_e4m3fn/encode?value=1.0625")
+    assert body["interval"] == [0.96875, 1.0625] and body["interval_closed"] == [True, True]
+    top = get_json(client, f"{API}/float4_e2m1fn/encode?value=100")
+    assert top["interval"] == [5.0, "inf"] and top["interval_closed"] == [False, False]
+    assert get_json(client, f"{API}/float8_e4m3fn/encode?value=465")["interval"] is None
