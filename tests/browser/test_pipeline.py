@@ -1,0 +1,504 @@
+"""The /pipeline page: metrics equal the API's, controls round-trip through the URL, the canvas
+draws the schedule, the playhead moves, race mode stacks two schedules, 422s are shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+
+from tests.browser.conftest import horizontal_overflow
+
+pytestmark = pytest.mark.browser
+
+
+COUNT_F_JS = """() => {
+  const rgb = (name) => {
+    const hex = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    const n = parseInt(hex.slice(1), 16);
+    return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+  };
+  const near = (d, i, c) => Math.abs(d[i] - c[0]) < 4 && Math.abs(d[i + 1] - c[1]) < 4
+    && Math.abs(d[i + 2] - c[2]) < 4;
+  const want = rgb('--op-f');
+  const bg = rgb('--surface');
+  const c = document.querySelector('.pl-canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let f = 0, drawn = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (!near(d, i, bg)) drawn++;
+    if (near(d, i, want)) f++;
+  }
+  const want_hex = getComputedStyle(document.documentElement).getPropertyValue('--op-f').trim();
+  return {f, drawn, total: d.length / 4, want: want_hex};
+}"""
+
+
+def _open(page: Any, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(".pl-view .pl-canvas")
+    page.wait_for_function("() => Number(document.querySelector('.pl-view').dataset.draws) > 0")
+
+
+def _api(base: str, query: str) -> dict[str, Any]:
+    r = httpx.get(f"{base}/api/v1/pipeline?{query}", timeout=30)
+    r.raise_for_status()
+    data: dict[str, Any] = r.json()
+    return data
+
+
+def _metric(page: Any, name: str, nth: int = 0) -> str:
+    text: str = page.locator(f"#pl-metrics [data-metric='{name}']").nth(nth).inner_text()
+    return text.strip()
+
+
+def _query(page: Any) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def _pause_at_end(page: Any) -> None:
+    page.evaluate(
+        """() => { const s = document.querySelector('.pl-scrub');
+                   s.value = s.max; s.dispatchEvent(new Event('input')); }"""
+    )
+    page.wait_for_function(
+        "() => { const v = document.querySelector('.pl-view');"
+        " return v.dataset.playing === '0' &&"
+        " Number(v.dataset.playhead) === Number(document.querySelector('.pl-scrub').max); }"
+    )
+
+
+def test_page_loads_clean_and_fits_480(live_server: str, page: Any) -> None:
+    page.set_viewport_size({"width": 480, "height": 900})
+    _open(page, f"{live_server}/pipeline?schedule=dualpipev&stages=4&microbatches=8&race=1f1b")
+    assert page.locator(".pl-lane").count() == 2
+    assert horizontal_overflow(page) == 0
+    assert list(page.problems) == []
+
+
+def test_metrics_equal_the_api(live_server: str, page: Any) -> None:
+    query = "schedule=gpipe&stages=4&microbatches=8"
+    _open(page, f"{live_server}/pipeline?{query}")
+    api = _api(live_server, query)
+    # GPipe, p = 4, m = 8, F = 1, B = I + W = 2: makespan (m + p − 1)(F + B) = 33,
+    # bubble (p − 1)/(m + p − 1) = 3/11 = 27.3 % (Narayanan et al. 2021 §2.2.1)
+    assert api["makespan"] == 33.0
+    assert abs(api["bubble_fraction"] - 3 / 11) < 1e-9
+    assert _metric(page, "bubble") == "27.3%"
+    shown = page.locator("#pl-metrics [data-metric='bubble']").get_attribute("data-value")
+    assert float(shown) == api["bubble_fraction"]
+    assert _metric(page, "makespan") == "33"
+    assert _metric(page, "closed-form") == "27.3%"
+    assert _metric(page, "ops") == str(api["op_count"]) == "64"
+    # GPipe holds every microbatch's activations on rank 0: m = 8
+    peak = max(r["peak_activations"] for r in api["per_rank"])
+    assert peak == 8
+    assert _metric(page, "peak") == "8"
+    # the lane header says the same
+    assert page.locator(".pl-lane [data-metric='bubble']").inner_text() == "27.3%"
+    assert list(page.problems) == []
+
+
+def test_control_changes_url_chart_and_metrics(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/pipeline")
+    assert page.locator(".pl-lane").first.get_attribute("data-schedule") == "1f1b"
+    page.select_option("#pl-schedule", "zb_h1")
+    page.wait_for_selector(".pl-lane[data-schedule='zb_h1']")
+    assert _query(page)["schedule"] == ["zb_h1"]
+    page.fill("#pl-microbatches", "12")
+    page.locator("#pl-microbatches").dispatch_event("change")
+    page.wait_for_function("() => location.search.includes('microbatches=12')")
+    page.wait_for_function(
+        "() => document.querySelector(\"#pl-metrics [data-metric='ops']\").textContent === '144'"
+    )
+    api = _api(live_server, "schedule=zb_h1&stages=4&microbatches=12")
+    assert api["op_count"] == 4 * 12 * 3  # F, I and W per (stage, microbatch)
+    page.wait_for_function(
+        "(v) => document.querySelector(\"#pl-metrics [data-metric='bubble']\").dataset.value"
+        " === String(v)",
+        arg=api["bubble_fraction"],
+    )
+    assert _metric(page, "bubble") == f"{api['bubble_fraction'] * 100:.1f}%"
+    # the chunks input is only live for interleaved 1F1B
+    assert page.locator("#pl-chunks").is_disabled()
+    page.select_option("#pl-schedule", "interleaved_1f1b")
+    page.wait_for_selector(".pl-lane[data-schedule='interleaved_1f1b']")
+    assert page.locator("#pl-chunks").is_enabled()
+    assert list(page.problems) == []
+
+
+def test_reload_reproduces_state(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/pipeline")
+    page.select_option("#pl-schedule", "zb_h2")
+    page.wait_for_selector(".pl-lane[data-schedule='zb_h2']")
+    page.click("button[data-preset='zb']")
+    page.wait_for_function("() => location.search.includes('backward_input=1.5')")
+    api = _api(
+        live_server,
+        "schedule=zb_h2&stages=4&microbatches=8&forward=1&backward_input=1.5&backward_weight=0.5",
+    )
+    page.wait_for_function(
+        "(v) => document.querySelector(\"#pl-metrics [data-metric='makespan']\").dataset.value"
+        " === String(v)",
+        arg=api["makespan"],
+    )
+    assert page.locator("#pl-metrics .metrics").get_attribute("data-schedule") == "zb_h2"
+    bubble = _metric(page, "bubble")
+    url = page.url
+    q = _query(page)
+    assert q["backward_input"] == ["1.5"] and q["backward_weight"] == ["0.5"]
+    page.reload()
+    page.wait_for_selector(".pl-lane[data-schedule='zb_h2']")
+    page.wait_for_selector("#pl-metrics [data-metric='bubble']")
+    assert page.url == url
+    assert page.input_value("#pl-schedule") == "zb_h2"
+    assert page.input_value("#pl-backward-input") == "1.5"
+    assert page.input_value("#pl-backward-weight") == "0.5"
+    assert _metric(page, "bubble") == bubble
+    assert bubble == f"{api['bubble_fraction'] * 100:.1f}%"
+    assert list(page.problems) == []
+
+
+def test_canvas_draws_forward_colour(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/pipeline?schedule=1f1b&stages=4&microbatches=8")
+    _pause_at_end(page)
+    page.wait_for_timeout(100)
+    counts = page.evaluate(COUNT_F_JS)
+    # 32 forward boxes of about 25 × 29 CSS px: thousands of pixels of exactly --op-f
+    assert counts["f"] > 5000
+    assert counts["drawn"] > counts["total"] * 0.2
+    # the theme toggle redraws with the dark palette's --op-f
+    light_f = page.evaluate(
+        "() => getComputedStyle(document.documentElement).getPropertyValue('--op-f').trim()"
+    )
+    renders = page.locator(".pl-view").get_attribute("data-renders")
+    page.click("#theme-toggle")
+    page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
+    page.wait_for_function(
+        "(n) => document.querySelector('.pl-view').dataset.renders !== n", arg=renders
+    )
+    dark = page.evaluate(COUNT_F_JS)
+    assert dark["want"] != light_f and dark["f"] > 5000
+    assert list(page.problems) == []
+
+
+def test_animation_advances(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/pipeline?stages=8&microbatches=16")
+    page.locator(".pl-chart-panel").scroll_into_view_if_needed()
+    page.wait_for_function("() => Number(document.querySelector('.pl-view').dataset.playhead) > 0")
+    first = float(page.locator(".pl-view").get_attribute("data-playhead"))
+    draws = int(page.locator(".pl-view").get_attribute("data-draws"))
+    page.wait_for_timeout(400)
+    second = float(page.locator(".pl-view").get_attribute("data-playhead"))
+    assert second > first
+    assert int(page.locator(".pl-view").get_attribute("data-draws")) > draws
+    # pause stops the clock; the frame rate is measured (not asserted) in bench/
+    page.click(".pl-play")
+    paused = float(page.locator(".pl-view").get_attribute("data-playhead"))
+    page.wait_for_timeout(250)
+    assert float(page.locator(".pl-view").get_attribute("data-playhead")) == paused
+    assert list(page.problems) == []
+
+
+def test_hover_shows_op_and_its_chain(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/pipeline?schedule=1f1b&stages=4&microbatches=8")
+    _pause_at_end(page)
+    page.locator(".pl-canvas").first.scroll_into_view_if_needed()
+    box = page.locator(".pl-canvas").first.bounding_box()
+    # rank 0 starts with the forward of microbatch 0 at t = 0..1 (of a 33-unit makespan)
+    left = float(page.locator(".pl-canvas").first.get_attribute("data-plot-left"))
+    page.mouse.move(box["x"] + left + 3, box["y"] + 6 + 12)
+    tip = page.locator(".tooltip")
+    tip.wait_for(state="visible")
+    text = tip.inner_text()
+    assert "F · microbatch 0" in text
+    assert "rank: 0" in text and "start: 0" in text and "end: 1" in text
+    assert list(page.problems) == []
+
+
+def test_race_mode_shows_two_schedules(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/pipeline?schedule=1f1b&stages=4&microbatches=8&race=zb_h1")
+    lanes = page.locator(".pl-lane")
+    assert lanes.count() == 2
+    assert lanes.nth(0).get_attribute("data-schedule") == "1f1b"
+    assert lanes.nth(1).get_attribute("data-schedule") == "zb_h1"
+    a = _api(live_server, "schedule=1f1b&stages=4&microbatches=8")
+    b = _api(live_server, "schedule=zb_h1&stages=4&microbatches=8")
+    assert lanes.nth(0).locator("[data-metric='bubble']").inner_text() == (
+        f"{a['bubble_fraction'] * 100:.1f}%"
+    )
+    assert lanes.nth(1).locator("[data-metric='bubble']").inner_text() == (
+        f"{b['bubble_fraction'] * 100:.1f}%"
+    )
+    # ZB-H1 with F = I = W = 1 beats 1F1B (Qi et al. 2023): fewer idle units, shorter makespan
+    assert b["makespan"] < a["makespan"]
+    assert "ZB-H1 finishes" in page.locator(".pl-race-verdict").inner_text()
+    # both lanes share one time scale: equal canvas widths, one playhead
+    w0 = lanes.nth(0).locator("canvas").bounding_box()["width"]
+    w1 = lanes.nth(1).locator("canvas").bounding_box()["width"]
+    assert w0 == w1
+    # past its own makespan the faster lane says it is done (same time scale as the slower)
+    canvas = lanes.nth(1).locator("canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    left = float(canvas.get_attribute("data-plot-left"))
+    right = float(canvas.get_attribute("data-plot-right"))
+    t = (b["makespan"] + a["makespan"]) / 2
+    page.mouse.move(box["x"] + left + (right - left) * t / a["makespan"], box["y"] + 20)
+    tip = page.locator(".tooltip")
+    tip.wait_for(state="visible")
+    assert "ZB-H1 is done" in tip.inner_text()
+    page.select_option("#pl-race", "")
+    page.wait_for_function("() => document.querySelectorAll('.pl-lane').length === 1")
+    assert "race" not in _query(page)
+    assert list(page.problems) == []
+
+
+def test_invalid_combination_shows_the_api_message(live_server: str, page: Any) -> None:
+    query = "schedule=dualpipev&stages=4&microbatches=4"
+    r = httpx.get(f"{live_server}/api/v1/pipeline?{query}", timeout=30)
+    assert r.status_code == 422
+    msg = r.json()["detail"][0]["msg"]
+    assert "8" in msg  # needs m ≥ 2p = 8
+    page.goto(f"{live_server}/pipeline?{query}")
+    err = page.locator("#pl-errors .api-error")
+    err.wait_for(state="visible")
+    assert msg in err.inner_text()
+    assert "microbatches" in err.inner_text()
+    # the only problems are the API's own 422 (the response and the console's note of it)
+    assert any("HTTP 422" in p for p in page.problems)
+    assert all("422" in p for p in page.problems), list(page.problems)
+    # fixing m clears the message and draws the chart
+    page.problems.clear()
+    page.fill("#pl-microbatches", "8")
+    page.locator("#pl-microbatches").dispatch_event("change")
+    err.wait_for(state="hidden")
+    page.wait_for_selector(".pl-lane[data-schedule='dualpipev']")
+    assert list(page.problems) == []
+
+
+def test_links_to_api_and_trace(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/pipeline?schedule=zbv&stages=4&microbatches=8")
+    api_href = page.get_attribute("#pl-api-link", "href")
+    trace_href = page.get_attribute("#pl-trace-link", "href")
+    assert api_href is not None and trace_href is not None
+    assert "schedule=zbv" in api_href and "format=chrome_trace" in trace_href
+    data = httpx.get(live_server + api_href, timeout=30).json()
+    assert _metric(page, "bubble") == f"{data['bubble_fraction'] * 100:.1f}%"
+    trace = httpx.get(live_server + trace_href, timeout=30).json()
+    assert len([e for e in trace["traceEvents"] if e.get("ph") == "X"]) == data["op_count"]
+
+
+def test_embed_loads_and_is_frameable(live_server: str, page: Any) -> None:
+    r = httpx.get(f"{live_server}/embed/pipeline?schedule=zbv", timeout=30)
+    assert r.status_code == 200
+    assert "frame-ancestors *" in r.headers.get("content-security-policy", "")
+    page.set_viewport_size({"width": 480, "height": 800})
+    _open(page, f"{live_server}/embed/pipeline?schedule=zbv")
+    assert page.locator(".site-header").count() == 0
+    assert horizontal_overflow(page) == 0
+    assert list(page.problems) == []
+
+
+def test_home_preview_draws(live_server: str, page: Any) -> None:
+    page.goto(f"{live_server}/")
+    card = page.locator("[data-preview='pipeline']")
+    card.scroll_into_view_if_needed()
+    page.wait_for_selector("[data-preview='pipeline'] canvas.pl-preview[data-painted='1']")
+    drawn = page.evaluate(
+        """() => {
+          const hex = getComputedStyle(document.documentElement)
+            .getPropertyValue('--surface-2').trim();
+          const n = parseInt(hex.slice(1), 16);
+          const bg = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+          const c = document.querySelector("[data-preview='pipeline'] canvas");
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let k = 0;
+          for (let i = 0; i < d.length; i += 4) {
+            const dist = Math.abs(d[i] - bg[0]) + Math.abs(d[i + 1] - bg[1])
+              + Math.abs(d[i + 2] - bg[2]);
+            if (dist > 12) k++;
+          }
+          return k;
+        }"""
+    )
+    # 64 ops of a 4-rank, 8-microbatch 1F1B fill most of a 300 × 120 card
+    assert drawn > 5000
+    assert [p for p in page.problems if "pipeline" in p] == []
+
+
+def test_reduced_motion_shows_the_final_state(live_server: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
+    pg = context.new_page()
+    try:
+        _open(pg, f"{live_server}/pipeline?schedule=gpipe&stages=4&microbatches=8")
+        view = pg.locator(".pl-view")
+        assert view.get_attribute("data-playing") == "0"
+        assert float(view.get_attribute("data-playhead")) == 33.0  # the makespan
+        # the user can still play it on purpose
+        pg.click(".pl-play")
+        pg.wait_for_function("() => document.querySelector('.pl-view').dataset.playing === '1'")
+    finally:
+        context.close()
+
+
+def test_drag_on_the_chart_scrubs(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/pipeline?schedule=gpipe&stages=4&microbatches=8")
+    canvas = page.locator(".pl-canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    left = float(canvas.get_attribute("data-plot-left"))
+    right = float(canvas.get_attribute("data-plot-right"))
+    x = box["x"] + left + (right - left) * 0.5
+    page.mouse.move(x, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(x + 1, box["y"] + 20)
+    page.mouse.up()
+    view = page.locator(".pl-view")
+    page.wait_for_function("() => document.querySelector('.pl-view').dataset.playing === '0'")
+    # data-playhead is written when the next frame paints
+    page.wait_for_function(
+        "() => Math.abs(Number(document.querySelector('.pl-view').dataset.playhead) - 16.5) < 0.5"
+    )
+    t = float(view.get_attribute("data-playhead"))
+    page.wait_for_timeout(200)
+    assert float(view.get_attribute("data-playhead")) == t  # dragging paused the clock
+
+
+def test_zoom_and_svg_export(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/pipeline?schedule=1f1b&stages=4&microbatches=8")
+    page.click("button[aria-label='Zoom in']")
+    assert page.locator(".pl-zoom-label").inner_text() == "2× zoom"
+    page.click("button[aria-label='Zoom to fit']")
+    assert page.locator(".pl-zoom-label").inner_text() == ""
+    with page.expect_download() as info:
+        page.click("text=Download SVG")
+    path = info.value.path()
+    text = Path(path).read_text(encoding="utf-8")
+    assert text.startswith("<?xml") and "<svg" in text
+    # one rect per op (64) plus the hatched row backgrounds and the legend swatches
+    assert text.count("<rect") >= 64
+    assert list(page.problems) == []
+
+
+def test_stage_costs_round_trip(live_server: str, page: Any) -> None:
+    query = "schedule=1f1b&stages=4&microbatches=8&stage_costs=1.3,1,1,1.6"
+    _open(page, f"{live_server}/pipeline?{query}")
+    assert page.input_value("#pl-stage-costs") == "1.3,1,1,1.6"
+    api = _api(live_server, query)
+    assert _metric(page, "makespan") == f"{api['makespan']:g}"
+    # the closed form assumes equal stages, so it is not applied
+    assert api["closed_form"]["applies"] is False
+    assert _metric(page, "closed-form") == "n/a"
+    page.fill("#pl-stage-costs", "1,2")
+    err = page.locator("#pl-errors .api-error")
+    err.wait_for(state="visible")
+    assert "stage_costs" in err.inner_text() and "4" in err.inner_text()
+
+
+def test_op_order_as_text(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/pipeline?schedule=1f1b&stages=4&microbatches=8")
+    order = page.locator(".pl-lane .pl-order")
+    order.locator("summary").click()
+    rows = order.locator("li")
+    assert rows.count() == 4
+    # 1F1B (Narayanan et al. 2021 §2.2): rank 0 warms up with p = 4 forwards; the last rank
+    # alternates from the start, beginning with microbatch 0
+    assert rows.nth(0).inner_text().startswith("rank 0: F0 F1 F2 F3 B0 F4 B1")
+    assert rows.nth(3).inner_text().startswith("rank 3: F0 B0 F1 B1 F2 B2")
+    assert horizontal_overflow(page) == 0
+
+
+def test_keyboard_steps_the_playhead_and_announces(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/pipeline?schedule=gpipe&stages=4&microbatches=8")
+    canvas = page.locator(".pl-canvas").first
+    page.locator(".pl-scrub").focus()
+    page.keyboard.press("ArrowRight")  # pauses, steps by 1/100 of the makespan from wherever
+    view = page.locator(".pl-view")
+    assert view.get_attribute("data-playing") == "0"
+    # scrub to 0 and step: 10 steps of 0.33 lands inside rank 0's forward of microbatch 3
+    page.evaluate(
+        "() => { const s = document.querySelector('.pl-scrub'); s.value = '0';"
+        " s.dispatchEvent(new Event('input')); }"
+    )
+    canvas.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    # data-playhead is written when the next frame paints
+    page.wait_for_function(
+        "() => Math.abs(Number(document.querySelector('.pl-view').dataset.playhead) - 3.3) < 1e-9"
+    )
+    said = page.locator(".pl-view [aria-live='polite']").inner_text()
+    # GPipe: rank r starts microbatch k's forward at t = k + r (F = 1)
+    assert "rank 0 F3" in said and "rank 1 F2" in said and "rank 3 F0" in said
+
+
+def test_race_error_keeps_the_main_schedule(live_server: str, page: Any) -> None:
+    page.goto(f"{live_server}/pipeline?schedule=1f1b&stages=4&microbatches=6&race=dualpipev")
+    err = page.locator("#pl-errors .api-error")
+    err.wait_for(state="visible")
+    text = err.inner_text()
+    assert text.startswith("race against DualPipeV:")
+    r = httpx.get(
+        f"{live_server}/api/v1/pipeline?schedule=dualpipev&stages=4&microbatches=6", timeout=30
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["msg"] in text
+    page.wait_for_selector(".pl-lane[data-schedule='1f1b']")
+    assert page.locator(".pl-lane").count() == 1
+    assert _metric(page, "ops") == "48"
+
+
+def test_dependency_chain_geometry(live_server: str, page: Any) -> None:
+    """The pure helpers behind hover: ops found by rank + time, chains follow the data flow."""
+    _open(page, f"{live_server}/pipeline")
+    out = page.evaluate(
+        """async () => {
+          const m = await import('/static/js/views/pipeline-data.js');
+          const data = await (await fetch(
+            '/api/v1/pipeline?schedule=gpipe&stages=4&microbatches=8&format=columns')).json();
+          const P = m.packSchedule(data);
+          const name = (i) => i < 0 ? null
+            : `${m.KINDS[P.kind[i]]}${P.mb[i]}@s${P.stage[i]}r${P.rank[i]}`;
+          const f = m.opAt(P, 2, 5.5);         // rank 2 at t = 5.5: F3 (starts at 3 + 2)
+          const b = m.opAt(P, 3, 12.5);        // rank 3 at t = 12.5: B0 (11..13)
+          const idle = m.opAt(P, 3, 1.5);      // rank 3 waits until t = 3
+          const cf = m.dependencyChain(P, f);
+          const cb = m.dependencyChain(P, b);
+          return {
+            f: name(f), b: name(b), idle,
+            predsF: Array.from(cf.preds, name), predsB: Array.from(cb.preds, name),
+            members: cf.members.length, links: cf.links.length / 2,
+            act: m.activationAt(P, 0, 7.5),
+          };
+        }"""
+    )
+    assert out["f"] == "F3@s2r2" and out["b"] == "B0@s3r3" and out["idle"] == -1
+    assert out["predsF"] == ["F3@s1r1"]  # a forward waits for the previous stage's forward
+    assert out["predsB"] == ["F0@s3r3"]  # the last stage's backward waits for its own forward
+    # microbatch 3: 4 forwards + 4 backwards; links F0→F1→F2→F3→B3→B2→B1→B0 = 7
+    assert out["members"] == 8 and out["links"] == 7
+    assert out["act"] == 8  # GPipe: all 8 microbatches in flight on rank 0 before the backwards
+
+
+def test_tap_shows_the_op_on_touch_screens(live_server: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 480, "height": 900}, has_touch=True)
+    pg = context.new_page()
+    try:
+        _open(pg, f"{live_server}/pipeline?schedule=gpipe&stages=4&microbatches=8")
+        _pause_at_end(pg)
+        canvas = pg.locator(".pl-canvas").first
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        left = float(canvas.get_attribute("data-plot-left"))
+        pg.touchscreen.tap(box["x"] + left + 2, box["y"] + 6 + 12)
+        tip = pg.locator(".tooltip")
+        tip.wait_for(state="visible")
+        assert "F · microbatch 0" in tip.inner_text()
+        # a tap inspects; it does not move the playhead
+        assert float(pg.locator(".pl-view").get_attribute("data-playhead")) == 33.0
+    finally:
+        context.close()
