@@ -1,0 +1,134 @@
+// Every code of a format as a grid of buttons coloured by class: 16×16 for 8-bit, 8×8 for
+// 6-bit, 4×4 for 4-bit; wider formats show the 256 codes that share the current high bits.
+import { h } from "../lib/dom.js";
+import { fmtNum, fmtPow2 } from "../lib/format.js";
+import { hideTip, showTip } from "../lib/tooltip.js";
+
+/** Grid shape for a format width: {rows, cols, page} (page = codes per grid). */
+export function gridShape(bits) {
+  if (bits <= 4) return { rows: 4, cols: 4, page: 16 };
+  if (bits <= 6) return { rows: 8, cols: 8, page: 64 };
+  return { rows: 16, cols: 16, page: 256 };
+}
+
+/** Short label that fits a cell: 448, 0.0156, 2⁻⁹ style numbers stay under ~7 chars. */
+export function cellLabel(v, cls, digits = 3) {
+  if (cls === "nan") return "NaN";
+  if (cls === "inf") return v > 0 ? "∞" : "−∞";
+  if (v === 0) return Object.is(v, -0) ? "−0" : "0";
+  const a = Math.abs(v);
+  const sign = v < 0 ? "−" : "";
+  const e = Math.floor(Math.log2(a));
+  const pow2 = a === 2 ** e;
+  // never round an integer that fits (1024 must not read "1020")
+  if (Number.isInteger(a) && a < 1e5) return `${sign}${a}`;
+  if (pow2 && (a >= 1e5 || a < 1e-3)) return `${sign}${fmtPow2(e)}`;
+  return fmtNum(v, a >= 1e5 || a < 1e-3 ? 2 : digits);
+}
+
+const hex = (code, bits) => `0x${code.toString(16).toUpperCase().padStart(Math.ceil(bits / 4), "0")}`;
+
+/**
+ * state: {info, code, lookup(code) -> {value, cls}, onPick(code)}. For formats wider than 8
+ * bits the grid shows the page of 256 codes holding `code`; a selector picks the high bits.
+ */
+export function mount(el, state) {
+  let s = { ...state };
+  const shape = () => gridShape(s.info.bits);
+  const highSelect = h("input", { type: "text", inputmode: "text", spellcheck: "false", autocomplete: "off", class: "cg-high", id: `cg-high-${Math.random().toString(36).slice(2, 7)}` });
+  const highLabel = h("label", { for: highSelect.id }, "high bits (hex): the grid shows the 256 codes that share them");
+  const highHex = h("output", { class: "mono" });
+  const pager = h("div", { class: "cg-pager control" }, highLabel, h("div", { class: "cg-pager-row" },
+    h("button", { type: "button", class: "cg-prev", "aria-label": "previous page of codes" }, "‹"),
+    highSelect,
+    h("button", { type: "button", class: "cg-next", "aria-label": "next page of codes" }, "›"),
+    highHex));
+  const grid = h("div", { class: "codegrid", role: "group", "aria-label": "Every code, coloured by class" });
+  el.append(pager, h("div", { class: "codegrid-wrap" }, grid));
+  let page = 0;
+  let cells = [];
+
+  function pages() {
+    return Math.max(1, 2 ** s.info.bits / shape().page);
+  }
+
+  function setPage(p) {
+    page = Math.min(Math.max(0, p), pages() - 1);
+    build();
+  }
+
+  // the high bits are typed and shown in hex, like the codes
+  highSelect.addEventListener("change", () => setPage(Number.parseInt(highSelect.value.replace(/^0x/i, ""), 16) || 0));
+  pager.querySelector(".cg-prev").addEventListener("click", () => setPage(page - 1));
+  pager.querySelector(".cg-next").addEventListener("click", () => setPage(page + 1));
+
+  function build() {
+    const { rows, cols, page: per } = shape();
+    const bits = s.info.bits;
+    pager.hidden = bits <= 8;
+    highSelect.value = `0x${page.toString(16).toUpperCase()}`;
+    const highBits = Math.max(0, bits - 8);
+    highHex.textContent = highBits ? `codes ${hex(page * per, bits)}–${hex(page * per + per - 1, bits)}` : "";
+    grid.replaceChildren();
+    grid.style.gridTemplateColumns = `auto repeat(${cols}, minmax(0, 1fr))`;
+    grid.dataset.cols = String(cols);
+    const lowDigits = Math.ceil(Math.log2(cols) / 4) || 1;
+    grid.append(h("div", { class: "cg-corner", "aria-hidden": "true" }, ""));
+    for (let c = 0; c < cols; c += 1) grid.append(h("div", { class: "cg-colhead", "aria-hidden": "true" }, `+${c.toString(16).toUpperCase().padStart(lowDigits, "0")}`));
+    cells = [];
+    for (let r = 0; r < rows; r += 1) {
+      const rowStart = page * per + r * cols;
+      grid.append(h("div", { class: "cg-rowhead", "aria-hidden": "true" }, hex(rowStart, bits)));
+      for (let c = 0; c < cols; c += 1) {
+        const code = rowStart + c;
+        const { value, cls } = s.lookup(code);
+        const label = cellLabel(value, cls, bits > 8 ? 4 : 3);
+        const b = h("button", {
+          type: "button",
+          class: `cg-cell cls-${cls}`,
+          dataset: { code: String(code) },
+          "aria-label": `${hex(code, bits)}: ${fmtNum(value, 8)} (${cls})`,
+        }, h("span", { class: "cg-val" }, label));
+        const tip = (e) => showTip(e, [fmtNum(value, 10), ["code", `${hex(code, bits)} = ${code}`], ["bits", code.toString(2).padStart(bits, "0")], ["class", cls]]);
+        b.addEventListener("mouseenter", tip);
+        b.addEventListener("mouseleave", hideTip);
+        b.addEventListener("focus", () => {
+          const r2 = b.getBoundingClientRect();
+          tip({ clientX: r2.right, clientY: r2.bottom });
+        });
+        b.addEventListener("blur", hideTip);
+        b.addEventListener("click", () => s.onPick && s.onPick(code));
+        grid.append(b);
+        cells.push(b);
+      }
+    }
+    mark();
+  }
+
+  function mark() {
+    for (const b of cells) {
+      const on = Number(b.dataset.code) === s.code;
+      b.classList.toggle("current", on);
+      if (on) b.setAttribute("aria-current", "true");
+      else b.removeAttribute("aria-current");
+    }
+  }
+
+  page = Math.floor(s.code / shape().page);
+  build();
+  return {
+    update(next) {
+      const infoChanged = next.info && next.info !== s.info;
+      s = { ...s, ...next };
+      const want = Math.floor(s.code / shape().page);
+      if (infoChanged || want !== page) {
+        page = want;
+        build();
+      } else mark();
+    },
+    destroy() {
+      pager.remove();
+      grid.parentElement.remove();
+    },
+  };
+}

@@ -1,0 +1,529 @@
+"""Browser tests for the numerics pages: /formats, /formats/{name}, /compare and their embeds.
+
+Every value the page shows is checked against the API (which tests/core checks against
+ml_dtypes), and the spec vectors of REFERENCES.md are typed into the value box.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.browser.conftest import horizontal_overflow
+
+pytestmark = pytest.mark.browser
+
+PAGES = [
+    "/formats",
+    "/formats/float8_e4m3fn",
+    "/formats/bfloat16",
+    "/formats/float4_e2m1fn?value=0.75",
+    "/formats/float8_e8m0fnu",
+    "/formats/float32?value=0.1",
+    "/compare",
+    "/embed/formats",
+    "/embed/formats/float8_e4m3fn?value=464",
+    "/embed/formats/bfloat16",
+    "/embed/compare?formats=float8_e4m3fn,float4_e2m1fn",
+]
+
+
+def _ready(page: Any) -> None:
+    page.wait_for_selector("#app[data-ready='1']", timeout=20_000)
+
+
+def _open(page: Any, base: str, path: str) -> None:
+    page.goto(base + path)
+    _ready(page)
+
+
+def _api(base: str, path: str) -> Any:
+    return httpx.get(base + path, timeout=10).json()
+
+
+def _shown_number(text: str) -> float:
+    t = text.strip().replace("−", "-")
+    if t == "NaN":
+        return math.nan
+    if t in ("+∞", "-∞"):
+        return math.inf if t[0] == "+" else -math.inf
+    return float(t)
+
+
+def _wait(page: Any, predicate: str, timeout: float = 10.0) -> None:
+    """Poll a JS expression from Python: wait_for_function evaluates strings with eval inside
+    the page, which our CSP (rightly) forbids."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if page.evaluate(f"() => Boolean({predicate})"):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {predicate}")
+        page.wait_for_timeout(40)
+
+
+def _code(page: Any) -> int:
+    return int(page.text_content("#fx-dec") or "-1")
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("width", [1280, 480])
+def test_page_loads_cleanly_and_fits(live_server: str, page: Any, path: str, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    _open(page, live_server, path)
+    page.wait_for_timeout(200)
+    assert list(page.problems) == []
+    assert horizontal_overflow(page) == 0
+
+
+def test_clicking_a_bit_changes_the_value_as_decode_says(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats/float8_e4m3fn?code=56")  # 0x38 = 1.0
+    assert _shown_number(page.text_content("#fx-value") or "") == 1.0
+    page.click("#fx-bitfield button[data-bit='0']")  # mantissa LSB: 0x39
+    _wait(page, "document.querySelector('#fx-dec').textContent === '57'")
+    decoded = _api(live_server, "/api/v1/formats/float8_e4m3fn/decode?code=57")
+    _wait(page, "document.querySelector('#fx-exact').textContent.startsWith('1.125')")
+    assert _shown_number(page.text_content("#fx-value") or "") == decoded["value"] == 1.125
+    assert page.text_content("#fx-hex") == "0x39"
+    assert page.get_attribute("#fx-bitfield button[data-bit='0']", "aria-pressed") == "true"
+    # the sign bit: -1.125
+    page.click("#fx-bitfield button[data-bit='7']")
+    _wait(page, "document.querySelector('#fx-dec').textContent === '185'")
+    decoded = _api(live_server, "/api/v1/formats/float8_e4m3fn/decode?code=185")
+    _wait(page, "document.querySelector('#fx-exact').textContent.startsWith('-1.125')")
+    assert _shown_number(page.text_content("#fx-value") or "") == decoded["value"] == -1.125
+    _wait(page, "location.search.includes('code=185')")
+
+
+def test_bits_work_from_the_keyboard(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats/float4_e2m1fn?code=2")  # 0b0010 = 1.0
+    page.focus("#fx-bitfield button[data-bit='3']")
+    page.keyboard.press("ArrowRight")  # exponent MSB (bit 2)
+    page.keyboard.press("ArrowRight")  # exponent LSB (bit 1)
+    page.keyboard.press("ArrowRight")  # mantissa (bit 0)
+    page.keyboard.press("Space")
+    _wait(page, "document.querySelector('#fx-dec').textContent === '3'")
+    assert _shown_number(page.text_content("#fx-value") or "") == 1.5
+
+
+@pytest.mark.parametrize(
+    ("name", "typed", "rounding", "want_code", "want_value"),
+    [
+        ("float8_e4m3fn", "464", "nearest_even", 126, 448.0),  # tie at the top: to even 448
+        ("float8_e4m3fn", "465", "nearest_even", 127, math.nan),  # past 464: NaN (OFP8)
+        ("float8_e4m3fn", "1.0625", "nearest_even", 56, 1.0),  # tie to even, not half-up
+        ("float4_e2m1fn", "0.75", "nearest_even", 2, 1.0),
+        ("float4_e2m1fn", "0.25", "nearest_even", 0, 0.0),
+        ("bfloat16", "1.00390625", "nearest_even", 0x3F80, 1.0),
+        ("float4_e2m1fn", "0.75", "toward_zero", 1, 0.5),
+        ("float8_e5m2", "1e6", "nearest_even", 0x7C, math.inf),
+    ],
+)
+def test_typing_a_value_updates_the_code(
+    live_server: str,
+    page: Any,
+    name: str,
+    typed: str,
+    rounding: str,
+    want_code: int,
+    want_value: float,
+) -> None:
+    _open(page, live_server, f"/formats/{name}")
+    page.select_option("#fx-rounding", rounding)
+    page.fill("#fx-input", typed)
+    page.press("#fx-input", "Enter")
+    # the default code is often the answer already (1.0): wait for the rounding result itself
+    _wait(
+        page,
+        f"(document.querySelector('#fx-enc-code') || {{textContent: ''}}).textContent"
+        f".endsWith(' = {want_code}') "
+        f"&& document.querySelector('#fx-dec').textContent === '{want_code}'",
+    )
+    api = _api(live_server, f"/api/v1/formats/{name}/encode?value={typed}&rounding={rounding}")
+    assert api["code"] == want_code
+    shown = _shown_number(page.text_content("#fx-enc-value") or "")
+    if math.isnan(want_value):
+        assert math.isnan(shown)
+    else:
+        assert shown == want_value
+    assert f"= {want_code}" in (page.text_content("#fx-enc-code") or "")
+    _wait(page, f"location.search.includes('value={typed}')")  # written 120 ms later
+
+
+def test_neighbours_are_shown_and_clickable(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats/float8_e4m3fn?value=0.3")
+    api = _api(live_server, "/api/v1/formats/float8_e4m3fn/encode?value=0.3")
+    below = page.locator(".fx-nb", has_text="below")
+    above = page.locator(".fx-nb", has_text="above")
+    assert (
+        _shown_number(below.locator(".fx-nb-value").text_content() or "") == api["below"]["value"]
+    )
+    assert (
+        _shown_number(above.locator(".fx-nb-value").text_content() or "") == api["above"]["value"]
+    )
+    above.click()
+    _wait(page, f"document.querySelector('#fx-dec').textContent === '{api['above']['code']}'")
+    _wait(page, f"location.search.includes('code={api['above']['code']}')")
+    assert "value=" not in page.url
+
+
+def test_steppers_walk_the_sorted_values(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats/float8_e4m3fn?code=56")
+    page.click("#fx-prev")
+    _wait(page, "document.querySelector('#fx-dec').textContent === '55'")
+    assert _shown_number(page.text_content("#fx-value") or "") == 0.9375
+    page.click(".fx-jump[data-code='126']")  # max
+    _wait(page, "document.querySelector('#fx-dec').textContent === '126'")
+    assert page.is_disabled("#fx-next")  # e4m3fn has no Inf above 448
+    # crossing zero: the value below +0 is -0, then the largest negative subnormal
+    page.click(".fx-jump[data-code='0']")
+    _wait(page, "document.querySelector('#fx-dec').textContent === '0'")
+    page.click("#fx-prev")
+    _wait(page, "document.querySelector('#fx-dec').textContent === '128'")
+    page.click("#fx-prev")
+    _wait(page, "document.querySelector('#fx-dec').textContent === '129'")
+    assert _shown_number(page.text_content("#fx-value") or "") == -(2.0**-9)
+
+
+def test_float32_steps_by_bit_pattern(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats/float32?code=1065353216")  # 1.0
+    page.click("#fx-next")
+    _wait(page, "document.querySelector('#fx-dec').textContent === '1065353217'")
+    _wait(page, "document.querySelector('#fx-exact').textContent.startsWith('1.0000001192')")
+    decoded = _api(live_server, "/api/v1/formats/float32/decode?code=1065353217")
+    assert decoded["value"] == 1 + 2.0**-23
+
+
+def test_url_round_trips_value_state(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats/float8_e5m2")
+    page.select_option("#fx-rounding", "stochastic")
+    page.fill("#fx-seed", "7")
+    page.fill("#fx-input", "0.3")
+    page.press("#fx-input", "Enter")
+    _wait(page, "location.search.includes('seed=7') && location.search.includes('value=0.3')")
+    code = _code(page)
+    value = page.text_content("#fx-enc-value")
+    assert "rounding=stochastic" in page.url
+    page.reload()
+    _ready(page)
+    assert page.input_value("#fx-input") == "0.3"
+    assert page.input_value("#fx-rounding") == "stochastic"
+    assert page.input_value("#fx-seed") == "7"
+    assert _code(page) == code
+    assert page.text_content("#fx-enc-value") == value
+    api = _api(
+        live_server, "/api/v1/formats/float8_e5m2/encode?value=0.3&rounding=stochastic&seed=7"
+    )
+    assert api["code"] == code
+
+
+def test_url_round_trips_code_and_number_line_view(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats/bfloat16")
+    page.click("#fx-next")
+    page.click("#fx-scale-linear")
+    page.click("#fx-zoom-in")
+    page.wait_for_timeout(600)  # the view is written to the URL 250 ms after it settles
+    _wait(page, "location.search.includes('view=') && location.search.includes('scale=linear')")
+    code = _code(page)
+    assert code == 0x3F81
+    query_view = page.evaluate("new URLSearchParams(location.search).get('view')")
+    url_view = [float(v) for v in query_view.split(",")]
+    live_view = page.evaluate("window.__bitmesh.numberline.view")
+    assert url_view == pytest.approx(live_view, rel=1e-6)
+    page.reload()
+    _ready(page)
+    assert _code(page) == code
+    assert page.get_attribute("#fx-scale-linear", "aria-pressed") == "true"
+    assert page.evaluate("window.__bitmesh.numberline.view") == pytest.approx(url_view, rel=1e-9)
+
+
+def _drawn_pixels(page: Any, selector: str) -> int:
+    return int(
+        page.evaluate(
+            """(sel) => {
+              const c = document.querySelector(sel);
+              const ctx = c.getContext('2d');
+              const d = ctx.getImageData(0, 0, c.width, c.height).data;
+              const bg = [d[0], d[1], d[2]];
+              let n = 0;
+              for (let i = 0; i < d.length; i += 4) {
+                const diff = Math.abs(d[i] - bg[0]) + Math.abs(d[i + 1] - bg[1])
+                  + Math.abs(d[i + 2] - bg[2]);
+                if (diff > 30) n++;
+              }
+              return n;
+            }""",
+            selector,
+        )
+    )
+
+
+def _assert_drawn(page: Any, selector: str, at_least: int) -> None:
+    """The canvas has drawn at least this many non-background pixels (polled: drawing happens
+    on the next animation frame or resize callback)."""
+    deadline = time.monotonic() + 10
+    while (n := _drawn_pixels(page, selector)) < at_least:
+        assert time.monotonic() < deadline, f"{selector}: only {n} pixels drawn"
+        page.wait_for_timeout(100)
+
+
+@pytest.mark.parametrize("name", ["float8_e4m3fn", "bfloat16", "float32"])
+def test_number_line_draws(live_server: str, page: Any, name: str) -> None:
+    _open(page, live_server, f"/formats/{name}")
+    _assert_drawn(page, "#fx-numberline canvas", 2000)
+    stats = page.evaluate("window.__bitmesh.numberline.stats")
+    assert stats["draws"] >= 1
+    # decimation: never more columns than pixels
+    assert stats["columns"] <= page.evaluate("document.querySelector('#fx-numberline').clientWidth")
+
+
+def test_number_line_pans_zooms_and_picks(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats/float8_e4m3fn?code=56")
+    canvas = page.locator("#fx-numberline canvas")
+    canvas.scroll_into_view_if_needed()
+    before = page.evaluate("window.__bitmesh.numberline.view")
+    box = canvas.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 60)
+    page.mouse.wheel(0, -400)
+    page.wait_for_timeout(100)
+    zoomed = page.evaluate("window.__bitmesh.numberline.view")
+    assert zoomed[1] - zoomed[0] < before[1] - before[0]
+    canvas.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(50)
+    panned = page.evaluate("window.__bitmesh.numberline.view")
+    assert panned[0] > zoomed[0]
+    # hovering a tick shows its value and code; clicking selects it
+    page.keyboard.press("0")
+    page.mouse.move(box["x"] + box["width"] * 0.75, box["y"] + 60)
+    tip = page.locator(".tooltip")
+    tip.wait_for(state="visible")
+    assert "code" in (tip.text_content() or "")
+    page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + 60)
+    _wait(page, "document.querySelector('#fx-dec').textContent !== '56'")
+
+
+@pytest.mark.parametrize(
+    ("name", "cells"),
+    [("float8_e4m3fn", 256), ("float6_e3m2fn", 64), ("float4_e2m1fn", 16), ("bfloat16", 256)],
+)
+def test_code_grid(live_server: str, page: Any, name: str, cells: int) -> None:
+    _open(page, live_server, f"/formats/{name}")
+    assert page.locator("#fx-codegrid .cg-cell").count() == cells
+    table = _api(live_server, f"/api/v1/formats/{name}/values")
+    cell = page.locator("#fx-codegrid .cg-cell").nth(5)
+    code = int(cell.get_attribute("data-code") or "-1")
+    cls = table["classes"][code]
+    assert f"cls-{cls}" in (cell.get_attribute("class") or "")
+    cell.click()
+    _wait(page, f"document.querySelector('#fx-dec').textContent === '{code}'")
+    assert "current" in (cell.get_attribute("class") or "")
+
+
+def test_values_computed_in_the_browser_match_the_api(live_server: str, page: Any) -> None:
+    """The cards and /compare derive positive values from FormatInfo alone; check every format."""
+    _open(page, live_server, "/formats")
+    formats = _api(live_server, "/api/v1/formats")["formats"]
+    for info in formats:
+        if info["bits"] > 16:
+            continue
+        table = _api(live_server, f"/api/v1/formats/{info['name']}/values")
+        positive = sorted(
+            v for v in table["values"] if isinstance(v, float | int) and v > 0 and math.isfinite(v)
+        )
+        got = page.evaluate(
+            """async (info) => {
+              const m = await import('/static/js/views/valuestrip.js');
+              const counts = [...m.binadeCounts(info).values()].reduce((a, b) => a + b, 0);
+              return {count: counts, values: m.positiveValues(info)};
+            }""",
+            info,
+        )
+        assert got["count"] == len(positive), info["name"]
+        if got["values"] is not None:
+            assert [float(v) for v in got["values"]] == positive, info["name"]
+
+
+def test_formats_cards(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats")
+    formats = _api(live_server, "/api/v1/formats")["formats"]
+    assert page.locator(".fmt-card").count() == len(formats)
+    card = page.locator(".fmt-card[data-format='float8_e4m3fn']")
+    assert card.get_attribute("href") == "/formats/float8_e4m3fn"
+    text = card.text_content() or ""
+    assert "448" in text and "254" in text and "→ NaN" in text
+    assert card.locator(".fmt-exp .fmt-bit").count() == 4
+    assert card.locator(".fmt-man .fmt-bit").count() == 3
+    _assert_drawn(page, ".fmt-card[data-format='float8_e4m3fn'] canvas", 200)
+    families = page.locator(".fmt-family h2").all_text_contents()
+    assert families[0] == "FP8"
+
+
+def test_compare_table_and_picker(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/compare?formats=float8_e4m3fn,float4_e2m1fn")
+    heads = page.locator("#cmp-table thead th").all_text_contents()
+    assert heads[1:] == ["float8_e4m3fn", "float4_e2m1fn"]
+    row = page.locator("#cmp-table tbody tr", has_text="max").first
+    assert row.locator("td").all_text_contents() == ["448", "6"]
+    page.check("#cmp-f-bfloat16")
+    _wait(page, "location.search.includes('bfloat16')")
+    assert page.locator("#cmp-table thead th").count() == 4
+    _assert_drawn(page, "#cmp-chart canvas", 2000)
+    page.reload()
+    _ready(page)
+    assert page.is_checked("#cmp-f-bfloat16")
+
+
+def test_compare_unknown_format_is_reported(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/compare?formats=float8_e4m3fn,nope")
+    assert "nope" in (page.text_content(".api-error") or "")
+
+
+def test_headers_allow_framing_of_embeds_only(live_server: str) -> None:
+    embed = httpx.get(live_server + "/embed/formats/float8_e4m3fn")
+    full = httpx.get(live_server + "/formats/float8_e4m3fn")
+    assert "frame-ancestors *" in embed.headers["content-security-policy"]
+    assert "frame-ancestors 'self'" in full.headers["content-security-policy"]
+
+
+def test_embed_is_frameable_by_another_origin_and_the_page_is_not(
+    live_server: str, page: Any
+) -> None:
+    parent = (
+        "<!doctype html><title>blog</title>"
+        "<script>window.__heights=[];addEventListener('message',e=>{"
+        "if(e.data&&e.data.type==='bitmesh:height')window.__heights.push(e.data.height)})</script>"
+        f'<iframe name="embed" src="{live_server}/embed/formats/float8_e4m3fn?value=464"'
+        ' width="700" height="600"></iframe>'
+        f'<iframe name="full" src="{live_server}/formats/float8_e4m3fn" width="700" height="600">'
+        "</iframe>"
+    )
+    page.route(
+        "http://blog.example/",
+        lambda route: route.fulfill(status=200, content_type="text/html", body=parent),
+    )
+    page.goto("http://blog.example/")
+    embed = page.frame(name="embed")
+    assert embed is not None
+    embed.wait_for_selector("#app[data-ready='1']", timeout=20_000)
+    assert embed.text_content("#fx-dec") == "126"
+    _wait(page, "window.__heights.length > 0")
+    assert max(page.evaluate("window.__heights")) > 300
+    full = page.frame(name="full")
+    assert full is not None
+    page.wait_for_timeout(500)
+    assert full.query_selector("#app") is None  # refused by frame-ancestors 'self'
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/formats/float8_e4m3fn?value=<script>window.__pwned=1</script>",
+        "/formats/float8_e4m3fn?value=%3Cimg%20src%3Dx%20onerror%3D%22window.__pwned%3D1%22%3E",
+        "/formats/float8_e4m3fn?view=<script>window.__pwned=1</script>&code=<b>1</b>",
+        "/compare?formats=<img src=x onerror=window.__pwned=1>",
+        "/formats?x=<script>window.__pwned=1</script>",
+    ],
+)
+def test_script_in_query_string_is_never_executed(live_server: str, page: Any, path: str) -> None:
+    page.goto(live_server + path)
+    page.wait_for_timeout(800)
+    assert page.evaluate("window.__pwned") is None
+    assert page.query_selector("#app script, #app img[src='x']") is None
+    if "value=" in path:
+        # shown as text in the value box, and the API's complaint is shown in the page
+        assert "<" in page.input_value("#fx-input")
+        assert "value" in (page.text_content(".api-error:not([hidden])") or "")
+
+
+def test_home_gallery_previews(live_server: str, page: Any) -> None:
+    page.goto(live_server + "/")
+    for key in ("formats", "compare"):
+        el = page.locator(f"[data-preview='{key}']")
+        el.scroll_into_view_if_needed()
+        el.locator("canvas").wait_for(timeout=10_000)
+        _assert_drawn(page, f"[data-preview='{key}'] canvas", 200)
+        assert "unavailable" not in (el.text_content() or "")
+
+
+@pytest.mark.parametrize(
+    ("path", "expect"),
+    [
+        ("/formats/float8_e4m3fn?value=464", ["float8_e4m3fn", "0x7E", "448", "log₂"]),
+        ("/formats", ["bfloat16", "float4_e2m1fn"]),
+        ("/compare?formats=float8_e4m3fn,float4_e2m1fn", ["float8_e4m3fn", "log₂"]),
+    ],
+)
+def test_download_svg(live_server: str, page: Any, path: str, expect: list[str]) -> None:
+    _open(page, live_server, path)
+    with page.expect_download() as info:
+        page.click("#share button:has-text('Download SVG')")
+    body = Path(info.value.path()).read_text(encoding="utf-8")
+    assert body.startswith("<?xml") and "<svg" in body
+    for text in expect:
+        assert text in body
+
+
+def test_code_grid_pages_through_16_bit_codes(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats/bfloat16")  # 1.0 = 0x3F80: page 0x3F
+    first = page.locator("#fx-codegrid .cg-cell").first
+    assert first.get_attribute("data-code") == str(0x3F00)
+    page.click("#fx-codegrid .cg-next")
+    assert first.get_attribute("data-code") != str(0x3F00)
+    assert page.locator("#fx-codegrid .cg-cell").first.get_attribute("data-code") == str(0x4000)
+    page.fill("#fx-codegrid .cg-high", "0x7F")
+    page.press("#fx-codegrid .cg-high", "Enter")
+    cells = page.locator("#fx-codegrid .cg-cell")
+    assert cells.first.get_attribute("data-code") == str(0x7F00)
+    # 0x7F80 is +Inf and 0x7F81.. are NaN in bfloat16
+    assert "cls-inf" in (cells.nth(0x80).get_attribute("class") or "")
+    assert "cls-nan" in (cells.nth(0x81).get_attribute("class") or "")
+
+
+def test_compare_zooms_from_the_keyboard(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/compare")
+    before = page.evaluate("window.__bitmesh.compare.range")
+    page.focus("#cmp-chart canvas")
+    page.keyboard.press("+")
+    page.keyboard.press("ArrowRight")
+    after = page.evaluate("window.__bitmesh.compare.range")
+    assert after[1] - after[0] < before[1] - before[0]
+    # the range is written 250 ms after the last change: wait for the final one
+    want = ",".join(f"{round(k, 3):g}" for k in after)
+    _wait(page, f"new URLSearchParams(location.search).get('range') === '{want}'")
+    page.reload()
+    _ready(page)
+    assert page.evaluate("window.__bitmesh.compare.range") == pytest.approx(after, abs=1e-3)
+
+
+def test_go_to_code_accepts_hex_decimal_and_binary(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats/float8_e4m3fn")
+    for typed, code in [("0x7E", 126), ("57", 57), ("0b1000_0001", 129)]:
+        page.fill("#fx-code-input", typed)
+        page.press("#fx-code-input", "Enter")
+        _wait(page, f"document.querySelector('#fx-dec').textContent === '{code}'")
+    page.fill("#fx-code-input", "0x100")  # 256 is not an 8-bit code
+    page.press("#fx-code-input", "Enter")
+    assert "0 to 255" in (page.text_content(".api-error:not([hidden])") or "")
+    assert page.text_content("#fx-dec") == "129"
+    # each bit shows what it is worth: exponent LSB 1, mantissa MSB 2^-1
+    assert page.text_content("#fx-bitfield button[data-bit='3'] .bit-weight") == "1"
+    assert page.text_content("#fx-bitfield button[data-bit='2'] .bit-weight") == "2⁻¹"
+
+
+def test_url_round_trips_an_exponent_with_a_plus(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats/float8_e5m2")
+    page.fill("#fx-input", "1e+2")
+    page.press("#fx-input", "Enter")
+    _wait(page, "document.querySelector('#fx-dec').textContent === '86'")  # 96 = 0x56
+    _wait(page, "location.search.includes('value=1e')")
+    page.reload()
+    _ready(page)
+    assert page.input_value("#fx-input") == "1e+2"
+    assert _code(page) == 86

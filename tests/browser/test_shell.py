@@ -1,0 +1,103 @@
+"""The site shell in a real browser: home gallery, API docs, theme, embed height protocol."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.pages import VIEWS, available
+from tests.browser.conftest import horizontal_overflow
+
+pytestmark = pytest.mark.browser
+
+
+def test_home_links_every_available_view_and_draws_previews(live_server: str, page: Any) -> None:
+    page.goto(live_server + "/", wait_until="networkidle")
+    listed = [v for v in VIEWS if v.in_nav and available(v)]
+    hrefs = page.eval_on_selector_all(
+        ".gallery-card", "els => els.map(e => e.getAttribute('href'))"
+    )
+    assert hrefs == [v.path for v in listed]
+    # every preview drew something (a canvas or an svg with marks), and none failed
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-preview]')].every("
+        "el => el.querySelector('canvas, svg') || el.querySelector('.preview-error'))",
+        timeout=15_000,
+    )
+    assert page.locator(".preview-error").count() == 0
+    assert page.problems == []
+
+
+def test_home_fits_a_phone(live_server: str, page: Any) -> None:
+    page.set_viewport_size({"width": 480, "height": 900})
+    page.goto(live_server + "/", wait_until="networkidle")
+    assert horizontal_overflow(page) == 0
+    assert page.problems == []
+
+
+def test_docs_page_lists_every_endpoint_with_examples(live_server: str, page: Any) -> None:
+    page.goto(live_server + "/docs", wait_until="networkidle")
+    page.wait_for_selector(".docs-endpoint")
+    shown = page.eval_on_selector_all(
+        ".docs-endpoint summary", "els => els.map(e => e.textContent)"
+    )
+    import httpx
+
+    spec = httpx.get(live_server + "/api/v1/openapi.json").json()
+    for path in spec["paths"]:
+        assert any(path in s for s in shown), path
+    assert page.problems == []
+
+
+def test_theme_toggle_switches_and_persists(live_server: str, page: Any) -> None:
+    page.goto(live_server + "/", wait_until="networkidle")
+    before = page.evaluate("document.documentElement.dataset.theme")
+    page.click("#theme-toggle")
+    after = page.evaluate("document.documentElement.dataset.theme")
+    assert {before, after} == {"light", "dark"}
+    bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    page.reload(wait_until="networkidle")
+    assert page.evaluate("document.documentElement.dataset.theme") == after
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == bg
+
+
+def _frame_from_another_origin(page: Any, src: str) -> Any:
+    """Load a blog post on another origin (served by Playwright itself) that frames `src`."""
+    parent = "http://blog.example.test/post.html"
+    page.route(
+        parent,
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<!doctype html>"),
+    )
+    page.goto(parent)
+    page.evaluate(
+        """(src) => new Promise((resolve) => {
+            window.__heights = [];
+            addEventListener('message', (e) => {
+                const d = e.data;
+                if (d && d.type === 'bitmesh:height') window.__heights.push(d.height);
+            });
+            const f = document.createElement('iframe');
+            f.src = src; f.width = 600; f.height = 300;
+            f.onload = resolve;
+            document.body.appendChild(f);
+        })""",
+        src,
+    )
+    return page.frames[1]
+
+
+def test_embed_is_framed_and_reports_its_height(live_server: str, page: Any) -> None:
+    view = next(v for v in VIEWS if v.embeddable and "{" not in v.path and available(v))
+    frame = _frame_from_another_origin(page, live_server + "/embed" + view.path + "?theme=dark")
+    assert frame.url.startswith(live_server + "/embed")
+    page.wait_for_function("() => window.__heights.length > 0", timeout=10_000)
+    heights = page.evaluate("window.__heights")
+    assert all(isinstance(h, int) and h > 100 for h in heights)
+    assert frame.evaluate("document.documentElement.dataset.theme") == "dark"
+
+
+def test_full_page_refuses_to_be_framed_by_another_site(live_server: str, page: Any) -> None:
+    view = next(v for v in VIEWS if "{" not in v.path and available(v))
+    frame = _frame_from_another_origin(page, live_server + view.path)
+    assert not frame.url.startswith(live_server)  # the browser blocked it (chrome-error://)
