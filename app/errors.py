@@ -19,7 +19,8 @@ from app.templating import templates
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    # scope["path"] is already decoded; request.url would re-parse the raw query strictly.
+    return str(request.scope.get("path", "")).startswith("/api/")
 
 
 def _where(request: Request) -> str:

@@ -91,6 +91,10 @@ class SecurityMiddleware:
 
     def _refusal(self, scope: Scope) -> tuple[int, bytes] | None:
         query: bytes = scope.get("query_string", b"")
+        try:
+            query.decode("utf-8")
+        except UnicodeDecodeError:
+            return _error(422, ["query"], "query string is not valid UTF-8", "invalid")
         if len(query) > self.max_query:
             return _error(
                 422,

@@ -125,17 +125,6 @@ def get_gpus(request: Request) -> Response:
     return json_response(request, {"gpus": [asdict(g) for g in presets.GPUS.values()]})
 
 
-def _memory_query(p: presets.ParallelPreset) -> str:
-    sizes = {a.name: a.size for a in parse_axes(p.axes)}
-    ep = sizes.get("ep", 1)
-    dp = sizes.get("dp", 1) * ep  # Megatron convention: EP is carved out of DP
-    return (
-        f"model={p.model}&gpu={p.gpu}&dp={dp}&tp={sizes.get('tp', 1)}&pp={sizes.get('pp', 1)}"
-        f"&cp={sizes.get('cp', 1)}&ep={ep}&zero={p.zero}&seq_len={p.seq_len}"
-        f"&micro_batch={p.micro_batch}"
-    )
-
-
 @router.get(
     "/presets/parallel",
     response_model=ParallelPresetsResponse,
@@ -148,7 +137,7 @@ def get_parallel_presets(request: Request) -> Response:
     for p in presets.PARALLEL_PRESETS.values():
         d = asdict(p)
         d["world_size"] = p.world_size
-        d["memory_query"] = _memory_query(p)
+        d["memory_query"] = p.memory_query()
         out.append(d)
     return json_response(request, {"presets": out})
 

@@ -188,10 +188,13 @@ def encode_pipeline(result: PipelineResult, *, columns: bool = False) -> bytes:
     """
     tl = result.timeline
     n = len(tl.kind)
-    times = np.round(np.concatenate([np.asarray(tl.start), np.asarray(tl.end)]), 9)
+    times = np.concatenate([np.asarray(tl.start), np.asarray(tl.end)])
     uniq, inv = np.unique(times, return_inverse=True)
-    ustr = [repr(x) for x in uniq.tolist()]
-    tstr = dict(zip(uniq.tolist(), ustr, strict=True))
+    # round() per distinct time, not np.round(times, 9): that is off by an ulp for large
+    # times (3000000003.5 -> 3000000003.5000005, after the makespan); see round_times
+    rounded = [round(x, 9) for x in uniq.tolist()]
+    ustr = [repr(x) for x in rounded]
+    tstr = dict(zip(rounded, ustr, strict=True))
     sstr = [ustr[i] for i in inv.tolist()]
     start_s, end_s = sstr[:n], sstr[n:]
 

@@ -107,3 +107,41 @@ def test_semantic_error_on_a_path_parameter_names_the_path(client: TestClient) -
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["path", "name"]
     assert "16" in r.json()["detail"][0]["msg"]
+
+
+def test_percent_encoded_garbage_is_422_naming_the_field(client: TestClient) -> None:
+    r = client.get("/api/v1/formats/float8_e4m3fn/encode?value=%ff%fe")
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", "value"]
+
+
+def test_raw_query_bytes_that_are_not_utf8_are_422() -> None:
+    import asyncio
+
+    from app.main import create_app
+
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/api/v1/limits",
+        "raw_path": b"/api/v1/limits",
+        "query_string": b"x=\xff\xfe",
+        "headers": [],
+        "server": ("127.0.0.1", 80),
+        "client": ("127.0.0.1", 1234),
+        "root_path": "",
+    }
+    asyncio.run(create_app()(scope, receive, send))
+    assert sent[0]["status"] == 422
+    assert b"not valid UTF-8" in sent[1]["body"]  # type: ignore[operator]

@@ -317,3 +317,124 @@ def test_keyboard_focus_on_a_bar_shows_its_breakdown(page: Any, live_server: str
     assert "Stage 3 (LM head)" in text
     assert f"{last['layers']} layers" in text
     assert "Total" in text and f"{last['total'] / 1e9:.2f} GB" in text
+
+
+LLAMA3_405B_NO_RECOMPUTE = "model=llama3-405b&dp=64&tp=8&pp=16&zero=1&seq_len=8192"
+
+
+def test_published_layout_assumes_flash_attention_and_sequence_parallel(
+    page: Any, live_server: str
+) -> None:
+    """Llama 3 405B on its Table 4 layout (arXiv 2407.21783) ran on 80 GB H100s; without
+    FlashAttention-style attention Korthikanti's Table 2 charges 867 GB per GPU for it."""
+    open_memory(page, live_server, "model=llama3-70b")
+    presets = httpx.get(live_server + "/api/v1/presets/parallel").json()["presets"]
+    p = next(x for x in presets if x["name"] == "llama3-405b-8k")
+    value = page.eval_on_selector(
+        "#mem-layout",
+        "(s, src) => [...s.options].find((o) => o.title === src).value",
+        p["source"],
+    )
+    q = parse_qs(value)
+    assert q["recompute"] == ["selective"] and q["sequence_parallel"] == ["true"]
+    prev = page.eval_on_selector("#app", "el => el.dataset.loaded")
+    page.select_option("#mem-layout", value)
+    wait_loaded(page, prev)
+    url_q = parse_qs(urlsplit(page.url).query)
+    for k in ("dp", "tp", "pp", "seq_len", "zero"):
+        assert url_q.get(k, [None])[0] == parse_qs(p["memory_query"])[k][0]
+    data = api(live_server, page)
+    assert data["fits"] is True and data["total"] < 85e9  # about 81.8 GB, not 867 GB
+    assert int(page.eval_on_selector(".mem-total-value", "e => e.dataset.bytes")) == data["total"]
+    assert page.input_value("#mem-layout") == value  # the picker says which layout this is
+    assert "assumes FlashAttention-style attention" in page.text_content("#mem-note")
+    assert page.problems == []
+
+
+def test_advice_says_when_it_needs_more_gpus(page: Any, live_server: str) -> None:
+    open_memory(page, live_server, FITS)
+    data = api(live_server, page)
+    buttons = page.locator(".mem-advice-btn")
+    assert buttons.count() == len(data["advice"])
+    for i, a in enumerate(data["advice"]):
+        text = buttons.nth(i).inner_text()
+        world = 8 * 8 * 4
+        for k, v in a["params"].items():
+            if k in ("dp", "tp", "pp", "cp"):
+                world = world // {"dp": 8, "tp": 8, "pp": 4, "cp": 1}[k] * int(v)
+        if world != 256:
+            assert f"· {world:,} GPUs" in text, text
+        else:
+            assert "GPUs" not in text, text
+
+
+def test_capacity_value_moves_to_the_axis_when_every_bar_crosses_it(
+    page: Any, live_server: str
+) -> None:
+    open_memory(page, live_server, LLAMA3_405B_NO_RECOMPUTE)
+    data = api(live_server, page)
+    assert data["fits"] is False
+    # no tag drawn over the bars; the value sits on the y axis and in the legend
+    assert page.locator(".mem-cap-label").count() == 0
+    assert page.text_content(".mem-cap-axis") == "85.9"
+    assert "Capacity (H100 SXM 80GB, 85.9 GB)" in page.text_content(".mem-legend")
+    cap = page.locator(".mem-cap-axis").bounding_box()
+    for t in page.locator(".mem-svg .axis text").all():
+        box = t.bounding_box()
+        if box and t.text_content() not in ("", None) and "GB per GPU" not in t.text_content():
+            bottom = min(cap["y"] + cap["height"], box["y"] + box["height"])
+            overlap = bottom - max(cap["y"], box["y"])
+            assert overlap <= 0 or box["x"] > cap["x"] + cap["width"], t.text_content()
+    assert page.problems == []
+
+
+def test_setup_line_names_the_layout(page: Any, live_server: str) -> None:
+    open_memory(page, live_server, FITS)
+    text = page.text_content("#mem-setup")
+    assert text.startswith("Llama 3 70B · training · bfloat16 · DP 8 × TP 8 × PP 4 (256 GPUs)")
+    assert "ZeRO-1" in text and "selective recompute" in text and "sequence parallel" in text
+
+
+def test_embed_folds_controls_and_terms_but_names_the_setup(page: Any, live_server: str) -> None:
+    page.set_viewport_size({"width": 600, "height": 900})
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(f"{live_server}/embed/memory?{FITS}")
+    wait_loaded(page)
+    folds = page.locator("details.mem-embed-fold")
+    assert folds.count() == 2
+    assert all(not folds.nth(i).evaluate("d => d.open") for i in range(2))
+    assert page.locator("#mem-dp").is_visible() is False
+    assert page.text_content("#mem-setup").startswith("Llama 3 70B")
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    assert height < 1400, height
+    page.locator("details.mem-embed-controls > summary").click()
+    assert page.locator("#mem-dp").is_visible()
+    # a layout the API rejects opens the controls so the highlighted field is visible
+    page.goto(f"{live_server}/embed/memory?model=llama3-70b&tp=16")
+    page.wait_for_function(
+        "() => document.querySelector('#app').dataset.loaded?.startsWith('error:')"
+    )
+    assert page.locator("details.mem-embed-controls").evaluate("d => d.open")
+    assert page.get_attribute("#mem-tp", "aria-invalid") == "true"
+    assert horizontal_overflow(page) == 0
+
+
+def test_page_keeps_terms_and_controls_unfolded(page: Any, live_server: str) -> None:
+    open_memory(page, live_server, FITS)
+    assert page.locator("details.mem-embed-fold").count() == 0
+    assert page.locator("#mem-terms").is_visible()
+
+
+def test_downloaded_svg_names_the_layout_and_the_page_is_unchanged(
+    page: Any, live_server: str
+) -> None:
+    open_memory(page, live_server, FITS)
+    view_box = page.get_attribute(".mem-svg", "viewBox")
+    with page.expect_download() as dl:
+        page.click("text=Download SVG")
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert "Llama 3 70B · training · bfloat16 · DP 8 × TP 8 × PP 4 (256 GPUs)" in text
+    assert "Capacity (H100 SXM 80GB, 85.9 GB)" in text
+    page.wait_for_function("() => !document.querySelector('.mem-export-caption')")
+    assert page.get_attribute(".mem-svg", "viewBox") == view_box
+    assert page.problems == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -225,3 +226,69 @@ def test_reduced_motion_jumps_to_the_final_layout(page: Any, live_server: str) -
     _hover_rank(page, 1)
     assert page.locator("#mesh-inspector dd[data-axis='dp']").inner_text() == "1"
     assert page.locator("#mesh-inspector dd[data-axis='tp']").inner_text() == "0"
+
+
+def test_legend_names_every_colour_of_a_small_mesh(page: Any, live_server: str) -> None:
+    # dp groups of pp:2,dp:2,tp:4: 8 groups of 2 ranks {r, r + 4} (numpy order, dp stride 4)
+    _open(page, live_server + "/mesh?axes=pp:2,dp:2,tp:4&color=dp")
+    api = httpx.get(live_server + "/api/v1/mesh?axes=pp:2,dp:2,tp:4&gpus_per_node=8").json()
+    items = page.locator("#mesh-legend .legend:not(.mesh-legend-hover) .legend-item")
+    texts = [items.nth(i).inner_text() for i in range(items.count())]
+    expected = sorted(api["groups"]["dp"], key=lambda g: g[0])
+    assert texts == [f"ranks {a}, {b}" for a, b in expected]
+    assert not any("more" in t for t in texts)
+    # 16 pipeline coordinates: 8 named, the rest counted
+    _open(page, live_server + "/mesh?axes=dp:2,pp:16,tp:8&color=pp&by=coord")
+    items = page.locator("#mesh-legend .legend:not(.mesh-legend-hover) .legend-item")
+    texts = [items.nth(i).inner_text() for i in range(items.count())]
+    assert texts[:8] == [f"pp = {k}" for k in range(8)] and texts[8] == "… 8 more"
+    assert page.problems == []
+
+
+def test_svg_export_is_self_explaining(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/mesh?axes=pp:2,dp:2,tp:4")
+    with page.expect_download() as dl:
+        page.click("text=Download SVG")
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert "Mesh(pp:2, dp:2, tp:4), outermost first" in text
+    assert "16 GPUs on 2 nodes of 8" in text and "one colour = one tp group" in text
+    assert ">node 1</text>" in text
+    # every rank is labelled with its numpy coordinates: rank 6 = (0, 1, 2)
+    assert ">6</text>" in text and ">0·1·2</text>" in text and ">15</text>" in text
+
+
+def test_axis_table_explains_its_columns(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/mesh")
+    th = page.locator("#mesh-axis-table th", has_text="rank stride")
+    assert "product of the sizes" in (th.get_attribute("title") or "")
+    assert "inter-node network" in page.locator(".mesh-table-note").inner_text()
+
+
+def test_arrow_keys_follow_the_drawing(page: Any, live_server: str) -> None:
+    # pp:2,dp:2,tp:4 on 8-GPU nodes: each node is 4 × 2 cells, nodes 0 and 1 side by side
+    _open(page, live_server + "/mesh")
+    page.locator(CANVAS).focus()
+    page.wait_for_function("() => document.querySelector('#mesh-inspector').dataset.rank === '0'")
+
+    def press(key: str, rank: int) -> None:
+        page.keyboard.press(key)
+        page.wait_for_function(
+            f"() => document.querySelector('#mesh-inspector').dataset.rank === '{rank}'"
+        )
+
+    press("ArrowDown", 4)  # the cell drawn below rank 0, not a whole row of nodes away
+    press("ArrowDown", 4)  # bottom edge: stays
+    press("ArrowUp", 0)
+    for r in (1, 2, 3):
+        press("ArrowRight", r)
+    press("ArrowRight", 8)  # across the gap into node 1, same row
+    press("ArrowDown", 12)
+    press("ArrowLeft", 7)  # back across the gap, bottom row of node 0
+    press("PageDown", 15)
+    press("Home", 0)
+    pos = page.evaluate(f"() => document.querySelector('{CANVAS}').bitmeshView.cellCentre(4)")
+    under = page.evaluate(
+        f"() => document.querySelector('{CANVAS}').bitmeshView.rankAt({pos['x']}, {pos['y']})"
+    )
+    assert under == 4
+    assert page.problems == []

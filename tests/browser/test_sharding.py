@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -139,7 +140,8 @@ def test_spec_picker_animates_and_round_trips(page: Any, live_server: str) -> No
     page.wait_for_function(
         "() => document.querySelector('canvas.sharding-canvas').dataset.animating === '0'"
     )
-    assert "spec=dp+tp,_" in page.evaluate("() => location.search")
+    # standard query-string semantics: "+" is written %2B (a bare "+" would decode as a space)
+    assert _query(page)["spec"] == ["dp+tp,_"]
     assert page.locator("#sh-shard-shape").inner_text() == "[2, 32]"
     url = page.evaluate("() => location.href")
     page.goto("about:blank")
@@ -171,11 +173,15 @@ def test_model_mode_lists_every_weight(page: Any, live_server: str) -> None:
     q_proj = next(w for w in api["weights"] if w["name"] == "q_proj")
     row = page.locator("#md-table tbody tr", has_text="q_proj").first.inner_text().split("\t")
     assert row[2].strip() == "P(None, 'tp')"
-    assert row[4].strip() == "[4,096, 1,024]" and q_proj["shard_shape"] == [4096, 1024]
+    # shapes print as numpy does: "[4,096, 1,024]" would read as four dimensions
+    assert row[4].strip() == "[4096, 1024]" == str(q_proj["shard_shape"])
+    embedding = next(w for w in api["weights"] if w["name"] == "embedding")
+    row = page.locator("#md-table tbody tr", has_text="embedding").first.inner_text().split("\t")
+    assert row[1].strip() == "[128256, 4096]" == str(embedding["shape"])
     page.locator("#md-table button.md-draw", has_text="q_proj").click()
     page.wait_for_selector("#app[data-state='ready']")
     _wait_pspec(page, "P(None, 'tp')")
-    assert page.locator("#sh-shard-shape").inner_text() == "[4,096, 1,024]"
+    assert page.locator("#sh-shard-shape").inner_text() == "[4096, 1024]"
     assert "mode" not in _query(page)  # tensor is the default mode
     assert _query(page)["shape"] == ["4096,4096"] and _query(page)["spec"] == ["_,tp"]
     assert page.problems == []
@@ -188,3 +194,49 @@ def test_embed_twin(page: Any, live_server: str) -> None:
     assert page.locator("#sh-pspec").inner_text() == "P('tp', 'dp')"
     assert horizontal_overflow(page) == 0
     assert page.problems == []
+
+
+def test_large_tensor_ranges_read_as_numpy_tuples(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/sharding?axes=dp:64,tp:64&shape=4096,4096&spec=dp,tp")
+    api = httpx.get(
+        live_server + "/api/v1/sharding?axes=dp:64,tp:64&shape=4096,4096&spec=dp,tp"
+    ).json()
+    metric = page.locator("#sh-shard-shape").locator("xpath=..")
+    assert "of [4096, 4096]" in metric.inner_text()
+    last = len(api["blocks"]) - 1
+    page.goto(live_server + f"/sharding?axes=dp:64,tp:64&shape=4096,4096&spec=dp,tp&block={last}")
+    page.wait_for_selector("#app[data-state='ready']")
+    (r0, r1), (c0, c1) = api["blocks"][last]["index"]
+    info = page.locator("#sh-block-info").inner_text()
+    assert f"elements [{r0}, {r1}) × [{c0}, {c1})" in info and "4,0" not in info
+    # 4,096 blocks: a sample in the legend, and the note that colours repeat
+    assert page.locator("#sh-legend .swatch").count() == 6
+    assert "colours repeat every 30 blocks" in page.locator("#sh-legend-more").inner_text()
+    assert page.problems == []
+
+
+def test_small_grids_list_every_block_without_a_repeat_note(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/sharding")
+    assert page.locator("#sh-legend .swatch").count() == 8
+    assert page.locator("#sh-legend-more").count() == 0
+    assert "repeat" not in page.locator("#sh-legend").inner_text()
+
+
+def test_svg_export_names_the_dimensions(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/sharding?axes=dp:2,cp:2,tp:2&shape=4,8,16&spec=dp,cp,tp")
+    with page.expect_download() as dl:
+        page.click("text=Download SVG")
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert "P('dp', 'cp', 'tp')" in text.replace("&apos;", "'")
+    assert "shard [2, 4, 8]" in text
+    assert "dim 1 · 8" in text and "dim 2 · 16 →" in text and "dim 0 ∈ [2, 4)" in text
+
+
+def test_readout_values_stay_on_one_line(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/sharding?axes=dp:2,cp:2,tp:2&shape=4,4,8,16&spec=dp,cp,_,tp")
+    assert page.locator("#sh-shard-shape").inner_text() == "[2, 2, 8, 8]"
+    heights = page.eval_on_selector_all(
+        "#sh-readout .metric .value", "els => els.map((e) => e.getBoundingClientRect().height)"
+    )
+    one_line = page.eval_on_selector("#sh-copies", "e => e.getBoundingClientRect().height")
+    assert len(heights) == 4 and all(h <= one_line + 1 for h in heights), (heights, one_line)

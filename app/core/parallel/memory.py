@@ -323,7 +323,14 @@ def _stages(m: ModelPreset, p: int, v: int) -> list[_Stage]:
 def _check(q: MemoryQuery, m: ModelPreset | None) -> None:
     world = q.dp * q.tp * q.pp * q.cp
     if world > limit("mesh_ranks"):
-        raise InvalidInput("dp", f"dp·tp·pp·cp = {world} exceeds {limit('mesh_ranks')} GPUs")
+        # blame the largest degree: with the others at their default 1, it is the one given
+        degrees = {"dp": q.dp, "tp": q.tp, "pp": q.pp, "cp": q.cp}
+        field = max(degrees, key=lambda k: degrees[k])
+        raise InvalidInput(
+            field,
+            f"dp·tp·pp·cp = {world} exceeds {limit('mesh_ranks')} GPUs; lower {field} "
+            f"({degrees[field]}) or another degree",
+        )
     if q.chunks > 1 and q.pp == 1:
         raise InvalidInput("chunks", "interleaving (chunks > 1) needs pp > 1")
     if q.ep > 1 and (q.dp * q.cp) % q.ep:
@@ -462,7 +469,9 @@ def _stage_memory(
                     round(e),
                     f"(8sb + sbh/{tsp}) × {_n(in_flight)} in flight = (8·{s}·{b} + "
                     f"{s}·{b}·{m.hidden}/{tsp}) × {_n(in_flight)}",
-                    f"{SRC_MEGATRON_EMB} (input ids and embedding dropout mask)",
+                    f"{SRC_MEGATRON_EMB} (input ids and embedding dropout mask; Megatron-LM"
+                    " divides the whole (8sb + sbh)·p by t, but the int64 input ids are"
+                    " replicated on every TP rank, so only the SP-split dropout term is)",
                 )
             )
         if st.lm_head:
@@ -481,7 +490,12 @@ def _stage_memory(
         pv = wb * psi
         params_b = round(pv)
         grads = opt = 0
-        src = w.source if w.name in _BLOCK_FORMATS else "bits per element of the format"
+        src = (
+            w.source
+            if w.name in _BLOCK_FORMATS
+            else f"{w.name} stores {_n(w.bits)} bits per element (its ml_dtypes itemsize"
+            " for 8- and 16-bit formats; OCP MX v1.0 element widths for FP6/FP4)"
+        )
         terms.append(
             Term(
                 "parameters",

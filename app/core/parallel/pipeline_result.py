@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from app.core.parallel.pipeline_closed_form import ClosedForm
 from app.core.parallel.pipeline_orders import KIND_NAMES, B, F, W
@@ -67,8 +68,8 @@ class PipelineResult:
         """The JSON body of GET /api/v1/pipeline, already made of plain JSON values."""
         tl = self.timeline
         chunk_of = self.stage_to_chunk
-        start = np.round(np.asarray(tl.start, dtype=np.float64), 9).tolist()
-        end = np.round(np.asarray(tl.end, dtype=np.float64), 9).tolist()
+        start = round_times(tl.start).tolist()
+        end = round_times(tl.end).tolist()
         ops: list[dict[str, Any]] = [
             {
                 "rank": r,
@@ -175,6 +176,21 @@ def _r(x: float) -> float:
     return round(x, 9)
 
 
+def round_times(times: Any) -> npt.NDArray[np.float64]:
+    """Times rounded to 9 decimals exactly as ``round(t, 9)`` rounds one (hides 0.1 + 0.2 noise).
+
+    ``np.round(t, 9)`` scales by 1e9 and is not correctly rounded for large times:
+    ``np.round(3000000003.5, 9) == 3000000003.5000005``, an op ending after the makespan
+    (which is ``round(makespan, 9)``). Python's ``round`` is correctly rounded, hence monotone;
+    it runs once per distinct time, and schedules repeat times a lot.
+    For example ``round_times([0.1 + 0.2, 3000000003.5]).tolist() == [0.3, 3000000003.5]``.
+    """
+    a = np.asarray(times, dtype=np.float64)
+    uniq, inv = np.unique(a, return_inverse=True)
+    rounded = np.array([round(t, 9) for t in uniq.tolist()], dtype=np.float64)
+    return rounded[inv].reshape(a.shape)
+
+
 def rank_stats(timeline: Timeline, p: int, v: int, makespan: float) -> list[RankStats]:
     rank = np.asarray(timeline.rank, dtype=np.int64)
     kind = np.asarray(timeline.kind, dtype=np.int64)
@@ -193,7 +209,7 @@ def rank_stats(timeline: Timeline, p: int, v: int, makespan: float) -> list[Rank
     last = np.ones(len(ev_t), dtype=bool)
     if len(ev_t) > 1:
         last[:-1] = (ev_rank[1:] != ev_rank[:-1]) | (ev_t[1:] != ev_t[:-1])
-    ev_rank, ev_t, level = ev_rank[last], np.round(ev_t[last], 9), count[last] / v
+    ev_rank, ev_t, level = ev_rank[last], round_times(ev_t[last]), count[last] / v
     bounds = np.searchsorted(ev_rank, np.arange(p + 1))
     stats = []
     for r in range(p):

@@ -536,13 +536,40 @@ class ParallelPreset:
     zero: int
     source: str
     notes: str = ""
+    recompute: str = "none"
+    sequence_parallel: bool = False
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """Axis sizes by name, e.g. ``{"dp": 64, "pp": 16, "cp": 1, "tp": 8}``."""
+        return {name: int(size) for name, size in (a.split(":") for a in self.axes.split(","))}
 
     @property
     def world_size(self) -> int:
         n = 1
-        for part in self.axes.split(","):
-            n *= int(part.split(":")[1])
+        for size in self.sizes.values():
+            n *= size
         return n
+
+    def memory_query(self) -> str:
+        """The /api/v1/memory query string for this layout.
+
+        EP is carved out of the data-parallel ranks (Megatron convention), so the memory
+        endpoint's ``dp`` counts every data-parallel rank: DeepSeek-V3's ``dp:2,ep:64`` is
+        ``dp=128&ep=64``.
+        """
+        sz = self.sizes
+        ep = sz.get("ep", 1)
+        query = (
+            f"model={self.model}&gpu={self.gpu}&dp={sz.get('dp', 1) * ep}&tp={sz.get('tp', 1)}"
+            f"&pp={sz.get('pp', 1)}&cp={sz.get('cp', 1)}&ep={ep}&zero={self.zero}"
+            f"&seq_len={self.seq_len}&micro_batch={self.micro_batch}"
+        )
+        if self.recompute != "none":
+            query += f"&recompute={self.recompute}"
+        if self.sequence_parallel:
+            query += "&sequence_parallel=true"
+        return query
 
 
 PARALLEL_PRESETS: dict[str, ParallelPreset] = {
@@ -561,7 +588,11 @@ PARALLEL_PRESETS: dict[str, ParallelPreset] = {
             micro_batch=1,
             zero=1,
             source="arXiv 2407.21783 Table 4 (row 1: TP 8, CP 1, PP 16, DP 64)",
-            notes="430 TFLOP/s per GPU, 43% MFU. FSDP-style sharding of optimizer states.",
+            notes="430 TFLOP/s per GPU, 43% MFU. FSDP-style sharding of optimizer states."
+            " Selective recompute and sequence parallelism are assumed (standard Megatron"
+            " practice; FlashAttention never stores the s×s scores); the table does not say.",
+            recompute="selective",
+            sequence_parallel=True,
         ),
         ParallelPreset(
             name="llama3-405b-16k",
@@ -574,7 +605,11 @@ PARALLEL_PRESETS: dict[str, ParallelPreset] = {
             micro_batch=1,
             zero=1,
             source="arXiv 2407.21783 Table 4 (row 2: TP 8, CP 1, PP 16, DP 128)",
-            notes="400 TFLOP/s per GPU, 41% MFU.",
+            notes="400 TFLOP/s per GPU, 41% MFU."
+            " Selective recompute and sequence parallelism are assumed (standard Megatron"
+            " practice; FlashAttention never stores the s×s scores); the table does not say.",
+            recompute="selective",
+            sequence_parallel=True,
         ),
         ParallelPreset(
             name="llama3-405b-128k",
@@ -587,7 +622,11 @@ PARALLEL_PRESETS: dict[str, ParallelPreset] = {
             micro_batch=1,
             zero=1,
             source="arXiv 2407.21783 Table 4 (row 3: TP 8, CP 16, PP 16, DP 8)",
-            notes="380 TFLOP/s per GPU, 38% MFU.",
+            notes="380 TFLOP/s per GPU, 38% MFU."
+            " Selective recompute and sequence parallelism are assumed (standard Megatron"
+            " practice; FlashAttention never stores the s×s scores); the table does not say.",
+            recompute="selective",
+            sequence_parallel=True,
         ),
         # DeepSeek-V3 report (arXiv 2412.19437) §3.2: 2,048 H800 GPUs, 16-way PP (DualPipe),
         # 64-way EP spanning 8 nodes, ZeRO-1 DP, no TP. EP is folded into the data-parallel
@@ -618,7 +657,11 @@ PARALLEL_PRESETS: dict[str, ParallelPreset] = {
             micro_batch=1,
             zero=1,
             source="Megatron-LM practice (arXiv 2104.04473 §3: TP inside a node, PP across)",
-            notes="Illustrative layout, not a published run.",
+            notes="Illustrative layout, not a published run."
+            " Selective recompute and sequence parallelism are assumed (standard Megatron"
+            " practice; FlashAttention never stores the s×s scores); the table does not say.",
+            recompute="selective",
+            sequence_parallel=True,
         ),
     )
 }

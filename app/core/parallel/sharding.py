@@ -37,8 +37,11 @@ def parse_shape(text: str, field: str = "shape") -> tuple[int, ...]:
         )
     dims: list[int] = []
     for p in parts:
-        if not p.isdigit() or len(p) > 16:
-            raise InvalidInput(field, f"{p!r} is not a positive integer dimension")
+        # ASCII only: str.isdigit() is also true for "²", which int() rejects
+        if not (p.isascii() and p.isdigit()) or len(p) > 16:
+            raise InvalidInput(
+                field, f"{p!r} is not a positive integer dimension: use digits 0-9, e.g. 16,32"
+            )
         d = int(p)
         if d < 1 or d > limit("tensor_dim"):
             raise InvalidInput(field, f"each dimension must be between 1 and {limit('tensor_dim')}")

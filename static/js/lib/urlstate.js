@@ -65,7 +65,7 @@ export function stateToQuery(state, schema) {
   // keep keys the page does not own (e.g. theme for embeds)
   const current = new URLSearchParams(location.search);
   for (const [k, v] of current) if (!(k in schema)) q.set(k, v);
-  const s = q.toString().replaceAll("%2C", ",").replaceAll("%3A", ":").replaceAll("%2B", "+");
+  const s = q.toString().replaceAll("%2C", ",").replaceAll("%3A", ":");
   return s ? `?${s}` : "";
 }
 
@@ -82,5 +82,5 @@ export function apiQuery(state, keys) {
     if (v === undefined || v === null || v === "") continue;
     q.set(k, Array.isArray(v) ? v.join(",") : String(v));
   }
-  return q.toString().replaceAll("%2C", ",").replaceAll("%3A", ":").replaceAll("%2B", "+");
+  return q.toString().replaceAll("%2C", ",").replaceAll("%3A", ":");
 }

@@ -103,7 +103,14 @@ let gpus = new Map();
 let lastData = null;
 
 const chart = mount(chartEl);
-mountShareBar($("#share"), { getSvg: () => chart.svg(), name: "bitmesh-memory", embedHeight: 900 });
+mountShareBar($("#share"), {
+  getSvg: () => {
+    const m = models.get(state.model);
+    return chart.exportSvg(setupSummary(state, m ? m.title : ""));
+  },
+  name: "bitmesh-memory",
+  embedHeight: 1050, // the embed folds its controls and table: verdict + chart ≈ 1,000 px at 600 px wide
+});
 
 function setOptions(select, items, extra = []) {
   const current = select.value;
@@ -117,14 +124,47 @@ function setOptions(select, items, extra = []) {
   select.value = current;
 }
 
+/**
+ * A published layout's query with the memory techniques every such run uses but papers rarely
+ * list: attention that never stores the s×s score matrix (FlashAttention, which Korthikanti et
+ * al. 2022 Table 2 count as "selective" recompute) and, with TP, Megatron sequence parallelism.
+ * Without them Table 2 charges 5as/h·sbh per layer for the scores: Llama 3 405B on its Table 4
+ * layout would need 867 GB per GPU instead of about 82 GB.
+ */
+export function publishedLayoutQuery(query) {
+  const q = new URLSearchParams(query);
+  if (!q.has("recompute")) q.set("recompute", "selective");
+  if (!q.has("sequence_parallel") && Number(q.get("tp") || 1) > 1) q.set("sequence_parallel", "true");
+  return q.toString();
+}
+
+/** Whether the page state is exactly the layout in `query` (every key it sets agrees). */
+function stateMatches(query) {
+  for (const [k, v] of new URLSearchParams(query)) {
+    if (k === "model" ? state.model !== v : k === "params" ? state.model !== "params" || Number(v) !== Math.round(state.params) : !(k in SCHEMA) || String(state[k]) !== v) return false;
+  }
+  return true;
+}
+
+function syncLayout() {
+  const sel = $("#mem-layout");
+  const match = [...sel.options].find((o) => o.value && stateMatches(o.value));
+  sel.value = match ? match.value : "";
+  return match || null;
+}
+
 async function loadLayouts() {
   try {
     const { presets } = await fetchJSON("/api/v1/presets/parallel");
     const sel = $("#mem-layout");
-    for (const p of presets) sel.append(h("option", { value: p.memory_query, title: p.source }, `${p.title} (as published)`));
+    for (const p of presets) {
+      sel.append(h("option", { value: publishedLayoutQuery(p.memory_query), title: p.source, dataset: { published: "1" } }, `${p.title} (published degrees)`));
+    }
   } catch (_) {
     /* the layout picker is a convenience; the page works without it */
   }
+  syncLayout();
+  if (lastData) renderNote(lastData);
 }
 
 $("#mem-layout").addEventListener("change", (e) => {
@@ -277,6 +317,7 @@ function syncControls() {
   form.classList.toggle("is-inference", state.mode === "inference");
   form.classList.toggle("is-params", state.model === "params");
   showWorld(state.dp * state.tp * state.pp * state.cp);
+  syncLayout();
 }
 
 function showWorld(world) {
@@ -331,6 +372,8 @@ async function refresh() {
     app.classList.toggle("is-stale", Boolean(lastData));
     errors.show(err);
     markInvalid(err);
+    const fold = form.closest("details"); // embeds fold the controls away: show the bad one
+    if (fold) fold.open = true;
     app.dataset.loaded = `error:${url}`;
     app.classList.toggle("no-data", !lastData);
     verdictEl.classList.remove("fits", "over", "tight");
@@ -384,9 +427,15 @@ function renderVerdict(data) {
         h("div", { class: "mem-advice-list" },
           advice.map((a) => {
             const change = a.params && typeof a.params === "object" ? a.params : parseChange(a.change);
+            // A bigger pp, tp or cp lowers the bytes per GPU by buying more GPUs: say so.
+            const next = { ...state, ...change };
+            const gpusNow = state.dp * state.tp * state.pp * state.cp;
+            const gpusNext = ["dp", "tp", "pp", "cp"].reduce((a, k) => a * (Number(next[k]) || 1), 1);
+            const more = gpusNext !== gpusNow;
             const btn = h("button", { type: "button", class: `mem-advice-btn ${a.fits ? "fits" : "over"}`,
-              title: "Apply this change" },
-              h("code", {}, a.change), ` → ${fmtBytes(a.total)} `, h("span", { class: "mem-advice-verdict" }, a.fits ? "fits" : "still over"));
+              title: more ? `Apply this change: ${fmtInt(gpusNext)} GPUs instead of ${fmtInt(gpusNow)}` : "Apply this change (same GPU count)" },
+              h("code", {}, a.change), ` → ${fmtBytes(a.total)} `, h("span", { class: "mem-advice-verdict" }, a.fits ? "fits" : "still over"),
+              more ? h("span", { class: "mem-advice-gpus" }, ` · ${fmtInt(gpusNext)} GPUs`) : null);
             btn.addEventListener("click", () => applyChange(change));
             return btn;
           })),
@@ -438,11 +487,36 @@ function renderNote(data) {
   } else {
     parts.push(`One pipeline stage: every GPU holds all layers${state.tp > 1 ? `, each matrix split ${state.tp} ways by TP` : ""}.`);
   }
+  const layout = syncLayout();
+  if (layout && layout.dataset.published) {
+    parts.push(`Published layout (${layout.title}); the paper gives the parallel degrees, and the page assumes FlashAttention-style attention (Korthikanti's "selective" recompute)${state.tp > 1 ? " and sequence parallelism" : ""}, without which the same layout cannot fit.`);
+  }
   if (Array.isArray(data.notes)) parts.push(...data.notes.map((n) => (/[.!?]$/.test(n.trim()) ? n.trim() : `${n.trim()}.`)));
   const gpu = gpus.get(state.gpu);
   if (gpu) parts.push(`Capacity: the ${shortGpu(gpu.title)}'s ${gpu.memory_gb_datasheet} GB of HBM are ${gpu.memory_gb_datasheet} GiB = ${fmtBytes(gpu.memory_bytes)}.`);
   parts.push("GB = 10⁹ bytes.");
   noteEl.textContent = parts.join(" ");
+}
+
+/** One line naming what the chart is of, so an embed (controls folded) still says it. */
+export function setupSummary(st, modelTitle) {
+  const model = st.model === "params" ? `Ψ = ${fmtInt(Math.round(st.params))} parameters` : st.model === "custom" ? `custom ${st.layers}-layer model (hidden ${fmtInt(st.hidden)})` : modelTitle || st.model;
+  const degrees = ["dp", "tp", "pp", "cp", "ep"].filter((k) => st[k] > 1).map((k) => `${k.toUpperCase()} ${fmtInt(st[k])}`);
+  const gpus = st.dp * st.tp * st.pp * st.cp;
+  const parts = [model, st.mode === "train" ? "training" : "inference", st.dtype];
+  parts.push(`${degrees.length ? degrees.join(" × ") : "1 GPU"}${gpus > 1 ? ` (${fmtInt(gpus)} GPUs)` : ""}`);
+  if (st.mode === "train") {
+    if (st.chunks > 1) parts.push(`${st.chunks} chunks per rank`);
+    parts.push(`ZeRO-${st.zero}`);
+    if (st.model !== "params") {
+      parts.push(`seq ${fmtInt(st.seq_len)} × micro batch ${st.micro_batch}`);
+      parts.push(st.recompute === "none" ? "no recompute" : `${st.recompute} recompute`);
+      if (st.sequence_parallel) parts.push("sequence parallel");
+    }
+  } else {
+    parts.push(`${fmtInt(st.batch)} × ${fmtInt(st.seq_len)} tokens of KV cache in ${st.kv_dtype}`);
+  }
+  return parts.join(" · ");
 }
 
 function renderTerms(data) {
@@ -476,6 +550,8 @@ function render(data) {
     const b = num(data.params_total) / 1e9;
     $("#mem-model-info").textContent = `${b.toFixed(b >= 100 ? 0 : 2)} B parameters (counted by the API). ${modelInfo()}`;
   }
+  const m = models.get(state.model);
+  $("#mem-setup").textContent = setupSummary(state, m ? m.title : "");
   renderVerdict(data);
   renderNote(data);
   renderTerms(data);

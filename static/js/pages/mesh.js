@@ -247,7 +247,8 @@ function renderLegend() {
   );
   const keys = groupKeys({ ...mesh }, c, state.by);
   const seen = new Map();
-  for (let r = 0; r < mesh.world_size && seen.size < 4; r += 1) if (!seen.has(keys[r])) seen.set(keys[r], r);
+  // Name up to 8 colours (all of them in small meshes); hover names the rest.
+  for (let r = 0; r < mesh.world_size && seen.size < 8; r += 1) if (!seen.has(keys[r])) seen.set(keys[r], r);
   const groupsRow = h("div", { class: "legend" });
   for (const [k, r] of seen) {
     let text;

@@ -9,7 +9,7 @@ import { mountShareBar } from "../lib/share.js";
 import { onThemeChange } from "../lib/theme.js";
 import { hideTip, showTip } from "../lib/tooltip.js";
 import { readState, writeState } from "../lib/urlstate.js";
-import { formatSpec, parseSpecText, partitionSpec } from "../views/sharding-layout.js";
+import { formatSpec, parseSpecText, partitionSpec, rangeText, tupleText } from "../views/sharding-layout.js";
 import { blockColour, deviceBlocks, mount } from "../views/sharding.js";
 
 const SCHEMA = {
@@ -184,7 +184,7 @@ function renderReadout() {
       h("code", { id: "sh-pspec" }, partitionSpec(data.spec)),
       h("span", { class: "muted" }, ` on Mesh(${data.axis_names.map((n, i) => `'${n}': ${data.mesh_shape[i]}`).join(", ")}) · ${fmtInt(data.world_size)} devices`)),
     h("div", { class: "metrics" },
-      metric("shard shape", `[${data.shard_shape.map(fmtInt).join(", ")}]`, `of [${data.shape.map(fmtInt).join(", ")}]`, "sh-shard-shape"),
+      metric("shard shape", tupleText(data.shard_shape), `of ${tupleText(data.shape)}`, "sh-shard-shape"),
       metric("blocks", data.grid.map(fmtInt).join(" × "), `${fmtInt(data.blocks.length)} distinct shards`),
       metric("each device holds", `${fmtInt(per)} of ${fmtInt(total)}`, `elements (${pct >= 1 ? pct.toFixed(pct >= 10 ? 0 : 1) : pct.toPrecision(2)}%)`, "sh-holds"),
       metric("copies of every element", fmtInt(data.replication), data.replicated_axes.length ? `replicated over ${data.replicated_axes.join(", ")}` : "no replication", "sh-copies"),
@@ -194,14 +194,18 @@ function renderReadout() {
   );
   const legend = $("#sh-legend");
   clear(legend);
-  const shown = Math.min(data.blocks.length, 6);
+  // Up to 8 blocks (a dp 2 × tp 4 tensor) get their own entry; larger grids get a sample.
+  const shown = data.blocks.length <= 8 ? data.blocks.length : 6;
   for (let f = 0; f < shown; f += 1) {
     const sw = h("span", { class: "swatch" });
     sw.style.background = blockColour(f);
     const b = data.blocks[f];
     legend.append(h("span", { class: "legend-item" }, sw, `block (${b.block.join(", ")}) → rank${b.ranks.length > 1 ? "s" : ""} ${b.ranks.length <= 4 ? b.ranks.join(", ") : `${b.ranks.slice(0, 3).join(", ")}, … (${b.ranks.length})`}`));
   }
-  if (data.blocks.length > shown) legend.append(h("span", { class: "legend-item" }, `… ${fmtInt(data.blocks.length - shown)} more blocks (colours repeat after 30)`));
+  if (data.blocks.length > shown) {
+    const repeat = data.blocks.length > 30 ? "; colours repeat every 30 blocks, hover a block for its ranks" : "";
+    legend.append(h("span", { class: "legend-item", id: "sh-legend-more" }, `… ${fmtInt(data.blocks.length - shown)} more blocks${repeat}`));
+  }
   legend.append(h("span", { class: "legend-item" }, h("span", { class: "muted" }, "One colour = one shard; ×n = copies; rN = the ranks holding it.")));
 }
 
@@ -229,7 +233,7 @@ function deviceLines(r) {
   return [
     `Rank ${r}`,
     ...data.axis_names.map((n) => [n, d.coords[n]]),
-    ["holds", d.index.map(([a, b]) => `[${fmtInt(a)}, ${fmtInt(b)})`).join(" × ")],
+    ["holds", rangeText(d.index)],
     ["block", `(${d.block.join(", ")})`],
     ["replica", `${d.replica} of ${data.replication}`],
   ];
@@ -250,13 +254,13 @@ function renderPicks() {
   clear(di);
   if (state.block >= 0 && data.blocks[state.block]) {
     const b = data.blocks[state.block];
-    bi.append(h("b", {}, `Block (${b.block.join(", ")})`), ` = elements ${b.index.map(([a, c]) => `[${fmtInt(a)}, ${fmtInt(c)})`).join(" × ")}, held by ${b.ranks.length === 1 ? "rank" : `${b.ranks.length} ranks:`} ${b.ranks.length <= 32 ? b.ranks.join(", ") : `${b.ranks.slice(0, 32).join(", ")}, …`} (lit below).`);
+    bi.append(h("b", {}, `Block (${b.block.join(", ")})`), ` = elements ${rangeText(b.index)}, held by ${b.ranks.length === 1 ? "rank" : `${b.ranks.length} ranks:`} ${b.ranks.length <= 32 ? b.ranks.join(", ") : `${b.ranks.slice(0, 32).join(", ")}, …`} (lit below).`);
   } else {
     bi.append(h("span", { class: "muted" }, "Click a block (or Tab to the drawing and use the arrow keys, Enter to pick) to light up every device that holds a copy."));
   }
   if (state.device >= 0 && data.devices[state.device]) {
     const d = data.devices[state.device];
-    di.append(h("b", {}, `Rank ${state.device}`), ` (${data.axis_names.map((n) => `${n} ${d.coords[n]}`).join(", ")}) holds block (${d.block.join(", ")}): elements ${d.index.map(([a, c]) => `[${fmtInt(a)}, ${fmtInt(c)})`).join(" × ")}, replica ${d.replica} of ${data.replication}.`);
+    di.append(h("b", {}, `Rank ${state.device}`), ` (${data.axis_names.map((n) => `${n} ${d.coords[n]}`).join(", ")}) holds block (${d.block.join(", ")}): elements ${rangeText(d.index)}, replica ${d.replica} of ${data.replication}.`);
   }
   app.dataset.device = String(state.device);
   app.dataset.block = String(state.block);
@@ -350,7 +354,7 @@ function renderModel() {
     const bar = h("span", { class: "md-bar-fill" });
     bar.style.width = `${(100 * w.bytes_per_rank) / max}%`;
     bar.style.background = cssVar(PART_VARS[w.part] || "--c5");
-    const tip = [`${w.name} (${w.part})`, ["shape", `[${w.shape.map(fmtInt).join(", ")}]`], ["spec", specToP(w.spec)], ["shard", `[${w.shard_shape.map(fmtInt).join(", ")}]`],
+    const tip = [`${w.name} (${w.part})`, ["shape", tupleText(w.shape)], ["spec", specToP(w.spec)], ["shard", tupleText(w.shard_shape)],
       ["whole weight", fmtBytes(w.bytes)], ["per device", fmtBytes(w.bytes_per_rank)], ["layers holding it", fmtInt(w.layers)]];
     const drawable = w.shape.length <= 4;
     tbody.append(
@@ -361,10 +365,10 @@ function renderModel() {
             setMode("tensor");
           } }, w.name)
           : w.name),
-        h("td", { class: "mono" }, `[${w.shape.map(fmtInt).join(", ")}]`),
+        h("td", { class: "mono" }, tupleText(w.shape)),
         h("td", { class: "mono" }, specToP(w.spec)),
         h("td", {}, w.style),
-        h("td", { class: "mono" }, `[${w.shard_shape.map(fmtInt).join(", ")}]`),
+        h("td", { class: "mono" }, tupleText(w.shard_shape)),
         h("td", { class: "num" }, fmtBytes(w.bytes_per_rank)),
         h("td", { class: "md-bar-col" }, h("span", { class: "md-bar", onmouseenter: (e) => showTip(e, tip), onmouseleave: hideTip }, bar)),
       ),
@@ -410,6 +414,7 @@ function setMode(mode) {
   $("#model-mode").hidden = mode !== "model";
   $("#tab-tensor").setAttribute("aria-pressed", String(mode === "tensor"));
   $("#tab-model").setAttribute("aria-pressed", String(mode === "model"));
+  if (svgButton) svgButton.style.display = mode === "tensor" ? "" : "none";
   errors.clear();
   if (mode === "tensor") refreshTensor(!!view);
   else {
@@ -430,5 +435,7 @@ onThemeChange(() => requestAnimationFrame(() => {
   if (modelLayout) renderModel();
 }));
 
-mountShareBar($("#share"), { getSvg: () => (view ? view.toSvg() : null), name: "bitmesh-sharding", embedHeight: 620 });
+const shareBar = mountShareBar($("#share"), { getSvg: () => (view ? view.toSvg() : null), name: "bitmesh-sharding", embedHeight: 620 });
+// The SVG is the shard map; the model-weights table has none, so the button would do nothing.
+const svgButton = [...shareBar.querySelectorAll("button")].find((b) => b.textContent === "Download SVG");
 setMode(state.mode);

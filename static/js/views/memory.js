@@ -125,7 +125,9 @@ export function mount(el, { onSegmentHover } = {}) {
     if (!target) return 0;
     const items = SEGMENTS.filter((s) => s.key === "parameters" || target.bars.some((b) => b.values[s.key] > 0))
       .map((s) => ({ label: s.label, mark: () => svg("rect", { width: 11, height: 11, rx: 2, y: -9, class: `mem-seg seg-${s.key}` }) }));
-    items.push({ label: "Capacity", mark: () => svg("line", { x1: 0, x2: 16, y1: -3.5, y2: -3.5, class: "mem-cap-line" }), w: 16 });
+    const capName = shortGpu(meta.gpuTitle);
+    const capLabel = `Capacity${capName ? ` (${capName}, ${fmtBytes(target.capacity)})` : ` (${fmtBytes(target.capacity)})`}`;
+    items.push({ label: capLabel, mark: () => svg("line", { x1: 0, x2: 16, y1: -3.5, y2: -3.5, class: "mem-cap-line" }), w: 16 });
     if (target.bars.some((b) => b.total > target.capacity)) {
       items.push({ label: "Over capacity", mark: () => svg("rect", { width: 11, height: 11, y: -9, class: "mem-overflow" }) });
     }
@@ -192,6 +194,21 @@ export function mount(el, { onSegmentHover } = {}) {
     const { bars, top, capacity } = frame;
     const geo = layoutBars(bars, pw, ph, top);
     const y = geo.y;
+    const capY = y(capacity);
+    // The capacity tag: the full name where it fits beside the bars, else the short one; when
+    // every bar crosses the line there is no free spot, and the value goes on the y axis.
+    const name = shortGpu(meta.gpuTitle) || "GPU";
+    let capText = `${name} · ${fmtBytes(capacity)}`;
+    let pos = capLabelPlace(geo, capText.length * 6.6, capY, pw);
+    if (pos.blocked) {
+      const short = `${name.split(" ")[0]} · ${fmtBytes(capacity)}`;
+      const alt = capLabelPlace(geo, short.length * 6.6, capY, pw);
+      if (!alt.blocked) {
+        capText = short;
+        pos = alt;
+      }
+    }
+    const onAxis = Boolean(pos.blocked);
 
     // grid + y axis
     clear(gGrid);
@@ -200,6 +217,7 @@ export function mount(el, { onSegmentHover } = {}) {
     for (const v of ticks) {
       const yy = m.top + y(v);
       gGrid.append(svg("line", { x1: m.left, x2: m.left + pw, y1: yy, y2: yy, class: v === 0 ? "mem-baseline" : "mem-gridline" }));
+      if (onAxis && Math.abs(y(v) - capY) < 13) continue; // the capacity value takes this spot
       gAxes.append(svg("text", { x: m.left - 6, y: yy, "text-anchor": "end", "dominant-baseline": "central" }, gbTick(v)));
     }
     gAxes.append(
@@ -222,7 +240,6 @@ export function mount(el, { onSegmentHover } = {}) {
 
     // bars
     ensureGroups(bars.length);
-    const capY = y(capacity);
     geo.bars.forEach((b, i) => {
       const grp = groups[i];
       grp.g.setAttribute("transform", `translate(${m.left + b.x},${m.top})`);
@@ -282,17 +299,9 @@ export function mount(el, { onSegmentHover } = {}) {
     clear(gCap);
     const cy = m.top + capY;
     gCap.append(svg("line", { x1: m.left, x2: m.left + pw, y1: cy, y2: cy, class: "mem-cap-line" }));
-    // the full name where it fits beside the bars, else the short one
-    const name = shortGpu(meta.gpuTitle) || "GPU";
-    let capText = `${name} · ${fmtBytes(capacity)}`;
-    let pos = capLabelPlace(geo, capText.length * 6.6, capY, pw);
-    if (pos.blocked) {
-      const short = `${name.split(" ")[0]} · ${fmtBytes(capacity)}`;
-      const alt = capLabelPlace(geo, short.length * 6.6, capY, pw);
-      if (!alt.blocked || narrow) {
-        capText = short;
-        pos = alt;
-      }
+    if (onAxis) {
+      gCap.append(svg("text", { x: m.left - 6, y: cy, "text-anchor": "end", "dominant-baseline": "central", class: "mem-cap-axis" }, gbTick(capacity)));
+      return;
     }
     const tagBg = svg("rect", { class: "mem-cap-tag", rx: 3 });
     const tag = svg("text", { x: m.left + pos.x, y: cy, "text-anchor": pos.anchor, "dominant-baseline": "central", class: "mem-cap-label" }, capText);
@@ -405,6 +414,38 @@ export function mount(el, { onSegmentHover } = {}) {
       return target ? target.bars : [];
     },
     svg: () => root,
+    /**
+     * The chart for "Download SVG", with `caption` (what model and layout it shows) wrapped
+     * above it: a downloaded file has no page around it. The caption lives in the live SVG only
+     * until the caller has serialised it (same task), then the chart is put back.
+     */
+    exportSvg(caption) {
+      if (!caption || !shown) return root;
+      const W = Number(root.getAttribute("width"));
+      const H = Number(root.getAttribute("height"));
+      const perLine = Math.max(30, Math.floor((W - 8) / 6.9));
+      const lines = [];
+      for (const part of caption.split(" · ")) {
+        const last = lines.length ? lines[lines.length - 1] : null;
+        if (last !== null && last.length + 3 + part.length <= perLine) lines[lines.length - 1] = `${last} · ${part}`;
+        else lines.push(part);
+      }
+      const extra = lines.length * 17 + 8;
+      const cap = svg("g", { class: "mem-export-caption" },
+        ...lines.map((l, i) => svg("text", { x: 1, y: 13 + i * 17, class: "mem-legend-text mem-caption-text" }, l)));
+      const moved = [gLegend, gGrid, gBars, gCap, gTotals, gAxes];
+      for (const g of moved) g.setAttribute("transform", `translate(0,${extra})`);
+      root.setAttribute("viewBox", `0 0 ${W} ${H + extra}`);
+      root.setAttribute("height", H + extra);
+      root.append(cap);
+      setTimeout(() => {
+        cap.remove();
+        for (const g of moved) g.removeAttribute("transform");
+        root.setAttribute("viewBox", `0 0 ${W} ${H}`);
+        root.setAttribute("height", H);
+      }, 0);
+      return root;
+    },
     destroy() {
       loop.destroy();
       io.disconnect();

@@ -183,6 +183,24 @@ function paintBase(ctx, L, mesh, keys) {
 }
 
 /**
+ * The rank drawn next to rank r in direction (dx, dy): scan from r's centre in half-cell steps
+ * across at most one node gap. Left/right fall back to reading order (r ± 1) at a row's end, so
+ * every GPU stays reachable; up/down stay put at the top and bottom.
+ */
+export function neighbourRank(L, xs, ys, r, dx, dy) {
+  const step = L.cell + L.gap;
+  const cx = xs[r] + L.cell / 2;
+  const cy = ys[r] + L.cell / 2;
+  const reach = (dx ? L.pitchX : L.pitchY) + step;
+  for (let d = step; d <= reach; d += Math.max(1, step / 2)) {
+    const q = rankAt(L, cx + dx * d, cy + dy * d);
+    if (q >= 0 && q !== r) return q;
+  }
+  if (dx) return Math.min(L.world - 1, Math.max(0, r + dx));
+  return r;
+}
+
+/**
  * Mount the mesh view. state: {mesh (API response), colorBy (axis name or "node"), selected
  * (rank or -1), onHover(rank), onSelect(rank)}.
  */
@@ -191,7 +209,7 @@ export function mount(el, state) {
     class: "mesh-canvas",
     tabindex: "0",
     role: "img",
-    "aria-label": "Device mesh: GPU cells grouped into nodes. Arrow keys move between GPUs, Enter pins one.",
+    "aria-label": "Device mesh: GPU cells grouped into nodes. Arrow keys move to the GPU drawn beside, above or below, Page Up and Page Down jump a node, Enter pins one.",
   });
   const wrap = h("div", { class: "chart mesh-chart" }, canvas);
   el.append(wrap);
@@ -416,16 +434,13 @@ export function mount(el, state) {
   canvas.addEventListener("keydown", (e) => {
     if (!L) return;
     const cur = focusRank() >= 0 ? focusRank() : 0;
-    const moves = {
-      ArrowRight: 1,
-      ArrowLeft: -1,
-      ArrowDown: L.gpusPerNode * L.perRow,
-      ArrowUp: -L.gpusPerNode * L.perRow,
-      PageDown: L.gpusPerNode,
-      PageUp: -L.gpusPerNode,
-    };
+    // Arrows follow the picture (the cell drawn above, below or beside, across node gaps);
+    // PageUp/PageDown jump a node.
+    const arrows = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowDown: [0, 1], ArrowUp: [0, -1] };
+    const jumps = { PageDown: L.gpusPerNode, PageUp: -L.gpusPerNode };
     let next = null;
-    if (e.key in moves) next = Math.min(L.world - 1, Math.max(0, cur + moves[e.key]));
+    if (e.key in arrows) next = neighbourRank(L, xs, ys, cur, ...arrows[e.key]);
+    else if (e.key in jumps) next = Math.min(L.world - 1, Math.max(0, cur + jumps[e.key]));
     else if (e.key === "Home") next = 0;
     else if (e.key === "End") next = L.world - 1;
     else if (e.key === "Enter" || e.key === " ") {
@@ -488,7 +503,7 @@ export function mount(el, state) {
     rankAt: (x, y) => (L ? rankAt(L, x, y) : -1),
     /** Centre of rank r's cell in canvas CSS px. */
     cellCentre: (r) => (L ? { x: xs[r] + L.cell / 2, y: ys[r] + L.cell / 2 } : null),
-    toSvg: () => (mesh ? meshSvg(L, mesh, keys) : null),
+    toSvg: () => (mesh ? meshSvg(L, mesh, keys, meshCaption(mesh, s.colorBy, s.colorMode)) : null),
     /** Hover redraws done and the time they took (ms), for the fps bench. */
     stats,
     destroy() {
@@ -504,17 +519,32 @@ export function mount(el, state) {
 }
 
 /** An SVG of the current picture (for Download SVG). */
-export function meshSvg(L, mesh, keys) {
-  const root = svg("svg", { viewBox: `0 0 ${L.width} ${L.height}`, width: L.width, height: L.height });
+/** One line saying what the exported drawing shows (an SVG has no page around it). */
+export function meshCaption(mesh, colorBy, colorMode) {
+  const axes = mesh.axis_names.map((n, i) => `${n}:${mesh.shape[i]}`).join(", ");
+  const what = colorBy === "node" ? "one node" : colorMode === "coord" ? `one ${colorBy} coordinate` : `one ${colorBy} group`;
+  return `Mesh(${axes}), outermost first · ${fmtInt(mesh.world_size)} GPUs on ${fmtInt(mesh.node_count)} nodes of ${mesh.gpus_per_node} · one colour = ${what}`;
+}
+
+export function meshSvg(L, mesh, keys, caption = "") {
+  const top = caption ? 22 : 0;
+  const font = cssVar("--font") || "sans-serif";
+  const mono = cssVar("--mono") || "monospace";
+  const root = svg("svg", { viewBox: `0 0 ${L.width} ${L.height + top}`, width: L.width, height: L.height + top, "font-family": font });
+  if (caption) root.append(svg("text", { x: 4, y: 14, "font-size": 12, fill: cssVar("--text") }, caption));
+  const body = svg("g", { transform: `translate(0,${top})` });
+  root.append(body);
   const xs = new Float32Array(L.world);
   const ys = new Float32Array(L.world);
   cellOrigins(L, xs, ys);
   const nodes = svg("g", { fill: cssVar("--surface-2"), stroke: cssVar("--border") });
+  const nodeLabels = svg("g", { fill: cssVar("--muted"), "font-size": 11 });
   for (let n = 0; n < L.nodes; n += 1) {
     const o = nodeOrigin(L, n);
     nodes.append(svg("rect", { x: o.x, y: o.y, width: L.nodeW, height: L.nodeH, rx: 3 }, svg("title", {}, `node ${n}`)));
+    if (L.showNodeLabels) nodeLabels.append(svg("text", { x: o.x + 1, y: o.y - 4 }, L.nodeW >= 60 ? `node ${n}` : `n${n}`));
   }
-  root.append(nodes);
+  body.append(nodes, nodeLabels);
   const colours = colourTable();
   const cells = svg("g", {});
   const titled = L.world <= 4096; // per-cell tooltips only where a file stays small
@@ -526,7 +556,19 @@ export function meshSvg(L, mesh, keys) {
     }
     cells.append(rect);
   }
-  root.append(cells);
+  body.append(cells);
+  // Rank numbers (and coordinates when roomy), as on screen.
+  if (L.cell >= 18) {
+    const withCoords = L.cell >= 40 && mesh.axis_names.length <= 4;
+    const labels = svg("g", { fill: cssVar("--bg"), "font-family": mono, "text-anchor": "middle" });
+    for (let r = 0; r < L.world; r += 1) {
+      const cx = xs[r] + L.cell / 2;
+      const cy = ys[r] + L.cell / 2;
+      labels.append(svg("text", { x: cx, y: withCoords ? cy - 2 : cy + 4, "font-size": L.cell >= 30 ? 12 : 10, "font-weight": 600 }, String(r)));
+      if (withCoords) labels.append(svg("text", { x: cx, y: cy + 12, "font-size": 9 }, mesh.coords.map((c) => c[r]).join("·")));
+    }
+    body.append(labels);
+  }
   return root;
 }
 

@@ -21,6 +21,19 @@ export function blockCoords(grid, f) {
   return c;
 }
 
+/**
+ * A shape or index tuple the way numpy and JAX print it: "[128256, 4096]". No thousands
+ * separators inside a tuple, where "128,256, 4,096" would read as four dimensions.
+ */
+export function tupleText(values) {
+  return `[${values.map((v) => String(v)).join(", ")}]`;
+}
+
+/** Half-open element ranges per dimension: "[0, 4096) × [1024, 2048)". */
+export function rangeText(index) {
+  return index.map(([a, b]) => `[${a}, ${b})`).join(" × ");
+}
+
 /** JAX PartitionSpec text for a spec list (per dimension, axis names major to minor). */
 export function partitionSpec(spec) {
   const parts = spec.map((e) => (e.length === 0 ? "None" : e.length === 1 ? `'${e[0]}'` : `(${e.map((n) => `'${n}'`).join(", ")})`));

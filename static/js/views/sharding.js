@@ -9,7 +9,7 @@ import { cssVar, groupColor, mix, onThemeChange } from "../lib/colors.js";
 import { h, svg } from "../lib/dom.js";
 import { fmtInt } from "../lib/format.js";
 import { hideTip, showTip } from "../lib/tooltip.js";
-import { blockAt, blockRect, flatBlock, partitionSpec, tensorLayout } from "./sharding-layout.js";
+import { blockAt, blockRect, flatBlock, partitionSpec, rangeText, tensorLayout } from "./sharding-layout.js";
 
 const TWEEN_MS = 650;
 
@@ -20,10 +20,6 @@ export function blockColour(f) {
 /** Flat block index held by each device (from the API's per-device block coordinates). */
 export function deviceBlocks(data) {
   return Int32Array.from(data.devices, (d) => flatBlock(data.grid, d.block));
-}
-
-function rangeText(index) {
-  return index.map(([a, b]) => `[${fmtInt(a)}, ${fmtInt(b)})`).join(" × ");
 }
 
 /** Tooltip lines for block f. */
@@ -69,7 +65,7 @@ function drawTensor(ctx, T, data, opts) {
       if (nd > 2) {
         ctx.font = `600 11px ${font}`;
         ctx.fillStyle = text;
-        const lab = p.lead.map((c, d) => `dim ${d} ∈ [${fmtInt(c * data.shard_shape[d])}, ${fmtInt((c + 1) * data.shard_shape[d])})`).join(", ");
+        const lab = p.lead.map((c, d) => `dim ${d} ∈ [${c * data.shard_shape[d]}, ${(c + 1) * data.shard_shape[d]})`).join(", ");
         ctx.fillText(lab, p.x, p.y - 6, p.w);
         ctx.fillStyle = muted;
       } else if (k === 0) {
@@ -77,10 +73,22 @@ function drawTensor(ctx, T, data, opts) {
         ctx.fillText(`dim ${colDim} · ${fmtInt(shape[colDim])} →`, p.x, p.y - 6);
       }
       ctx.font = tickFont;
+      // A stacked (3-D/4-D) panel has its slice range on top, so its column dimension is named
+      // at the right end of the tick row; ticks that would run into that name are skipped.
+      let tickEnd = p.x + p.w;
+      if (nd > 2 && p.w >= 70) {
+        const name = p.w >= 150 ? `dim ${colDim} · ${fmtInt(shape[colDim])} →` : `dim ${colDim} →`;
+        ctx.textAlign = "right";
+        ctx.fillText(name, p.x + p.w, p.y + p.h + 12);
+        ctx.textAlign = "left";
+        tickEnd -= ctx.measureText(name).width + 8;
+      }
       if (T.bw >= 30) {
-        for (let j = 0; j < T.colsPer; j += 1) ctx.fillText(fmtInt(j * ssC), p.x + j * T.bw + 2, p.y + p.h + 12);
-      } else if (nd > 2 && p.w >= 70) {
-        ctx.fillText(`dim ${colDim} →`, p.x, p.y + p.h + 12);
+        for (let j = 0; j < T.colsPer; j += 1) {
+          const tick = fmtInt(j * ssC);
+          const x = p.x + j * T.bw + 2;
+          if (x + ctx.measureText(tick).width <= tickEnd) ctx.fillText(tick, x, p.y + p.h + 12);
+        }
       }
       if (T.bh >= 18 && p.x === T.axisW) {
         ctx.textAlign = "right";
@@ -192,15 +200,50 @@ export function mount(el, state) {
     return null;
   }
 
-  function draw() {
-    if (!T) return;
-    const ctx = setupCanvas(canvas, T.width, T.height);
-    ctx.clearRect(0, 0, T.width, T.height);
+  // Everything but the hover outline is painted once into `base` and composited per frame, so
+  // hovering 4,096 blocks costs one drawImage and one strokeRect, not a full repaint.
+  const base = document.createElement("canvas");
+  let baseFor = null; // {T, data, device, block, theme} the base layer was painted for
+  let theme = 0;
+  let ctxCache = null; // {ctx, w, h, dpr}: resize the backing store only when the size changes
+
+  function context(w, hh) {
+    const dpr = window.devicePixelRatio || 1;
+    if (!ctxCache || ctxCache.w !== w || ctxCache.h !== hh || ctxCache.dpr !== dpr) {
+      ctxCache = { ctx: setupCanvas(canvas, w, hh), w, h: hh, dpr };
+    }
+    ctxCache.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    return ctxCache.ctx;
+  }
+
+  function paintBase() {
+    const dpr = window.devicePixelRatio || 1;
+    base.width = Math.max(1, Math.round(T.width * dpr));
+    base.height = Math.max(1, Math.round(T.height * dpr));
+    const bctx = base.getContext("2d");
+    bctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    bctx.clearRect(0, 0, T.width, T.height);
     const outlines = [];
     if (s.block >= 0) outlines.push([s.block, 3]);
     if (s.device >= 0 && s.device < blocksOfDevice.length) outlines.push([blocksOfDevice[s.device], 3]);
-    if (hover >= 0) outlines.push([hover, 1.5]);
-    drawTensor(ctx, T, data, { highlight: highlightSet(), outlines });
+    drawTensor(bctx, T, data, { highlight: highlightSet(), outlines });
+    baseFor = { T, data, device: s.device, block: s.block, theme };
+  }
+
+  function draw() {
+    if (!T) return;
+    const b = baseFor;
+    if (!b || b.T !== T || b.data !== data || b.device !== s.device || b.block !== s.block || b.theme !== theme) paintBase();
+    const ctx = context(T.width, T.height);
+    ctx.clearRect(0, 0, T.width, T.height);
+    ctx.drawImage(base, 0, 0, T.width, T.height);
+    if (hover >= 0 && hover < data.blocks.length) {
+      const r = blockRect(T, data.grid, hover);
+      const lw = 1.5;
+      ctx.strokeStyle = cssVar("--text");
+      ctx.lineWidth = lw;
+      ctx.strokeRect(r.x + lw / 2, r.y + lw / 2, Math.max(1, r.w - lw), Math.max(1, r.h - lw));
+    }
     draws += 1;
     canvas.dataset.draws = String(draws);
   }
@@ -209,7 +252,7 @@ export function mount(el, state) {
   function drawTween(ms) {
     const k = easeInOut(ms / TWEEN_MS);
     const H = Math.max(T.height, tween.height);
-    const ctx = setupCanvas(canvas, T.width, H);
+    const ctx = context(T.width, H);
     ctx.clearRect(0, 0, T.width, H);
     const { from, fromColour } = tween;
     const n = data.devices.length;
@@ -323,7 +366,10 @@ export function mount(el, state) {
     relayout();
     if (!tween) redraw();
   });
-  const stopTheme = onThemeChange(() => requestAnimationFrame(() => data && !tween && redraw()));
+  const stopTheme = onThemeChange(() => requestAnimationFrame(() => {
+    theme += 1;
+    if (data && !tween) redraw();
+  }));
 
   if (s.data) setData(s.data, false);
 
@@ -360,16 +406,35 @@ export function mount(el, state) {
 
 /** SVG of the tensor (Download SVG). */
 export function tensorSvg(T, data) {
-  const root = svg("svg", { viewBox: `0 0 ${T.width} ${T.height}`, width: T.width, height: T.height });
-  root.append(svg("text", { x: T.panels[0].x, y: T.panels[0].y - 6, "font-size": 11 }, `${partitionSpec(data.spec)} over ${data.axis_names.map((n, i) => `${n}:${data.mesh_shape[i]}`).join(",")} · shape [${data.shape.join(", ")}]`));
+  const top = 20; // a caption line above the drawing: an SVG has no page around it
+  const nd = data.shape.length;
+  const root = svg("svg", { viewBox: `0 0 ${T.width} ${T.height + top}`, width: T.width, height: T.height + top, "font-family": cssVar("--font") || "sans-serif" });
+  const muted = cssVar("--muted");
+  root.append(svg("text", { x: 4, y: 13, "font-size": 12, fill: cssVar("--text") }, `${partitionSpec(data.spec)} on Mesh(${data.axis_names.map((n, i) => `'${n}': ${data.mesh_shape[i]}`).join(", ")}) · shape [${data.shape.join(", ")}] · shard [${data.shard_shape.join(", ")}]`));
+  const body = svg("g", { transform: `translate(0,${top})` });
+  root.append(body);
+  // Dimension names, as on screen: rows down the left, columns along each panel.
+  if (nd === 1) {
+    body.append(svg("text", { x: T.panels[0].x, y: T.panels[0].y - 6, "font-size": 11, fill: muted }, `dim 0 · ${data.shape[0]} elements →`));
+  } else {
+    const p0 = T.panels[0];
+    body.append(svg("text", { transform: `translate(12,${p0.y}) rotate(-90)`, "text-anchor": "end", "font-size": 11, fill: muted }, `dim ${nd - 2} · ${data.shape[nd - 2]}`));
+    T.panels.forEach((p) => {
+      const lab = nd > 2
+        ? p.lead.map((c, d) => `dim ${d} ∈ [${c * data.shard_shape[d]}, ${(c + 1) * data.shard_shape[d]})`).join(", ")
+        : `dim ${nd - 1} · ${data.shape[nd - 1]} →`;
+      body.append(svg("text", { x: p.x, y: p.y - 6, "font-size": 11, fill: nd > 2 ? cssVar("--text") : muted }, lab));
+      if (nd > 2) body.append(svg("text", { x: p.x + p.w, y: p.y + p.h + 12, "text-anchor": "end", "font-size": 10, fill: muted }, `dim ${nd - 1} · ${data.shape[nd - 1]} →`));
+    });
+  }
   data.blocks.forEach((b, f) => {
     const r = blockRect(T, data.grid, f);
-    root.append(
+    body.append(
       svg("rect", { x: r.x, y: r.y, width: r.w, height: r.h, fill: blockColour(f), stroke: cssVar("--surface"), "stroke-width": 1 },
         svg("title", {}, blockLines(data, f).map((l) => (Array.isArray(l) ? `${l[0]}: ${l[1]}` : l)).join("\n"))),
     );
     if (T.bw >= 26 && T.bh >= 16) {
-      root.append(svg("text", { x: r.x + r.w / 2, y: r.y + r.h / 2 + 4, "text-anchor": "middle", "font-size": 10, fill: cssVar("--bg") }, b.ranks.length === 1 ? `r${b.ranks[0]}` : `×${b.ranks.length}`));
+      body.append(svg("text", { x: r.x + r.w / 2, y: r.y + r.h / 2 + 4, "text-anchor": "middle", "font-size": 10, "font-family": cssVar("--mono") || "monospace", fill: cssVar("--bg") }, b.ranks.length === 1 ? `r${b.ranks[0]}` : `×${b.ranks.length}`));
     }
   });
   return root;
