@@ -1,29 +1,18 @@
-"""Bits to value and value to bits, with one rounding from float64.
+"""Bits to value and value to bits: decode a code, encode a real, parse query strings.
 
-ml_dtypes converts a float64 through float32, so it rounds twice: ``float8_e4m3fn(1 + 2**-4 +
-2**-26)`` gives 1.0 there, while a single correct rounding gives 1.125. bitmesh rounds once,
-directly from float64, in `round_array` (vectorised: the bracketing code is read off the
-float64 bits, which tests check against a searchsorted over the sorted finite magnitudes), and
-`encode` is a one-element call of the same function. On float32-exact inputs the two agree
-bit for bit (tests check every format).
-
-The rounding works on magnitudes: the codes 0..K with sign bit 0 are the finite non-negative
-values in increasing order (K = ``max_finite_code``), and the sign is put back afterwards. One
-virtual code V = K + 1 stands for "the next value past max with an unbounded exponent",
-max + 2^(emax - mantissa_bits); landing on it is an overflow (IEEE 754-2019 §7.4), which then
-becomes NaN, Inf or ±max by the overflow policy.
+`decode` takes a code apart into sign, exponent and mantissa with the value's exact decimal;
+`encode` rounds one float64 with the single rounding of `app.core.numerics.rounding` (a
+one-element `round_array`) and explains the result: its neighbours, the interval of inputs
+that land on it, and where ml_dtypes' own cast (which rounds through float32) differs.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Final, Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from app.core.errors import InvalidInput
 from app.core.numerics.formats import (
@@ -38,20 +27,34 @@ from app.core.numerics.formats import (
     canonical_name,
     dtype_of,
     fields_of,
-    value_table,
+)
+from app.core.numerics.rounding import (
+    DEFAULT_SEED,
+    OVERFLOWS,
+    ROUNDINGS,
+    _check_modes,
+    _round,
+    _Rounded,
+    _Rounder,
+    _rounder,
+    round_array,
 )
 
-Rounding = Literal["nearest_even", "toward_zero", "up", "down", "stochastic"]
-OverflowPolicy = Literal["native", "saturate"]
-
-ROUNDINGS: Final[tuple[str, ...]] = ("nearest_even", "toward_zero", "up", "down", "stochastic")
-OVERFLOWS: Final[tuple[str, ...]] = ("native", "saturate")
-DEFAULT_SEED: Final = 0
-
-F64 = npt.NDArray[np.float64]
-U32 = npt.NDArray[np.uint32]
-I64 = npt.NDArray[np.int64]
-Bools = npt.NDArray[np.bool_]
+# round_array, ROUNDINGS and OVERFLOWS live in rounding.py; they stay importable from here.
+__all__ = [
+    "OVERFLOWS",
+    "ROUNDINGS",
+    "Decoded",
+    "Encoded",
+    "Neighbour",
+    "class_names",
+    "decode",
+    "encode",
+    "exact_decimal",
+    "parse_code",
+    "parse_value",
+    "round_array",
+]
 
 
 # --- exact decimals -------------------------------------------------------------------------
@@ -79,219 +82,6 @@ def _fraction_decimal(q: Fraction) -> str:
         return str(q.numerator)
     digits = str(q.numerator * 5**k).rjust(k + 1, "0")
     return f"{digits[:-k]}.{digits[-k:]}"
-
-
-# --- per-format rounding tables -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Rounder:
-    info: FormatInfo
-    ext: F64 | None  # magnitudes + the virtual value (<= 16 bits); None for float32
-    table_values: F64 | None  # value of every code (<= 16 bits)
-    virtual: float  # max + one step: the first magnitude that is no longer finite
-    sign_mask: int
-    nan_cast: tuple[int, int]  # ml_dtypes' code for +NaN, -NaN
-    inf_cast: tuple[int, int]  # ml_dtypes' code for +Inf, -Inf
-    past_max_cast: tuple[int, int]  # ml_dtypes' code for ±2·max
-
-    @property
-    def K(self) -> int:
-        return self.info.max_finite_code
-
-    def lo_index(self, m: F64) -> I64:
-        """Largest magnitude code with value <= m (-1 below the smallest, K + 1 past virtual).
-
-        Read straight off m's float64 bits: the positive codes of every format here follow
-        the IEEE layout (exponent field, then mantissa), so truncating m's mantissa to the
-        format's width gives the code below m. For example m = 460 in float8_e4m3fn is
-        2^8 × 1.796875: field 8 + 7 = 15, top 3 mantissa bits 0b110, code 15 << 3 | 6 = 126.
-        `lo_index_by_search` is the same function by binary search (tests compare them).
-        """
-        info = self.info
-        M, bias = info.mantissa_bits, info.bias
-        bits = m.view(np.uint64)  # m >= 0: the sign bit is clear
-        field = (bits >> 52).astype(np.int64) - (1023 - bias)
-        idx = (field << M) | ((bits >> (52 - M)) & ((1 << M) - 1)).astype(np.int64)
-        # Below the normal range: subnormal value = mantissa × 2^(1 - bias - M), so the code
-        # is floor(m · 2^(M + bias - 1)) (an exact power-of-two scaling). E8M0 has no
-        # subnormals: its exponent field 0 is the normal 2^-127 and anything less is -1.
-        low = field <= 0 if M > 0 else field < 0
-        if low.any():
-            idx[low] = np.floor(m[low] * 2.0 ** (M + bias - 1)) if M > 0 else -1
-        return np.minimum(idx, self.K + 1)
-
-    def lo_index_by_search(self, m: F64) -> I64:
-        """`lo_index` by binary search over the sorted magnitudes (<= 16-bit formats)."""
-        assert self.ext is not None
-        return np.searchsorted(self.ext, m, side="right").astype(np.int64) - 1
-
-    def magnitude(self, idx: I64) -> F64:
-        """Value of magnitude codes 0..K + 1 (K + 1 is the virtual overflow value)."""
-        if self.ext is not None:
-            return self.ext[idx]
-        return np.where(
-            idx > self.K, self.virtual, idx.astype(np.uint32).view(np.float32).astype(np.float64)
-        )
-
-    def value(self, code: int) -> float:
-        if self.table_values is not None:
-            return float(self.table_values[code])
-        return float(np.uint32(code).view(np.float32))
-
-    def values(self, codes: U32) -> F64:
-        if self.table_values is not None:
-            return self.table_values[codes]
-        return codes.view(np.float32).astype(np.float64)
-
-
-def _cast_codes(name: str, x: float) -> tuple[int, int]:
-    info = FORMATS[name]
-    uint = np.uint8 if info.bits <= 8 else np.uint16 if info.bits <= 16 else np.uint32
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = np.array([x, -x], dtype=np.float32).astype(dtype_of(name)).view(uint)
-    return int(out[0]), int(out[1])
-
-
-@functools.cache
-def _rounder(name: str) -> _Rounder:
-    info = FORMATS[name]
-    virtual = info.max + 2.0 ** (info.exponent_max - info.mantissa_bits)
-    if info.bits <= 16:
-        table = value_table(name)
-        ext: F64 | None = np.append(table.magnitudes, virtual)
-        table_values: F64 | None = table.values
-    else:
-        ext = table_values = None
-    return _Rounder(
-        info=info,
-        ext=ext,
-        table_values=table_values,
-        virtual=virtual,
-        sign_mask=(1 << (info.bits - 1)) if info.signed else 0,
-        nan_cast=_cast_codes(name, math.nan),
-        inf_cast=_cast_codes(name, math.inf),
-        past_max_cast=_cast_codes(name, 2.0 * info.max)
-        if info.bits <= 16
-        else (info.inf_codes[0], info.inf_codes[1]),
-    )
-
-
-# --- rounding ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Rounded:
-    codes: U32
-    values: F64
-    lo: I64  # magnitude bracket: value(lo) <= |x| < value(lo + 1), clipped to 0..K
-    exact: Bools  # |x| is a representable magnitude
-    below_min: Bools  # |x| below the smallest magnitude (float8_e8m0fnu only)
-    overflowed: Bools  # the rounding went past max (before the overflow policy)
-
-
-def _check_modes(rounding: str, overflow: str) -> None:
-    if rounding not in ROUNDINGS:
-        raise InvalidInput(
-            "rounding", f"unknown rounding {rounding!r}; use one of {', '.join(ROUNDINGS)}"
-        )
-    if overflow not in OVERFLOWS:
-        raise InvalidInput(
-            "overflow", f"unknown overflow {overflow!r}; use one of {', '.join(OVERFLOWS)}"
-        )
-
-
-def _round(
-    r: _Rounder,
-    x: F64,
-    rounding: str,
-    overflow: str,
-    rng: np.random.Generator | None,
-) -> _Rounded:
-    info = r.info
-    K, V = r.K, r.K + 1
-    finite = np.isfinite(x)
-    all_finite = bool(finite.all())
-    neg = np.signbit(x)
-    m = np.abs(x) if all_finite else np.where(finite, np.abs(x), 0.0)
-
-    raw = r.lo_index(m)
-    below_min = raw < 0  # only E8M0 has no zero to fall back on
-    lo = np.minimum(raw, K) if info.has_zero else np.clip(raw, 0, K)
-    hi = lo + 1
-    lo_v, hi_v = r.magnitude(lo), r.magnitude(hi)
-    exact = lo_v == m
-    if not info.has_zero:
-        exact &= ~below_min
-
-    if rounding == "nearest_even":
-        # Values here carry at most 24 significant bits, so the midpoint is exact in float64.
-        mid = (lo_v + hi_v) * 0.5
-        # Ties to even: consecutive magnitude codes alternate the mantissa's last bit, so the
-        # even neighbour is the even code. E8M0 has no mantissa: ml_dtypes rounds ties up.
-        tie_up = (lo % 2 == 1) if info.mantissa_bits else True
-        choose_hi = (m > mid) | ((m == mid) & tie_up)
-    elif rounding == "toward_zero":
-        choose_hi = np.zeros(m.shape, dtype=bool)
-    elif rounding == "up":  # toward +inf: away from zero for positives
-        choose_hi = ~neg
-    elif rounding == "down":  # toward -inf: away from zero for negatives
-        choose_hi = neg
-    else:  # stochastic: P(away from zero) = (|x| - below) / (above - below)
-        generator = rng if rng is not None else np.random.default_rng(DEFAULT_SEED)
-        u = generator.random(m.shape)
-        choose_hi = u * (hi_v - lo_v) < (m - lo_v)
-    chosen = lo + (choose_hi & ~exact)
-    if not info.has_zero:
-        chosen[below_min] = 0  # e8m0: nothing below 2^-127 to round to
-    overflowed = chosen == V
-    if not all_finite:
-        overflowed &= finite
-
-    codes = np.minimum(chosen, K)
-    if info.signed:
-        signed = neg if info.has_negative_zero else neg & (codes != 0)  # FNUZ: no -0
-        codes[signed] |= r.sign_mask
-    if overflow == "native" and overflowed.any():
-        codes[overflowed] = np.where(neg, r.past_max_cast[1], r.past_max_cast[0])[overflowed]
-    if not all_finite:
-        inf = np.isinf(x)
-        if overflow == "native":
-            codes[inf] = np.where(neg, r.inf_cast[1], r.inf_cast[0])[inf]
-        else:  # saturate: ±Inf clamps to ±max like finite values past max
-            codes[inf] = np.where(neg, K | r.sign_mask, K)[inf]
-        nan = np.isnan(x)
-        codes[nan] = np.where(neg, r.nan_cast[1], r.nan_cast[0])[nan]
-    if not info.signed:  # E8M0: zero and negatives are NaN, as in ml_dtypes
-        codes[(neg | (x == 0)) & ~np.isnan(x)] = r.nan_cast[0]
-    codes_u32 = codes.astype(np.uint32)
-    return _Rounded(codes_u32, r.values(codes_u32), lo, exact, below_min, overflowed)
-
-
-def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    return np.random.default_rng(DEFAULT_SEED if rng is None else rng)
-
-
-def round_array(
-    name: str,
-    x: npt.ArrayLike,
-    rounding: str = "nearest_even",
-    overflow: str = "native",
-    rng: np.random.Generator | int | None = None,
-) -> tuple[U32, F64]:
-    """Round every element of `x` (as float64) to the format once; returns (codes, values).
-
-    For example ``round_array("float4_e2m1fn", [0.25, 0.75, 5.0, 7.0])`` gives codes
-    ``[0, 2, 6, 7]`` and values ``[0, 1, 4, 6]`` (ties to even; 7 saturates). `rng` seeds
-    stochastic rounding (a Generator or an int; None means seed 0).
-    """
-    _check_modes(rounding, overflow)
-    r = _rounder(canonical_name(name))
-    arr = np.asarray(x, dtype=np.float64)
-    rounded = _round(r, arr.reshape(-1), rounding, overflow, _generator(rng))
-    return rounded.codes.reshape(arr.shape), rounded.values.reshape(arr.shape)
 
 
 # --- decode --------------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from app.core.numerics.codec import (
     exact_decimal,
     parse_code,
     parse_value,
-    round_array,
 )
 from app.core.numerics.formats import FORMATS, dtype_of, get_format, value_table
+from app.core.numerics.rounding import round_array
 
 SMALL = [name for name, info in FORMATS.items() if info.bits <= 16]
 ML_DTYPES = [name for name in SMALL if name != "float16"]
@@ -570,7 +570,7 @@ def test_parse_code_errors() -> None:
 @pytest.mark.parametrize("name", SMALL)
 def test_bit_level_bracket_equals_binary_search(name: str) -> None:
     """lo_index reads the code off float64 bits; a searchsorted over the table must agree."""
-    from app.core.numerics.codec import _rounder
+    from app.core.numerics.rounding import _rounder
 
     info = get_format(name)
     r = _rounder(name)
