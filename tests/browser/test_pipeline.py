@@ -502,3 +502,133 @@ def test_tap_shows_the_op_on_touch_screens(live_server: str, browser: Any) -> No
         assert float(pg.locator(".pl-view").get_attribute("data-playhead")) == 33.0
     finally:
         context.close()
+
+
+OVERLAP_BANDS_JS = """([x, ys]) => {
+  const c = document.querySelector('.pl-canvas');
+  const dpr = c.width / c.getBoundingClientRect().width;
+  const ctx = c.getContext('2d');
+  return ys.map((y) => {
+    const d = ctx.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data;
+    return '#' + [d[0], d[1], d[2]].map((v) => v.toString(16).padStart(2, '0')).join('');
+  });
+}"""
+
+
+def test_overlapped_span_shows_forward_and_backward_bands(live_server: str, page: Any) -> None:
+    # DualPipeV p = 4, m = 10: rank 0 runs F7 (chunk 0) and B3 (chunk 1) as one overlapped
+    # span (deepseek-ai/DualPipe dualpipev.py step 4). The legend promises an F band on top
+    # and a B band below; the B op used to paint its F&B fill over its partner's F band.
+    query = "schedule=dualpipev&stages=4&microbatches=10"
+    data = _api(live_server, query)
+    pair = [
+        o
+        for o in data["ops"]
+        if o["rank"] == 0
+        and o.get("overlapped")
+        and o["microbatch"] == 7
+        and o["kind"] == "F"
+        and o["chunk"] == 0
+    ]
+    assert len(pair) == 1
+    op = pair[0]
+    _open(page, f"{live_server}/pipeline?{query}")
+    _pause_at_end(page)
+    page.wait_for_timeout(100)
+    canvas = page.locator(".pl-canvas").first
+    left = float(canvas.get_attribute("data-plot-left"))
+    right = float(canvas.get_attribute("data-plot-right"))
+    x = left + (op["start"] + op["end"]) / 2 / data["makespan"] * (right - left)
+    # p ≤ 4: rows 30 CSS px from y = 6, bars 29 px, each band 22 % of the bar (6 px);
+    # the middle sample sits above the "7|3" label
+    top, mid, bottom = page.evaluate(OVERLAP_BANDS_JS, [x, [7.5, 13.5, 33.5]])
+    var = page.evaluate(
+        "(n) => getComputedStyle(document.documentElement).getPropertyValue(n).trim()", "--op-f"
+    )
+    assert top == var.lower()
+    fb = page.evaluate(
+        "() => getComputedStyle(document.documentElement).getPropertyValue('--op-fb').trim()"
+    )
+    b = page.evaluate(
+        "() => getComputedStyle(document.documentElement).getPropertyValue('--op-b').trim()"
+    )
+    assert mid == fb.lower()
+    assert bottom == b.lower()
+    assert list(page.problems) == []
+
+
+def test_bad_link_says_nothing_was_simulated_and_marks_the_field(
+    live_server: str, page: Any
+) -> None:
+    page.goto(f"{live_server}/pipeline?schedule=interleaved_1f1b&stages=4&microbatches=6")
+    page.locator("#pl-errors .api-error").wait_for(state="visible")
+    assert "multiple of stages" in page.locator("#pl-errors .api-error").inner_text()
+    # no endless "Simulating…" placeholder once the API has answered 422
+    page.wait_for_selector("#pl-chart .pl-nothing")
+    assert page.locator("#pl-metrics .loading").count() == 0
+    assert page.get_attribute("#pl-microbatches", "aria-invalid") == "true"
+    # the hint under the controls states the same rule as the API (a multiple, not m ≥ p)
+    assert "multiple of p" in page.locator("#pl-chunks-note").inner_text()
+    page.fill("#pl-microbatches", "8")
+    page.locator("#pl-microbatches").dispatch_event("change")
+    page.wait_for_selector(".pl-lane[data-schedule='interleaved_1f1b']")
+    assert page.get_attribute("#pl-microbatches", "aria-invalid") is None
+    assert all("422" in p for p in page.problems), list(page.problems)
+
+
+def test_race_error_marks_the_race_control(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/pipeline?schedule=1f1b&stages=4&microbatches=6&race=dualpipev")
+    page.locator("#pl-errors .api-error").wait_for(state="visible")
+    assert page.get_attribute("#pl-race", "aria-invalid") == "true"
+
+
+def test_readout_shows_the_makespan_exactly(live_server: str, page: Any) -> None:
+    # makespan 11 × (1.23456 + 2) = 35.58016: a 4-digit readout said 35.58
+    query = "schedule=1f1b&stages=4&microbatches=8&forward=1.23456"
+    data = _api(live_server, query)
+    assert abs(data["makespan"] - 35.58016) < 1e-9
+    _open(page, f"{live_server}/pipeline?{query}")
+    _pause_at_end(page)
+    page.wait_for_function(
+        "() => document.querySelector('.pl-readout').textContent.includes('35.5802 / 35.5802')"
+    )
+
+
+def test_home_and_end_keys_jump_the_playhead(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/pipeline?schedule=1f1b&stages=4&microbatches=8")
+    canvas = page.locator(".pl-canvas").first
+    canvas.focus()
+    page.keyboard.press("End")
+    page.wait_for_function("() => document.querySelector('.pl-view').dataset.playhead === '33'")
+    assert page.locator(".pl-view").get_attribute("data-playing") == "0"
+    page.keyboard.press("Home")
+    page.wait_for_function("() => document.querySelector('.pl-view').dataset.playhead === '0'")
+    assert "Home" in (canvas.get_attribute("aria-label") or "")
+    assert list(page.problems) == []
+
+
+def test_zb_h2_shows_the_papers_claim_next_to_the_simulation(live_server: str, page: Any) -> None:
+    # F = I = W: Qi et al.'s ZB-H2 formula gives a zero bubble, which needs the next
+    # iteration's warm-up; within one iteration the bound is m(F + I + W) + (p − 1)F = 27
+    query = "schedule=zb_h2&stages=4&microbatches=8"
+    api = _api(live_server, query)
+    assert api["closed_form"]["applies"] is False
+    assert api["closed_form"]["bubble_fraction"] == 0
+    assert api["makespan"] == 27
+    _open(page, f"{live_server}/pipeline?{query}")
+    card = page.locator("#pl-metrics .metric").filter(has_text="bubble, closed form")
+    assert _metric(page, "closed-form") == "n/a"
+    assert "the formula gives 0.0%" in card.inner_text()
+    assert _metric(page, "bubble") == f"{api['bubble_fraction'] * 100:.1f}%"
+
+
+def test_svg_export_names_both_ops_of_an_overlapped_span(live_server: str, page: Any) -> None:
+    # DualPipeV p = 4, m = 10, rank 0: F7 (chunk 0) overlapped with B3 (chunk 1), as in
+    # deepseek-ai/DualPipe dualpipev.py step 4; the export used to name only the forward
+    _open(page, f"{live_server}/pipeline?schedule=dualpipev&stages=4&microbatches=10")
+    with page.expect_download() as info:
+        page.click("text=Download SVG")
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    assert "F&amp;B: F mb 7 + B mb 3 rank 0" in text
+    assert ">7|3<" in text
+    assert list(page.problems) == []

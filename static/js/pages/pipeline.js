@@ -106,7 +106,7 @@ function syncInputs() {
   if (s === "interleaved_1f1b") {
     chunks.disabled = false;
     if (document.activeElement !== chunks) chunks.value = String(state.chunks);
-    chunksNote.textContent = "v: model chunks per rank; interleaving divides the bubble by v (Megatron-LM needs m ≥ p).";
+    chunksNote.textContent = "v: model chunks per rank; interleaving divides the bubble by v. m must be a multiple of p, as Megatron-LM asserts.";
   } else if (V_SHAPED.has(s)) {
     chunks.disabled = true;
     chunks.value = "2";
@@ -185,7 +185,11 @@ function summary(d) {
 
 function closedFormText(cf) {
   if (!cf) return { value: "—", sub: "no closed form in the papers for this schedule", title: "" };
-  if (!cf.applies) return { value: "n/a", sub: cf.note || "the closed form does not apply here", title: `${cf.formula}\n${cf.source}` };
+  if (!cf.applies) {
+    // still say what the paper's formula claims, so the gap to the simulation is visible
+    const claim = Number.isFinite(Number(cf.bubble_fraction)) ? `the formula gives ${fmtPct(cf.bubble_fraction)}, but: ` : "";
+    return { value: "n/a", sub: `${claim}${cf.note || "the closed form does not apply here"}`, title: `${cf.formula}\n${cf.source}` };
+  }
   return { value: fmtPct(cf.bubble_fraction), sub: `makespan ${fmtNum(cf.makespan, 6)}; formula below`, title: `${cf.formula}\nSource: ${cf.source}${cf.note ? `\n${cf.note}` : ""}` };
 }
 
@@ -206,9 +210,15 @@ function renderMetrics(main, race) {
       title: cf.title,
       dataset: { metric: "closed-form", value: main.closed_form ? String(main.closed_form.bubble_fraction) : "" },
     }),
-    metric("peak activations", fmtNum(s.peak, 4), `microbatches in flight (rank ${s.peakRank}); rank 0: ${fmtNum(s.peak0, 4)}`, {
-      dataset: { metric: "peak", value: String(s.peak) },
-    }),
+    metric(
+      "peak activations",
+      fmtNum(s.peak, 4),
+      `microbatches in flight (rank ${s.peakRank})${s.peakRank !== 0 ? `; rank 0: ${fmtNum(s.peak0, 4)}` : ""}${main.chunks > 1 ? `; one chunk's forward holds 1/${main.chunks} of a microbatch` : ""}`,
+      {
+        title: "Stored activations, in units of one microbatch through the rank's whole share of the model: a forward adds them, the last backward op of that microbatch (B, or W when split) frees them.",
+        dataset: { metric: "peak", value: String(s.peak) },
+      },
+    ),
     metric("ops", fmtInt(s.ops), `${main.ranks} ranks × ${main.chunks} chunk${main.chunks > 1 ? "s" : ""} × ${main.parameters ? main.parameters.microbatches : "?"} microbatches`, {
       dataset: { metric: "ops", value: String(s.ops) },
     }),
@@ -249,13 +259,24 @@ function renderMetrics(main, race) {
         "p",
         { class: "pl-race-verdict" },
         speedup > 1.0005
-          ? `${SCHEDULES[race.schedule]} finishes ${fmtNum(speedup, 4)}× sooner than ${SCHEDULES[main.schedule]}.`
+          ? `${SCHEDULES[race.schedule]} finishes first: ${fmtNum(speedup, 4)}× faster than ${SCHEDULES[main.schedule]} (makespan ${fmtNum(race.makespan, 6)} vs ${fmtNum(main.makespan, 6)}).`
           : speedup < 0.9995
-            ? `${SCHEDULES[main.schedule]} finishes ${fmtNum(1 / speedup, 4)}× sooner than ${SCHEDULES[race.schedule]}.`
+            ? `${SCHEDULES[main.schedule]} finishes first: ${fmtNum(1 / speedup, 4)}× faster than ${SCHEDULES[race.schedule]} (makespan ${fmtNum(main.makespan, 6)} vs ${fmtNum(race.makespan, 6)}).`
             : "Both finish at the same time.",
         ` Peak activations: ${fmtNum(s.peak, 4)} vs ${fmtNum(r.peak, 4)} microbatches in flight.`,
       ),
     );
+  }
+}
+
+/** Outline the control of every field a 422 names (`loc` = ["query", field]). */
+function markInvalid(err) {
+  if (err.name === "RaceError") inputs.race.setAttribute("aria-invalid", "true");
+  if (!Array.isArray(err.detail)) return;
+  for (const d of err.detail) {
+    const loc = Array.isArray(d.loc) ? d.loc : [];
+    const el = inputs[loc[loc.length - 1]];
+    if (el) el.setAttribute("aria-invalid", "true");
   }
 }
 
@@ -294,7 +315,7 @@ async function refresh() {
       race = await raceP;
     } catch (err) {
       if (err.name === "AbortError") return;
-      problems.push(Object.assign(new Error(`race against ${SCHEDULES[state.race]}: ${err.message}`), { name: "RaceError", status: err.status }));
+      problems.push(Object.assign(new Error(`race against ${SCHEDULES[state.race]}: ${err.message}`), { name: "RaceError", status: err.status, detail: err.detail }));
     }
   }
   if (gen !== generation) return;
@@ -303,12 +324,22 @@ async function refresh() {
   if (problems.length) {
     errors.el.textContent = problems.map((e) => e.message).join(" · ");
     errors.el.hidden = false;
+    for (const e of problems) markInvalid(e);
   } else {
     errors.clear();
   }
   chartEl.classList.toggle("pl-stale", !main);
   metricsEl.classList.toggle("pl-stale", !main);
-  if (!main) return;
+  if (!main) {
+    // nothing simulated yet (a bad link): say so instead of "Simulating…" forever
+    if (!view) {
+      for (const el of [chartEl, metricsEl]) {
+        clear(el);
+        el.append(h("p", { class: "muted pl-nothing" }, "Nothing simulated: fix the input named in the message above."));
+      }
+    }
+    return;
+  }
   renderMetrics(main, race);
   const lanes = [{ data: main, name: SCHEDULES[main.schedule] || main.schedule }];
   if (race) lanes.push({ data: race, name: `${SCHEDULES[race.schedule] || race.schedule}` });

@@ -285,11 +285,16 @@ export class Lane {
         if (x1 <= x0) x1 = x0 + 1;
         else if (x1 - x0 >= 4 * gapPx) x1 -= gapPx;
         if (P.overlapped[i]) {
-          rect(x0, x1, y0, y1, C.u.fb);
-          if (barH >= 8) {
-            const kind = P.kind[i];
-            if (kind === 0) rect(x0, x1, y0, y0 + band, C.u.kinds[0]);
-            else rect(x0, x1, y1 - band, y1, C.u.kinds[kind]);
+          // both ops of the pair cover the same span: each fills all but its partner's band,
+          // so whichever is drawn second cannot paint over the other's F (top) / B (bottom) band
+          const kind = P.kind[i];
+          const bands = barH >= 8;
+          if (kind === 0) {
+            rect(x0, x1, y0, bands ? y1 - band : y1, C.u.fb);
+            if (bands) rect(x0, x1, y0, y0 + band, C.u.kinds[0]);
+          } else {
+            rect(x0, x1, bands ? y0 + band : y0, y1, C.u.fb);
+            if (bands) rect(x0, x1, y1 - band, y1, C.u.kinds[kind]);
           }
         } else {
           rect(x0, x1, y0, y1, (P.chunk[i] & 1 ? C.u.kindsAlt : C.u.kinds)[P.kind[i]]);
@@ -461,7 +466,12 @@ export class Lane {
       const x = Math.round(L.left + (v - this.d0) * k) + 0.5;
       ctx.moveTo(x, y);
       ctx.lineTo(x, y + 5);
-      ctx.fillText(fmtNum(v, 4), x, y + 7);
+      // keep tick labels inside the plot: a label centred on the right edge would run into
+      // the idle-share gutter ("1400idle")
+      const label = fmtNum(v, 6);
+      const half = ctx.measureText(label).width / 2;
+      ctx.textAlign = x + half > L.right + 1 ? "right" : x - half < L.left - 1 ? "left" : "center";
+      ctx.fillText(label, ctx.textAlign === "right" ? L.right + 1 : ctx.textAlign === "left" ? L.left - 1 : x, y + 7);
     }
     ctx.stroke();
     ctx.textAlign = "right";

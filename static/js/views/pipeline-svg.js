@@ -4,7 +4,7 @@ import { svg } from "../lib/dom.js";
 import { cssVar, mix } from "../lib/colors.js";
 import { niceTicks } from "../lib/scale.js";
 import { fmtNum, fmtPct } from "../lib/format.js";
-import { KINDS } from "./pipeline-data.js";
+import { KINDS, overlapPartner } from "./pipeline-data.js";
 import { CHUNK_SHADE } from "./pipeline-lane.js";
 
 const KIND_VARS = ["--op-f", "--op-b", "--op-i", "--op-w"];
@@ -91,10 +91,21 @@ function vectorSvg(lanes, tEnd) {
       const ry = y + P.rank[i] * rowH;
       const fill = P.overlapped[i] ? fb : P.chunk[i] & 1 ? alt[P.kind[i]] : colors[P.kind[i]];
       const rect = svg("rect", { x: x.toFixed(2), y: ry, width: w.toFixed(2), height: barH, fill, stroke: cssVar("--surface"), "stroke-width": w > 4 ? 0.5 : 0 });
-      rect.append(svg("title", {}, `${KINDS[P.kind[i]]} mb ${P.mb[i]} rank ${P.rank[i]} stage ${P.stage[i]} [${P.start[i]}, ${P.end[i]}]`));
+      const partner = P.overlapped[i] ? overlapPartner(P, i) : -1;
+      const what = partner >= 0
+        ? `F&B: F mb ${P.mb[i]} + ${KINDS[P.kind[partner]]} mb ${P.mb[partner]}`
+        : `${KINDS[P.kind[i]]} mb ${P.mb[i]}`;
+      rect.append(svg("title", {}, `${what} rank ${P.rank[i]} stage ${P.stage[i]} [${P.start[i]}, ${P.end[i]}]`));
       g.append(rect);
+      if (partner >= 0 && barH >= 8) {
+        // as on the canvas: the forward's band on top, the backward's at the bottom
+        const band = Math.max(1, barH * 0.22);
+        g.append(svg("rect", { x: x.toFixed(2), y: ry, width: w.toFixed(2), height: band, fill: colors[0] }));
+        g.append(svg("rect", { x: x.toFixed(2), y: ry + barH - band, width: w.toFixed(2), height: band, fill: colors[P.kind[partner]] }));
+      }
       if (rowH >= 12 && w >= 14) {
-        g.append(svg("text", { x: (x + w / 2).toFixed(2), y: ry + barH / 2 + 4, "font-size": 10, "text-anchor": "middle", fill: "#ffffff", "font-family": font }, String(P.mb[i])));
+        const label = partner >= 0 && w >= 26 ? `${P.mb[i]}|${P.mb[partner]}` : String(P.mb[i]);
+        g.append(svg("text", { x: (x + w / 2).toFixed(2), y: ry + barH / 2 + 4, "font-size": 10, "text-anchor": "middle", fill: "#ffffff", "font-family": font }, label));
       }
     }
     children.push(g);

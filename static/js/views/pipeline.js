@@ -38,6 +38,7 @@ export function mount(el, state) {
   let width = 0;
   let redrawQueued = 0;
   let lastLoopPaint = -1e9;
+  let stalled = 0; // ms of slow frames not counted as playing time
   let renders = 0;
   let paintMs = 0;
 
@@ -71,10 +72,14 @@ export function mount(el, state) {
 
   // ---- clock: every frame is derived from the playhead time t ----
   const loop = createLoop(root, (elapsed) => {
-    t = Math.min(tEnd, anchorT + elapsed * rate);
+    t = Math.min(tEnd, anchorT + (elapsed - stalled) * rate);
     follow();
     lastLoopPaint = performance.now();
     paint();
+    // a frame that re-rendered the buffers (first frame of a big schedule, or a zoomed view
+    // paging to follow the playhead) can take 100+ ms: do not let the playhead leap over it
+    const took = performance.now() - lastLoopPaint;
+    if (took > 50) stalled += took;
     if (t >= tEnd) {
       setPlaying(false);
       return false;
@@ -95,6 +100,7 @@ export function mount(el, state) {
   function play(force = true) {
     if (t >= tEnd) t = 0;
     anchorT = t;
+    stalled = 0;
     setRate();
     const ok = loop.start({ force });
     setPlaying(ok);
@@ -196,7 +202,7 @@ export function mount(el, state) {
     // the slider and the readout are DOM: while playing, refresh them at ~15 Hz, not 60
     if (!loop.running || draws % 4 === 0 || t >= tEnd) {
       scrub.value = String(t);
-      readout.textContent = `t = ${fmtNum(t, 4)} / ${fmtNum(tEnd, 4)}`;
+      readout.textContent = `t = ${fmtNum(t, 6)} / ${fmtNum(tEnd, 6)}`;
     }
     // mean cost of one paint over the last 30, for bench/bench_pipeline_page.py
     paintMs += performance.now() - p0;
@@ -329,6 +335,15 @@ export function mount(el, state) {
       follow();
       requestPaint();
       announce();
+    } else if (ev.key === "Home" || ev.key === "End") {
+      ev.preventDefault();
+      pause();
+      t = ev.key === "Home" ? 0 : tEnd;
+      setPlaying(false);
+      if (ev.key === "Home") setDomain(d0 > 0 ? 0 : d0, d0 > 0 ? d1 - d0 : d1);
+      else follow();
+      requestPaint();
+      announce();
     } else if (ev.key === " " || ev.key === "k") {
       ev.preventDefault();
       if (loop.running) pause();
@@ -348,7 +363,7 @@ export function mount(el, state) {
         class: "pl-canvas",
         tabindex: "0",
         role: "img",
-        "aria-label": `${spec.name}: Gantt chart of ${P.ranks} ranks over time; arrow keys move the playhead, space plays or pauses`,
+        "aria-label": `${spec.name}: Gantt chart of ${P.ranks} ranks over time; arrow keys move the playhead, Home and End jump to the start and the end, space plays or pauses, + and − zoom`,
       });
       canvas.addEventListener("pointermove", onMove);
       canvas.addEventListener("pointerleave", onLeave);
