@@ -12,29 +12,12 @@ JSON line:
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-import httpx
+import harness
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-# Same flags as tests/browser/conftest.py ARGS.
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AXES = "dp:128,pp:16,cp:1,tp:8"
 CANVAS = "canvas.mesh-canvas"
 SECONDS = 3.0
@@ -91,35 +74,6 @@ COUNT_FRAMES = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_server() -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            *("-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"),
-            *("--port", str(port), "--log-level", "warning"),
-        ],
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/api/v1/limits", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("uvicorn did not start")
-
-
 def _page_bytes() -> int:
     files = [
         "static/js/pages/mesh.js",
@@ -127,7 +81,7 @@ def _page_bytes() -> int:
         "static/js/views/mesh-layout.js",
         "static/css/views/mesh.css",
     ]
-    return sum((ROOT / f).stat().st_size for f in files)
+    return sum((harness.ROOT / f).stat().st_size for f in files)
 
 
 def _real_mouse(page: Any, seconds: float) -> dict[str, float]:
@@ -158,33 +112,24 @@ def _real_mouse(page: Any, seconds: float) -> dict[str, float]:
 
 
 def main() -> None:
-    proc, base = _start_server()
-    try:
-        with sync_playwright() as p:
-            exe = os.environ.get("BITMESH_CHROMIUM", "/usr/bin/chromium")
-            browser = p.chromium.launch(executable_path=exe, args=ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            t0 = time.monotonic()
-            page.goto(f"{base}/mesh?axes={AXES}")
-            page.wait_for_selector("#app[data-state='ready']")
-            page.wait_for_function(
-                "() => Number(document.querySelector('canvas.mesh-canvas').dataset.draws) > 0"
-            )
-            load_s = time.monotonic() - t0
-            page.evaluate(
-                f"() => document.querySelector('{CANVAS}').scrollIntoView({{block: 'start'}})"
-            )
-            page.wait_for_timeout(300)
-            world = int(page.locator("canvas.mesh-canvas").get_attribute("data-cells") or 0)
-            sweep = page.evaluate(SWEEP, SECONDS)
-            real = _real_mouse(page, SECONDS)
-            browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with harness.live_server() as base, sync_playwright() as p:
+        browser = harness.chromium(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        t0 = time.monotonic()
+        page.goto(f"{base}/mesh?axes={AXES}")
+        page.wait_for_selector("#app[data-state='ready']")
+        page.wait_for_function(
+            "() => Number(document.querySelector('canvas.mesh-canvas').dataset.draws) > 0"
+        )
+        load_s = time.monotonic() - t0
+        page.evaluate(
+            f"() => document.querySelector('{CANVAS}').scrollIntoView({{block: 'start'}})"
+        )
+        page.wait_for_timeout(300)
+        world = int(page.locator("canvas.mesh-canvas").get_attribute("data-cells") or 0)
+        sweep = page.evaluate(SWEEP, SECONDS)
+        real = _real_mouse(page, SECONDS)
+        browser.close()
     fps = sweep["frames"] / sweep["seconds"] if sweep["seconds"] else 0.0
     print(
         json.dumps(

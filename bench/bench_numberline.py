@@ -18,28 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import harness
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SECONDS = 3.0
 
 # The same rAF loop doing nothing: what the machine allows (the 2 cores are shared).
@@ -120,43 +104,6 @@ MEASURE = """async ({ms, mode}) => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_server() -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(base + "/api/v1/limits", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit("uvicorn did not start")
-        time.sleep(0.1)
-
-
 def _page_bytes(browser: Any, base: str, path: str) -> dict[str, int]:
     """JS + CSS bytes a page loads: its own (views, page module, view CSS) and shared."""
     sizes: dict[str, int] = {}
@@ -177,36 +124,28 @@ def _page_bytes(browser: Any, base: str, path: str) -> dict[str, int]:
 
 
 def main() -> None:
-    chromium = os.environ.get("BITMESH_CHROMIUM", "/usr/bin/chromium")
+    chromium = harness.chromium_executable()
     if not Path(chromium).exists():
         print(json.dumps({"bench": "numberline", "skipped": f"no Chromium at {chromium}"}))
         return
-    proc, base = _start_server()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(base + "/formats/bfloat16")
-            page.wait_for_selector("#app[data-ready='1']", timeout=30_000)
-            page.locator("#fx-numberline canvas").scroll_into_view_if_needed()
-            page.wait_for_timeout(300)
-            ms = SECONDS * 1000
-            idle = page.evaluate(IDLE, ms)
-            full = page.evaluate(MEASURE, {"ms": ms, "mode": "full"})
-            zoomed = page.evaluate(MEASURE, {"ms": ms, "mode": "zoomed"})
-            values = page.evaluate("window.__bitmesh.numberline.stats")
-            page.close()
-            sizes = {
-                path: _page_bytes(browser, base, path)
-                for path in ("/formats", "/formats/bfloat16", "/compare")
-            }
-            browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with harness.live_server() as base, sync_playwright() as p:
+        browser = harness.chromium(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(base + "/formats/bfloat16")
+        page.wait_for_selector("#app[data-ready='1']", timeout=30_000)
+        page.locator("#fx-numberline canvas").scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        ms = SECONDS * 1000
+        idle = page.evaluate(IDLE, ms)
+        full = page.evaluate(MEASURE, {"ms": ms, "mode": "full"})
+        zoomed = page.evaluate(MEASURE, {"ms": ms, "mode": "zoomed"})
+        values = page.evaluate("window.__bitmesh.numberline.stats")
+        page.close()
+        sizes = {
+            path: _page_bytes(browser, base, path)
+            for path in ("/formats", "/formats/bfloat16", "/compare")
+        }
+        browser.close()
     result = {
         "bench": "numberline",
         "format": "bfloat16",

@@ -12,58 +12,16 @@ baseline round trip to /api/v1/limits (a shared machine inflates every figure). 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
+import harness
 import httpx
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from app.core.numerics.codec import round_array  # noqa: E402
+from app.core.numerics.codec import round_array
 
 REPEAT = 200
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-
-
-def wait_ready(client: httpx.Client, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if client.get("/api/v1/limits").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
 
 
 def timed(client: httpx.Client, url: str, **kwargs: Any) -> tuple[float, httpx.Response]:
@@ -71,14 +29,6 @@ def timed(client: httpx.Client, url: str, **kwargs: Any) -> tuple[float, httpx.R
     response = client.get(url, **kwargs)
     response.read()
     return (time.perf_counter() - start) * 1000, response
-
-
-def stats(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "p50": round(statistics.median(ordered), 3),
-        "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 3),
-    }
 
 
 def bench_table(client: httpx.Client, name: str) -> dict[str, Any]:
@@ -98,19 +48,19 @@ def bench_table(client: httpx.Client, name: str) -> dict[str, Any]:
         "json_bytes": len(first.content),
         "gzip_bytes": int(first.headers["content-length"]),
         "first_ms": round(first_ms, 3),
-        "repeat_gzip_ms": stats(repeat),
-        "repeat_identity_ms": stats(plain),
-        "revalidate_304_ms": stats(revalidate),
+        "repeat_gzip_ms": harness.percentiles(repeat),
+        "repeat_identity_ms": harness.percentiles(plain),
+        "revalidate_304_ms": harness.percentiles(revalidate),
     }
 
 
-def bench_http(port: int) -> dict[str, Any]:
+def bench_http(base: str) -> dict[str, Any]:
     rng = np.random.default_rng(0)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-        wait_ready(client)
+    with httpx.Client(base_url=base, timeout=30) as client:
+        client.get("/api/v1/limits")  # open the keep-alive connection before timing
         baseline = [timed(client, "/api/v1/limits")[0] for _ in range(REPEAT)]
         out: dict[str, Any] = {
-            "baseline_limits_ms": stats(baseline),
+            "baseline_limits_ms": harness.percentiles(baseline),
             "bfloat16_values": bench_table(client, "bfloat16"),
             "float16_values": bench_table(client, "float16"),
         }
@@ -120,15 +70,15 @@ def bench_http(port: int) -> dict[str, Any]:
             ms, response = timed(client, f"/api/v1/formats/float8_e4m3fn/encode?value={float(v)!r}")
             assert response.status_code == 200
             encode_ms.append(ms)
-        out["encode_ms"] = stats(encode_ms)
+        out["encode_ms"] = harness.percentiles(encode_ms)
         url = "/api/v1/formats/bfloat16/encode?rounding=stochastic&value="
         stochastic = [timed(client, f"{url}{float(v)!r}")[0] for v in values]
-        out["encode_stochastic_bf16_ms"] = stats(stochastic)
+        out["encode_stochastic_bf16_ms"] = harness.percentiles(stochastic)
         decode = [
             timed(client, f"/api/v1/formats/bfloat16/decode?code={c}")[0]
             for c in rng.integers(0, 65536, REPEAT)
         ]
-        out["decode_bf16_ms"] = stats(decode)
+        out["decode_bf16_ms"] = harness.percentiles(decode)
     return out
 
 
@@ -150,16 +100,11 @@ def bench_round_array() -> dict[str, float]:
 
 
 def main() -> None:
-    port = free_port()
-    server = start_server(port)
-    try:
-        figures = bench_http(port)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with harness.live_server() as base:
+        figures = bench_http(base)
     figures["round_array"] = bench_round_array()
     bf16 = figures["bfloat16_values"]
-    figures["load_average_1min"] = round(os.getloadavg()[0], 2)
+    figures["load_average_1min"] = harness.load_average()
     figures["targets_met"] = {
         "bf16_values_repeat_p50_under_30ms": min(
             bf16["repeat_gzip_ms"]["p50"], bf16["repeat_identity_ms"]["p50"]

@@ -11,40 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
+import harness
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
 MESH = {"axes": "dp:128,pp:16,cp:1,tp:8", "gpus_per_node": 8}
 SHARD = {"axes": "dp:64,tp:64", "shape": "4096,4096", "spec": "dp,tp"}
 REPEAT = 20
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait(base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("uvicorn exited early")
-        try:
-            if httpx.get(f"{base}/api/v1/limits", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("uvicorn did not start")
 
 
 def _time(client: httpx.Client, url: str, params: dict[str, Any]) -> tuple[float, int]:
@@ -68,8 +43,8 @@ def _measure(client: httpx.Client, url: str, params: dict[str, Any], vary: str) 
         cold.append(_time(client, url, p)[0])
     return {
         "first_ms": round(first, 1),
-        "p50_ms": round(statistics.median(warm), 1),
-        "p50_uncached_ms": round(statistics.median(cold), 1),
+        "p50_ms": harness.percentiles(warm, 1)["p50"],
+        "p50_uncached_ms": harness.percentiles(cold, 1)["p50"],
         "bytes": size,
     }
 
@@ -79,7 +54,6 @@ def _server_cpu_ms() -> dict[str, float]:
 
     Wall times above depend on how busy the machine is; this does not.
     """
-    sys.path.insert(0, str(ROOT))
     from app.api import parallel
 
     def cpu(fn: Any, n: int = 5) -> float:
@@ -109,39 +83,23 @@ def _server_cpu_ms() -> dict[str, float]:
 
 
 def main() -> None:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level",
-         "warning"],
-        cwd=ROOT,
-        env=env,
-    )  # fmt: skip
-    try:
-        _wait(base, proc)
-        with httpx.Client(base_url=base, timeout=30) as client:
-            mesh = _measure(client, "/api/v1/mesh", MESH, "gpus_per_node")
-            columnar = _measure(
-                client, "/api/v1/mesh", {**MESH, "format": "columnar"}, "gpus_per_node"
-            )
-            # What the /mesh page asks for: per-rank arrays only (groups follow from coords).
-            page = _measure(
-                client,
-                "/api/v1/mesh",
-                {**MESH, "format": "columnar", "include": "ranks"},
-                "gpus_per_node",
-            )
-            shard = _measure(client, "/api/v1/sharding", SHARD, "shape")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with harness.live_server() as base, httpx.Client(base_url=base, timeout=30) as client:
+        mesh = _measure(client, "/api/v1/mesh", MESH, "gpus_per_node")
+        columnar = _measure(client, "/api/v1/mesh", {**MESH, "format": "columnar"}, "gpus_per_node")
+        # What the /mesh page asks for: per-rank arrays only (groups follow from coords).
+        page = _measure(
+            client,
+            "/api/v1/mesh",
+            {**MESH, "format": "columnar", "include": "ranks"},
+            "gpus_per_node",
+        )
+        shard = _measure(client, "/api/v1/sharding", SHARD, "shape")
     print(
         json.dumps(
             {
                 "bench": "parallel",
                 "target_ms": 100,
-                "load_average_1m": round(os.getloadavg()[0], 2),
+                "load_average_1m": harness.load_average(),
                 "cpus": os.cpu_count(),
                 "mesh_16384": mesh,
                 "mesh_16384_columnar": columnar,

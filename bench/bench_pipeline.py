@@ -18,81 +18,33 @@ measured). Prints one JSON line.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
+import harness
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from app.api.pipeline import encode_pipeline  # noqa: E402
-from app.core.parallel.pipeline import SCHEDULES, simulate_pipeline  # noqa: E402
+from app.api.pipeline import encode_pipeline
+from app.core.parallel.pipeline import SCHEDULES, simulate_pipeline
 
 P, M = 32, 256
 TORCH_INTERLEAVED_ORDER_S = 2.6  # quoted from issue 3, not measured here
 ROUNDS = 3
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("uvicorn exited early")
-        try:
-            if httpx.get(url, timeout=1.0).status_code < 500:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("uvicorn did not start")
-
-
 def _http_round(firsts: dict[str, list[float]], repeats: dict[str, list[float]]) -> None:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        _wait(f"{base}/api/v1/limits", proc)
-        with httpx.Client(base_url=base, timeout=60.0) as client:
-            client.get("/api/v1/pipeline", params={"stages": 2, "microbatches": 2})  # warm
-            for name in SCHEDULES:
-                q = {"schedule": name, "stages": P, "microbatches": M}
-                t0 = time.perf_counter()
-                r = client.get("/api/v1/pipeline", params=q)
-                t1 = time.perf_counter()
-                r.raise_for_status()
-                r2 = client.get("/api/v1/pipeline", params=q)
-                t2 = time.perf_counter()
-                assert r2.content == r.content
-                firsts[name].append((t1 - t0) * 1e3)
-                repeats[name].append((t2 - t1) * 1e3)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with harness.live_server() as base, httpx.Client(base_url=base, timeout=60.0) as client:
+        client.get("/api/v1/pipeline", params={"stages": 2, "microbatches": 2})  # warm
+        for name in SCHEDULES:
+            q = {"schedule": name, "stages": P, "microbatches": M}
+            t0 = time.perf_counter()
+            r = client.get("/api/v1/pipeline", params=q)
+            t1 = time.perf_counter()
+            r.raise_for_status()
+            r2 = client.get("/api/v1/pipeline", params=q)
+            t2 = time.perf_counter()
+            assert r2.content == r.content
+            firsts[name].append((t1 - t0) * 1e3)
+            repeats[name].append((t2 - t1) * 1e3)
 
 
 def main() -> None:
@@ -128,7 +80,7 @@ def main() -> None:
         _http_round(firsts, repeats)
     for name in SCHEDULES:
         figures[name]["http_first_ms"] = round(min(firsts[name]), 1)
-        figures[name]["http_first_median_ms"] = round(sorted(firsts[name])[ROUNDS // 2], 1)
+        figures[name]["http_first_median_ms"] = harness.percentiles(firsts[name], 1)["p50"]
         figures[name]["http_repeat_ms"] = round(min(repeats[name]), 1)
 
     worst = max(f["http_first_ms"] for f in figures.values())
@@ -136,7 +88,7 @@ def main() -> None:
         json.dumps(
             {
                 "bench": "pipeline",
-                "load_average_1min": round(os.getloadavg()[0], 2),
+                "load_average_1min": harness.load_average(),
                 "stages": P,
                 "microbatches": M,
                 "schedules": figures,

@@ -16,20 +16,10 @@ from navigation to the first drawn frame. Target (issue 3): 50+ fps.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-import httpx
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.browser.conftest import ARGS  # noqa: E402
+import harness
 
 SECONDS = 3.0
 CASES = (
@@ -71,43 +61,6 @@ async (seconds) => {
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-
-
-def wait_ready(base: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/api/v1/limits", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("uvicorn did not start")
-
-
 def measure(browser: Any, base: str, query: str, dpr: int) -> dict[str, Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=dpr)
     page = context.new_page()
@@ -146,38 +99,25 @@ def measure(browser: Any, base: str, query: str, dpr: int) -> dict[str, Any]:
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = start_server(port)
     results: dict[str, Any] = {}
-    try:
-        wait_ready(base)
-        chromium = os.environ.get("BITMESH_CHROMIUM", "/usr/bin/chromium")
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=ARGS)
-            for name, query, dpr in CASES:
-                r = measure(browser, base, query, dpr)
-                results[name] = {
-                    "ops_first_lane": r["ops"],
-                    "dpr": r["dpr"],
-                    "fps": round(r["fps"], 1),
-                    "paused_page_fps": round(r["baseline_fps"], 1),
-                    "draws_per_s": round(r["draws_per_s"], 1),
-                    "worst_frame_ms": round(r["worst_frame_ms"], 1),
-                    "offscreen_render_ms": r["render_ms"],
-                    "paint_ms_mean": r["paint_ms"],
-                    "first_draw_s": round(r["first_draw_s"], 2),
-                    "still_playing": r["playing"],
-                    "errors": r["errors"],
-                }
-            browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    with harness.live_server() as base, sync_playwright() as p:
+        browser = harness.chromium(p)
+        for name, query, dpr in CASES:
+            r = measure(browser, base, query, dpr)
+            results[name] = {
+                "ops_first_lane": r["ops"],
+                "dpr": r["dpr"],
+                "fps": round(r["fps"], 1),
+                "paused_page_fps": round(r["baseline_fps"], 1),
+                "draws_per_s": round(r["draws_per_s"], 1),
+                "worst_frame_ms": round(r["worst_frame_ms"], 1),
+                "offscreen_render_ms": r["render_ms"],
+                "paint_ms_mean": r["paint_ms"],
+                "first_draw_s": round(r["first_draw_s"], 2),
+                "still_playing": r["playing"],
+                "errors": r["errors"],
+            }
+        browser.close()
     print(
         json.dumps(
             {
@@ -185,7 +125,7 @@ def main() -> None:
                 "seconds": SECONDS,
                 "target_fps": 50,
                 "cases": results,
-                "load_1min": load,
+                "load_1min": harness.load_average(),
             }
         )
     )
