@@ -632,3 +632,10 @@ def test_svg_export_names_both_ops_of_an_overlapped_span(live_server: str, page:
     assert "F&amp;B: F mb 7 + B mb 3 rank 0" in text
     assert ">7|3<" in text
     assert list(page.problems) == []
+
+
+def test_negative_cost_in_a_link_shows_the_api_error(live_server: str, page: Any) -> None:
+    page.goto(live_server + "/pipeline?forward=-1", wait_until="networkidle")
+    alert = page.locator(".api-error:not([hidden])").first
+    alert.wait_for(timeout=10_000)
+    assert "forward" in alert.inner_text()

@@ -23,11 +23,11 @@ const schema = {
   stages: { type: "int", default: 4, min: 1, max: 128 },
   microbatches: { type: "int", default: 8, min: 1, max: 1024 },
   chunks: { type: "int", default: 2, min: 2, max: 16 },
-  forward: { type: "float", default: 1, min: 0 },
-  backward_input: { type: "float", default: 1, min: 0 },
-  backward_weight: { type: "float", default: 1, min: 0 },
-  p2p: { type: "float", default: 0, min: 0 },
-  forward_backward: { type: "float", default: null, min: 0 },
+  forward: { type: "float", default: 1 }, // negative: the API's 422 names it
+  backward_input: { type: "float", default: 1 }, // negative: the API's 422 names it
+  backward_weight: { type: "float", default: 1 }, // negative: the API's 422 names it
+  p2p: { type: "float", default: 0 },
+  forward_backward: { type: "float", default: null },
   stage_costs: { type: "str", default: "" },
   race: { type: "str", default: "", choices: ["", ...Object.keys(SCHEDULES)] },
   speed: { type: "float", default: 1, min: 0.5, max: 8 },
