@@ -5,7 +5,7 @@
 import { errorBox, fetchJSON, latest, num } from "../lib/api.js";
 import { cssVar } from "../lib/colors.js";
 import { $, h } from "../lib/dom.js";
-import { fmtInt, fmtNum, fmtPow2 } from "../lib/format.js";
+import { fmtFull, fmtInt, fmtNum, fmtPow2 } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
 import { readState, writeState } from "../lib/urlstate.js";
 import * as bitfield from "../views/bitfield.js";
@@ -170,7 +170,10 @@ function gapText(value, next) {
   if (!Number.isFinite(nv)) return "next is +∞";
   const gap = nv - value;
   const k = Math.log2(gap);
-  return Number.isInteger(k) ? `${fmtPow2(k)} = ${fmtNum(gap, 6)}` : fmtNum(gap, 6);
+  // exact when short (2⁻⁹ = 0.001953125, not "0.00195313"), else "≈" and 6 digits
+  const exact = String(gap);
+  const text = exact.length <= 12 && !exact.includes("e") ? `= ${exact}` : `≈ ${fmtNum(gap, 6)}`;
+  return Number.isInteger(k) ? `${fmtPow2(k)} ${text}` : text.replace(/^= /, "");
 }
 
 function displayValue(d) {
@@ -189,9 +192,46 @@ function renderDecoded(d) {
   const cls = d.class ?? d.cls;
   if (cls === "nan" || cls === "inf") exact.textContent = cls === "nan" ? "NaN (not a number)" : num(d.value) > 0 ? "+∞" : "−∞";
   else {
-    const digits = d.exact.replace(/^-/, "").replace(".", "").replace(/^0+/, "").length;
-    exact.replaceChildren(h("span", { class: "fx-exact-digits" }, d.exact), h("span", { class: "fx-exact-count" }, ` (${digits || 1} significant digit${digits === 1 ? "" : "s"}, exact)`));
+    const digits = d.exact.replace(/^-/, "").replace(".", "").replace(/^0+/, "").length || 1;
+    exact.replaceChildren(h("span", { class: "fx-exact-digits" }, d.exact), h("span", { class: "fx-exact-count" }, ` (${digits} significant digit${digits === 1 ? "" : "s"}, exact)`));
   }
+}
+
+/** The shortest decimal of v rounded to `digits` significant digits: 1e-10 stays "1e−10",
+ * 2^-8 reads "0.00390625" (not "0.003906" nor "1.0000000000000000e−10"). */
+function short(v, digits = 17) {
+  const x = num(v);
+  if (!Number.isFinite(x) || x === 0) return fmtFull(x);
+  return fmtFull(Number(x.toPrecision(digits))).replace("e+", "e");
+}
+
+/**
+ * Ties are where formats and tools disagree (quant.exposed rounds them half up), so say what
+ * happened when the input is exactly halfway between its two neighbours. With mantissa bits,
+ * ties go to the neighbour whose last mantissa bit is 0 (IEEE 754 roundTiesToEven, OCP OFP8
+ * section 5); past max the upper neighbour is the value one more exponent would give (e4m3fn:
+ * 464 is halfway between 448 and 480, and 448 = 0.1111.110 is even). E8M0 has no mantissa
+ * bit, so there is no even mantissa to pick: like ml_dtypes' cast, the API sends ties up.
+ */
+function tieNote(e) {
+  if (e.rounding !== "nearest_even" || !e.below) return null;
+  const x = num(e.input);
+  const v = num(e.value);
+  const lo = num(e.below.value);
+  let hi = e.above ? num(e.above.value) : NaN;
+  let virtual = false;
+  const prev = step(info.max_finite_code, -1);
+  if (!e.above && v === info.max && prev !== null) {
+    hi = 2 * info.max - lookup(prev).value; // max + one step at max
+    virtual = true;
+  }
+  if (!Number.isFinite(v) || !(lo < hi) || x !== (lo + hi) / 2) return null;
+  const pair = `${short(x)} is exactly halfway between ${short(lo)} and ${short(hi)}${virtual ? ` (the next value if the exponent went one higher; ${name} stops at ${short(info.max)})` : ""}.`;
+  if (info.mantissa_bits === 0) {
+    return h("p", { class: "fx-note", id: "fx-tie-note" }, `${pair} ${name} has no mantissa bit, so there is no even mantissa to round to: ties go up to the larger power of two, as ml_dtypes' cast does.`);
+  }
+  const man = e.code.toString(2).padStart(info.bits, "0").slice(-info.mantissa_bits);
+  return h("p", { class: "fx-note", id: "fx-tie-note" }, `${pair} Ties go to the neighbour whose last mantissa bit is 0 (ties to even): ${short(v)}, mantissa ${man}.`);
 }
 
 function renderEncoded(e) {
@@ -204,17 +244,22 @@ function renderEncoded(e) {
     if (!n) return h("div", { class: "fx-nb fx-nb-none" }, h("span", { class: "fx-nb-label" }, label), h("span", { class: "mono" }, "none"));
     return h("button", { type: "button", class: "fx-nb", dataset: { code: String(n.code) }, title: `select ${hex(n.code)}`, onclick: () => setCode(n.code) },
       h("span", { class: "fx-nb-label" }, label),
-      h("span", { class: "mono fx-nb-value" }, fmtNum(n.value, 10)),
+      h("span", { class: "mono fx-nb-value" }, short(n.value, 10)),
       h("span", { class: "mono fx-nb-code" }, hex(n.code)));
   };
-  const err = (v) => (v === null || v === undefined ? "—" : fmtNum(num(v), 4));
+  // exact when short (2^-8 reads 0.00390625), else 6 digits so the metric box does not wrap
+  const err = (v) => {
+    if (v === null || v === undefined) return "—";
+    const t = short(v, 10);
+    return t.length <= 12 ? t : fmtNum(num(v), 6);
+  };
   const rel = e.rel_error === null || e.rel_error === undefined ? "—" : `${fmtNum(num(e.rel_error) * 100, 3)}%`;
   const mlNote = e.ml_dtypes_code !== undefined && e.ml_dtypes_code !== null && e.ml_dtypes_code !== e.code && e.rounding === "nearest_even" && e.overflow === "native"
     ? h("p", { class: "fx-note warn" }, `ml_dtypes' own cast gives ${hex(e.ml_dtypes_code)} here: it converts float64 through float32 and so rounds twice. bitmesh rounds once.`)
     : null;
   box.replaceChildren(...[
     h("div", { class: "fx-round-main" },
-      h("div", { class: "fx-round-in" }, h("span", { class: "fx-k" }, "input"), h("span", { class: "mono", id: "fx-enc-input" }, fmtNum(e.input, 17))),
+      h("div", { class: "fx-round-in" }, h("span", { class: "fx-k" }, "input"), h("span", { class: "mono", id: "fx-enc-input" }, short(e.input))),
       h("span", { class: "fx-arrow", "aria-hidden": "true" }, "→"),
       h("div", { class: "fx-round-out" }, h("span", { class: "fx-k" }, "rounds to"), h("span", { class: "mono fx-enc-value", id: "fx-enc-value" }, fmtNum(e.value, 10)), h("span", { class: "mono fx-enc-code", id: "fx-enc-code" }, `${hex(e.code)} = ${e.code}`))),
     h("div", { class: "metrics fx-errors" },
@@ -222,6 +267,7 @@ function renderEncoded(e) {
       h("div", { class: "metric" }, h("div", { class: "label" }, "rel error"), h("div", { class: "value" }, rel))),
     h("div", { class: "fx-neighbours" }, neighbour("below", e.below), neighbour("above", e.above)),
     e.note ? h("p", { class: "fx-note" }, e.note) : null,
+    tieNote(e),
     stochasticNote(e),
     mlNote,
   ].filter(Boolean));
@@ -425,6 +471,11 @@ async function main() {
     data = numberline.prepare(float32Window(state.code ?? codeOfOne()), num);
   }
   indexData();
+  // a legend lists only the classes this format has (E8M0 has no zero, subnormals or ±∞)
+  const present = table ? new Set(table.classes) : new Set(["zero", "subnormal", "normal", "inf", "nan"]);
+  for (const cls of ["zero", "subnormal", "normal", "inf", "nan"]) {
+    for (const sw of document.querySelectorAll(`#app .legend .sw-${cls}`)) sw.parentElement.hidden = !present.has(cls);
+  }
 
   code = state.code !== null && state.code <= info.max_code ? state.code : codeOfOne();
   bits = bitfield.mount($("#fx-bitfield"), { info, code, onChange: setCode });
@@ -441,6 +492,7 @@ async function main() {
     view,
     bits: info.bits,
     label: name,
+    positiveOnly: info.has_zero === false,
     onPick: setCode,
     onView(v) {
       clearTimeout(viewTimer);

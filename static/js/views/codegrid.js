@@ -11,7 +11,8 @@ export function gridShape(bits) {
   return { rows: 16, cols: 16, page: 256 };
 }
 
-/** Short label that fits a cell: 448, 0.0156, 2⁻⁹ style numbers stay under ~7 chars. */
+/** Short label that fits a cell: 448, 1.125, 0.0156, 2⁻⁹ style numbers stay under ~7 chars
+ * (exact when the value has at most 6 characters, else rounded; the tooltip has it in full). */
 export function cellLabel(v, cls, digits = 3) {
   if (cls === "nan") return "NaN";
   if (cls === "inf") return v > 0 ? "∞" : "−∞";
@@ -23,6 +24,9 @@ export function cellLabel(v, cls, digits = 3) {
   // never round an integer that fits (1024 must not read "1020")
   if (Number.isInteger(a) && a < 1e5) return `${sign}${a}`;
   if (pow2 && (a >= 1e5 || a < 1e-3)) return `${sign}${fmtPow2(e)}`;
+  // the exact value when it is short: e4m3's 1.125 must not read "1.13", which no code holds
+  const exact = String(a);
+  if (exact.length <= 6 && !exact.includes("e")) return `${sign}${exact}`;
   return fmtNum(v, a >= 1e5 || a < 1e-3 ? 2 : digits);
 }
 
@@ -85,6 +89,7 @@ export function mount(el, state) {
         const label = cellLabel(value, cls, bits > 8 ? 4 : 3);
         const b = h("button", {
           type: "button",
+          tabindex: "-1",
           class: `cg-cell cls-${cls}`,
           dataset: { code: String(code) },
           "aria-label": `${hex(code, bits)}: ${fmtNum(value, 8)} (${cls})`,
@@ -105,14 +110,36 @@ export function mount(el, state) {
     mark();
   }
 
+  // one tab stop for the whole grid (roving tabindex): Tab lands on the current code, arrows
+  // move between cells (Home/End: first/last on the page), Enter or Space selects
   function mark() {
+    let stop = null;
     for (const b of cells) {
       const on = Number(b.dataset.code) === s.code;
       b.classList.toggle("current", on);
-      if (on) b.setAttribute("aria-current", "true");
-      else b.removeAttribute("aria-current");
+      if (on) {
+        b.setAttribute("aria-current", "true");
+        stop = b;
+      } else b.removeAttribute("aria-current");
     }
+    roam(stop ?? cells[0], false);
   }
+
+  function roam(target, focus = true) {
+    if (!target) return;
+    for (const b of cells) b.setAttribute("tabindex", b === target ? "0" : "-1");
+    if (focus) target.focus();
+  }
+
+  grid.addEventListener("keydown", (e) => {
+    const i = cells.indexOf(document.activeElement);
+    if (i < 0) return;
+    const cols = shape().cols;
+    const moves = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -cols, ArrowDown: cols, Home: -i, End: cells.length - 1 - i };
+    if (!(e.key in moves)) return;
+    e.preventDefault();
+    roam(cells[Math.min(Math.max(i + moves[e.key], 0), cells.length - 1)]);
+  });
 
   page = Math.floor(s.code / shape().page);
   build();

@@ -25,7 +25,14 @@ export function defaultRange(formats) {
   return fitRange(small.length && small.length < formats.length ? small : formats);
 }
 
+/** A binade edge 2^k: exact when short (2⁻⁶ = 0.015625, not "0.01563"), else 4 digits. */
+export function edge(v) {
+  const t = String(v);
+  return t.length <= 10 && !t.includes("e") ? t : fmtNum(v);
+}
+
 /** The log₂ window that shows every format's positive values: [k0, k1]. */
+
 export function fitRange(formats) {
   if (!formats.length) return [-10, 10];
   const lo = Math.min(...formats.map((f) => Math.floor(Math.log2(minPositive(f)))));
@@ -192,7 +199,7 @@ export function mount(el, state) {
       const k = kOf(p.x);
       const b = Math.floor(k);
       const { values, counts } = valuesOf(f);
-      const lines = [f.name, ["binade", `[${fmtPow2(b)}, ${fmtPow2(b + 1)}) = [${fmtNum(2 ** b)}, ${fmtNum(2 ** (b + 1))})`], ["values in it", fmtInt(counts.get(b) || 0)]];
+      const lines = [f.name, ["binade", `[${fmtPow2(b)}, ${fmtPow2(b + 1)}) = [${edge(2 ** b)}, ${edge(2 ** (b + 1))})`], ["values in it", fmtInt(counts.get(b) || 0)]];
       if (values && values.length <= 4096 && counts.get(b)) {
         let best = null;
         for (const v of values) if (best === null || Math.abs(Math.log2(v) - k) < Math.abs(Math.log2(best) - k)) best = v;

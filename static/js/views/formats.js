@@ -4,7 +4,7 @@ import { fetchJSON, num } from "../lib/api.js";
 import { eventToElementCoordinates, onResize, setupCanvas } from "../lib/canvas.js";
 import { cssVar, onThemeChange } from "../lib/colors.js";
 import { h } from "../lib/dom.js";
-import { fmtInt, fmtNum } from "../lib/format.js";
+import { fmtInt, fmtNum, fmtPow2 } from "../lib/format.js";
 import { hideTip, showTip } from "../lib/tooltip.js";
 import { fieldsOf } from "./bitfield.js";
 import { binadeCounts, drawStrip, log2Ticks, minPositive, positiveValues, pow2Label } from "./valuestrip.js";
@@ -141,10 +141,10 @@ export function mountMiniLine(el, info, { height = 58 } = {}) {
     if (values && values.length <= 512) {
       let best = values[0];
       for (const v of values) if (Math.abs(Math.log2(v) - k) < Math.abs(Math.log2(best) - k)) best = v;
-      showTip(e, [`${fmtNum(best, 8)}`, ["binade", `[2^${Math.floor(Math.log2(best))}, 2^${Math.floor(Math.log2(best)) + 1})`], ["class", best < info.min_normal ? "subnormal" : "normal"]]);
+      showTip(e, [`${fmtNum(best, 8)}`, ["binade", `[${fmtPow2(Math.floor(Math.log2(best)))}, ${fmtPow2(Math.floor(Math.log2(best)) + 1)})`], ["class", best < info.min_normal ? "subnormal" : "normal"]]);
     } else {
       const b = Math.floor(k);
-      showTip(e, [`[2^${b}, 2^${b + 1})`, ["values in binade", fmtInt(counts.get(b) || 0)], ["class", b < info.exponent_min ? "subnormal" : "normal"]]);
+      showTip(e, [`binade [${fmtPow2(b)}, ${fmtPow2(b + 1)})`, ["values in binade", fmtInt(counts.get(b) || 0)], ["class", b < info.exponent_min ? "subnormal" : "normal"]]);
     }
   });
   canvas.addEventListener("mouseleave", hideTip);

@@ -9,7 +9,7 @@ import { createLoop, createRedraw, easeInOut } from "../lib/anim.js";
 import { onResize, setupCanvas } from "../lib/canvas.js";
 import { classColor, cssVar, onThemeChange } from "../lib/colors.js";
 import { h } from "../lib/dom.js";
-import { fmtNum, fmtPow2 } from "../lib/format.js";
+import { fmtFull, fmtNum, fmtPow2 } from "../lib/format.js";
 import { niceTicks } from "../lib/scale.js";
 import { hideTip, showTip } from "../lib/tooltip.js";
 import { attachPanZoom } from "./panzoom.js";
@@ -98,6 +98,13 @@ export function prepare(payload, num) {
     classes[k] = CLASS_INDEX[payload.classes[j]] ?? 2;
   });
   return { values, codes, classes };
+}
+
+/** A value for a tooltip: exact when short (e4m3's 0.013671875), else "≈" and 9 digits. */
+export function tipValue(v) {
+  const t = String(v);
+  if (Object.is(v, -0)) return "−0";
+  return t.length <= 14 && !t.includes("e") ? t.replace("-", "−") : `≈ ${fmtNum(v, 9)}`;
 }
 
 /** Smallest positive value (the symlog threshold). */
@@ -305,7 +312,10 @@ export function mount(el, state) {
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
     let lastRight = -Infinity;
+    // a format without zero or negatives (E8M0) gets no "0" tick and a plain log₂ axis label
+    const positiveOnly = Boolean(s.positiveOnly);
     for (const tick of axisTicks(s.scale, t0, t1, plotW, c)) {
+      if (positiveOnly && s.scale === "log" && tick.t <= 0) continue;
       const x = xOf(tick.t);
       if (x < MARGIN.left - 0.5 || x > width - MARGIN.right + 0.5) continue;
       ctx.fillStyle = border;
@@ -320,7 +330,9 @@ export function mount(el, state) {
     ctx.font = `11px ${cssVar("--font")}`;
     ctx.fillStyle = muted;
     ctx.textAlign = "left";
-    const unit = s.scale === "log" ? `value (symmetric log₂; linear within ±${fmtNum(c)})` : "value (linear)";
+    const unit = s.scale !== "log" ? "value (linear)"
+      : positiveOnly ? "value (log₂ scale; positive values only, no zero)"
+      : `value (symmetric log₂; linear within ±${fmtNum(c)})`;
     ctx.fillText(unit, MARGIN.left, axisY + 24);
     const [iv0, iv1] = [lowerBound(T, t0), lowerBound(T, t1)];
     const count = `${(iv1 - iv0).toLocaleString("en-US")} of ${T.length.toLocaleString("en-US")} values in view`;
@@ -357,7 +369,11 @@ export function mount(el, state) {
       ctx.fillStyle = text;
       ctx.font = `600 11px ${cssVar("--mono")}`;
       ctx.textBaseline = "top";
-      const label = Number.isFinite(m.input) && m.input !== m.value ? `${fmtNum(m.input, 6)} → ${fmtNum(m.value, 6)}` : fmtNum(m.value, 6);
+      // exact when short: bf16's tie 1.00390625 must not read "1.00391"
+      const mk = (x) => (String(x).length <= 11 && !String(x).includes("e") ? fmtFull(x) : fmtNum(x, 6));
+      let label = Number.isFinite(m.input) && m.input !== m.value ? `${mk(m.input)} → ${mk(m.value)}` : mk(m.value);
+      // float32 0.1 → 0.100000001: never "0.1 → 0.1"
+      if (Number.isFinite(m.input) && m.input !== m.value && mk(m.input) === mk(m.value)) label = `${fmtFull(m.input)} → ${fmtNum(m.value, 10)}`;
       const lw = ctx.measureText(label).width;
       ctx.textAlign = "left";
       ctx.fillText(label, Math.min(Math.max(xv - lw / 2, 2), width - lw - 2), 2);
@@ -442,9 +458,16 @@ export function mount(el, state) {
       }
       const d = s.data;
       const bits = s.bits || 8;
+      const hx = (c) => `0x${c.toString(16).toUpperCase().padStart(Math.ceil(bits / 4), "0")} (${c})`;
+      // +0 and −0 share one tick: name both codes
+      const zeros = [i];
+      if (d.values[i] === 0) {
+        zeros.length = 0;
+        for (let j = lowerBound(d.values, 0); j < d.values.length && d.values[j] === 0; j += 1) zeros.push(j);
+      }
       showTip(e, [
-        fmtNum(d.values[i], 8),
-        ["code", `0x${d.codes[i].toString(16).toUpperCase().padStart(Math.ceil(bits / 4), "0")} (${d.codes[i]})`],
+        zeros.length > 1 ? "±0" : tipValue(d.values[i]),
+        ["code", zeros.map((j) => hx(d.codes[j])).join(", ")],
         ["class", CLASS_LIST[d.classes[i]]],
         s.onPick ? "click to select" : "",
       ].filter(Boolean));
@@ -484,8 +507,9 @@ export function mount(el, state) {
       if (m && (!prevMarker || prevMarker.value !== m.value || prevMarker.input !== m.input)) {
         snap = { p: 0 };
         if (next.animate === false || !loop.start()) snap.p = 1;
-        // keep the chosen value on screen
-        if (Number.isFinite(m.value)) {
+        // keep the chosen value on screen when it changes; not for the first marker after
+        // mount, whose view came from the URL (a shared zoom must reload as it was shared)
+        if (prevMarker && Number.isFinite(m.value)) {
           const t = tr.fwd(m.value);
           const [t0, t1] = view();
           if (t < t0 || t > t1) {
