@@ -223,7 +223,8 @@ class Encoded:
     """A real rounded into a format, e.g. ``encode("float8_e4m3fn", 464.0)``: code 126,
     value 448.0, below 448 (code 126), above None (448 is the largest finite value and the
     format has no Inf), interval (432, 464) closed at both ends (ties go to 448's even
-    mantissa), note "464 is past max 448 but within half a step: rounds to 448"."""
+    mantissa), note "464 is past max 448 but exactly half-way to the next step 480: ties
+    to even keep max, whose last mantissa bit is 0: rounds to 448"."""
 
     name: str
     input: float
@@ -370,6 +371,9 @@ def _fmt(x: float) -> str:
     """Shortest round-trip text, e.g. 448.0 -> "448", 0.1 -> "0.1"."""
     if not math.isfinite(x):
         return exact_decimal(x)
+    mantissa, exponent = math.frexp(abs(x))
+    if mantissa == 0.5 and abs(exponent - 1) >= 20:  # e8m0-scale powers of two: 2^127
+        return f"{'-' if x < 0 else ''}2^{exponent - 1}"
     text = repr(x)
     return text[:-2] if text.endswith(".0") else text
 
@@ -415,7 +419,18 @@ def _notes(
             what = f"{info.name} saturates to {_fmt(value)}"
         notes.append(f"{_fmt(x)} rounds past max {_fmt(info.max)}: {what}")
     elif magnitude > info.max:
-        why = "within half a step" if rounding == "nearest_even" else f"rounding {rounding}"
+        # IEEE 754 §4.3.1: the half-way point between max and the next step up is a tie; it
+        # reaches this branch only when max's mantissa is even (an odd max would overflow).
+        half = math.ldexp(1.0, info.exponent_max - info.mantissa_bits - 1)
+        if rounding != "nearest_even":
+            why = f"rounding {rounding}"
+        elif magnitude == info.max + half:
+            why = (
+                f"exactly half-way to the next step {_fmt(info.max + 2 * half)}: ties to even "
+                "keep max, whose last mantissa bit is 0"
+            )
+        else:
+            why = "within half a step"
         notes.append(f"{_fmt(x)} is past max {_fmt(info.max)} but {why}: rounds to {_fmt(value)}")
     if x != 0 and value == 0:
         notes.append(f"underflow: {_fmt(x)} rounds to zero")

@@ -621,3 +621,15 @@ def test_rounding_interval(
 def test_e8m0_interval_of_its_smallest_value_reaches_down_to_zero() -> None:
     r = encode("float8_e8m0fnu", 2.0**-127, "toward_zero")
     assert r.interval == (0.0, 2.0**-126) and r.interval_closed == (False, False)
+
+
+def test_note_says_a_tie_at_max_is_decided_by_ties_to_even() -> None:
+    # 464 = 448 + 16 is exactly half-way between max 448 (S.1111.110) and the next step 480.
+    note = encode("float8_e4m3fn", 464.0).note
+    assert note is not None and "exactly half-way" in note and "480" in note
+    assert "within half a step" in (encode("float8_e4m3fn", 460.0).note or "")
+
+
+def test_note_writes_huge_powers_of_two_as_powers() -> None:
+    note = encode("float8_e8m0fnu", 1e40).note or ""
+    assert "2^127" in note and "e+38" not in note
