@@ -35,16 +35,6 @@ from app.core.parallel.memory_stages import (
     layers_per_stage,
 )
 from app.core.parallel.memory_terms import (
-    GRAD_BYTES,
-    K_ADAM,
-    SRC_1F1B,
-    SRC_KORTHIKANTI,
-    SRC_KV,
-    SRC_MEGATRON_EMB,
-    SRC_MLA,
-    SRC_MX,
-    SRC_NVFP4,
-    SRC_ZERO,
     Mode,
     Recompute,
     Term,
@@ -59,16 +49,6 @@ from app.core.parallel.presets import ModelPreset, get_gpu
 # The query, stage and term types live in memory_query / memory_stages / memory_terms; every
 # public name stays importable from here.
 __all__ = [
-    "GRAD_BYTES",
-    "K_ADAM",
-    "SRC_1F1B",
-    "SRC_KORTHIKANTI",
-    "SRC_KV",
-    "SRC_MEGATRON_EMB",
-    "SRC_MLA",
-    "SRC_MX",
-    "SRC_NVFP4",
-    "SRC_ZERO",
     "Advice",
     "MemoryQuery",
     "MemoryReport",
