@@ -316,3 +316,22 @@ def test_every_parallel_preset_feeds_mesh_and_memory(client: TestClient) -> None
         assert r.status_code == 200, (p["name"], r.text)
         d = r.json()
         assert d["world_size"] == p["world_size"]  # ep is carved out of dp
+
+
+def test_memory_page_offers_exactly_the_core_dtypes_and_each_is_accepted(
+    client: TestClient,
+) -> None:
+    import re
+
+    from app.core.parallel.memory_terms import PICKER_DTYPES
+
+    html = client.get("/memory").text
+    for select in ("mem-dtype", "mem-kv_dtype"):
+        body = html.split(f'id="{select}"', 1)[1].split("</select>", 1)[0]
+        assert tuple(re.findall(r'<option value="([^"]+)"', body)) == PICKER_DTYPES
+    bits = dict(re.findall(r'<option value="([^"]+)">[^(]*\((\d+(?:\.\d+)?) bits', html))
+    assert bits["mxfp4"] == "4.25" and bits["nvfp4"] == "4.5"  # OCP MX v1.0; NVIDIA NVFP4
+    for name in PICKER_DTYPES:
+        r = client.get(f"/api/v1/memory?params=7e9&mode=inference&dtype={name}&kv_dtype={name}")
+        assert r.status_code == 200, (name, r.text)
+        assert r.json()["parameters"] == round(7e9 * float(bits[name]) / 8)

@@ -88,7 +88,9 @@ def _chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in the main thread while it
+# is open, which breaks TestClient (and asyncio.run) in any non-browser test collected after it.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright

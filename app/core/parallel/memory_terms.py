@@ -63,6 +63,26 @@ def dtype_names() -> list[str]:
     return sorted([*FORMATS, *_BLOCK_FORMATS, *_ALIASES])
 
 
+# The storage choices a memory picker offers, widest first (each resolves through resolve_dtype).
+PICKER_DTYPES = (
+    "float32",
+    "bfloat16",
+    "float16",
+    "mxfp8",
+    "float8_e4m3fn",
+    "float8_e5m2",
+    "mxfp6",
+    "nvfp4",
+    "mxfp4",
+    "float4_e2m1fn",
+)
+
+
+def picker_dtypes() -> list[WeightDtype]:
+    """The picker's dtypes with their storage bits, e.g. ``("mxfp4", 4.25)``."""
+    return [resolve_dtype(name) for name in PICKER_DTYPES]
+
+
 def resolve_dtype(name: str, field: str = "dtype") -> WeightDtype:
     """Storage cost of a weight / cache dtype, e.g. ``resolve_dtype("fp4").bits == 4.25``."""
     key = _ALIASES.get(name.lower(), name.lower())
