@@ -52,8 +52,17 @@ async def invalid_input(request: Request, exc: Exception) -> Response:
 async def unknown_name(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, UnknownName)
     where = "path" if exc.field in request.path_params else _where(request)
-    msg = f"unknown {exc.kind} {exc.name!r}; valid names: {', '.join(exc.valid)}"
-    detail = [{"loc": [where, exc.field], "msg": msg, "type": "not_found", "valid": exc.valid}]
+    hint = f" (did you mean {exc.suggestion!r}?)" if exc.suggestion else ""
+    msg = f"unknown {exc.kind} {exc.name!r}{hint}; valid names: {', '.join(exc.valid)}"
+    detail = [
+        {
+            "loc": [where, exc.field],
+            "msg": msg,
+            "type": "not_found",
+            "valid": exc.valid,
+            "suggestion": exc.suggestion,
+        }
+    ]
     if _is_api(request):
         return _json(404, detail)
     return _html_error(request, 404, f"No such {exc.kind}", msg)
@@ -62,7 +71,7 @@ async def unknown_name(request: Request, exc: Exception) -> Response:
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {k: v for k, v in err.items() if k in {"loc", "msg", "type", "input"}}
+        {k: v for k, v in err.items() if k in {"loc", "msg", "type", "input", "suggestion"}}
         for err in exc.errors()
     ]
     if _is_api(request):

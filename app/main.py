@@ -6,7 +6,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import errors, pages
-from app.api import formats, meta, parallel, pipeline
+from app.api import formats, memory, mesh, meta, pipeline, presets
+from app.protocol import ProtocolMiddleware
 from app.security import SecurityMiddleware
 from app.templating import STATIC_DIR
 
@@ -37,10 +38,12 @@ def create_app() -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     app.add_middleware(SecurityMiddleware)
+    app.add_middleware(ProtocolMiddleware)
     errors.install(app)
     app.mount("/static", CachedStatic(directory=str(STATIC_DIR)), name="static")
-    for module in (meta, formats, pipeline, parallel):
+    for module in (meta, formats, presets, mesh, memory, pipeline):
         app.include_router(module.router)
+    app.include_router(meta.health)
     app.include_router(pages.router)
     return app
 

@@ -1,24 +1,42 @@
-"""Shared response helpers for the thin API routers.
+"""The one response path every JSON endpoint uses: encode, cache, tag, answer.
 
-Every deterministic GET answers with a strong ETag and Cache-Control, and with 304 when the
-client already holds that ETag. JSON has no NaN, so non-finite floats travel as the strings
-"nan", "inf" and "-inf" (ARCHITECTURE.md, JSON API conventions).
+- **Encoding.** orjson writes dataclasses, dicts and numpy arrays directly. JSON has no NaN, so
+  the contract sends non-finite floats as the strings "nan", "inf" and "-inf"; orjson would
+  write null. A body with no `null` at all therefore held no non-finite float and is final;
+  otherwise the payload is walked once, non-finite floats are replaced, and it is encoded again.
+- **Caching.** A GET's body is a pure function of its route and normalised query, so one bounded
+  LRU cache (entries and bytes) keyed by that holds recent bodies, gzipped copies made on demand.
+- **ETags.** The tag is a hash of the build and the key, not of the body: a revalidation is
+  answered 304 before anything is computed, and a new build changes every tag.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from enum import Enum
+from pathlib import Path
+from threading import Lock
 from typing import Any
 
 import numpy as np
-from fastapi import Request, Response
+import orjson
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+
+from app.core.names import closest
 
 DEFAULT_MAX_AGE = 86_400  # one day: every GET result is a pure function of its URL
+_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+_GZIP_FROM = 16_384  # bodies smaller than this are sent as they are
 
 
 def _float(x: float) -> float | str:
@@ -32,26 +50,19 @@ def _float(x: float) -> float | str:
 def _array(a: np.ndarray) -> Any:
     if a.dtype.kind == "f":
         a64 = a.astype(np.float64, copy=False)
-        out: list[Any] = a64.tolist()
-        bad = np.flatnonzero(~np.isfinite(a64.ravel()))
-        if bad.size:
-            flat = a64.ravel()
-            if a64.ndim == 1:
-                for i in bad.tolist():
-                    out[i] = _float(float(flat[i]))
-            else:
-                return to_jsonable(out)
-        return out
+        if np.isfinite(a64).all():
+            return np.ascontiguousarray(a64)
+        return to_jsonable(a64.tolist())
     if a.dtype.kind in "iub":
-        return a.tolist()
+        return np.ascontiguousarray(a)
     return to_jsonable(a.tolist())
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Turn dataclasses, numpy values and non-finite floats into plain JSON values.
+    """Dataclasses and enums as plain values, non-finite floats as the contract's strings.
 
     For example ``to_jsonable({"x": float("nan"), "v": np.array([1.0, np.inf])})``
-    is ``{"x": "nan", "v": [1.0, "inf"]}``.
+    is ``{"x": "nan", "v": [1.0, "inf"]}``. Finite numpy arrays are left for orjson.
     """
     if obj is None or isinstance(obj, bool | int | str):
         return obj
@@ -72,43 +83,219 @@ def to_jsonable(obj: Any) -> Any:
     raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
+def _default(obj: Any) -> Any:
+    """What orjson cannot write itself: numpy scalars, sets, non-contiguous arrays."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, set | frozenset):
+        return sorted(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
 def encode_json(payload: Any) -> bytes:
-    """Compact UTF-8 JSON of `payload` after `to_jsonable`."""
-    return json.dumps(
-        to_jsonable(payload), separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
+    """Compact UTF-8 JSON of `payload`, non-finite floats written as "nan", "inf", "-inf"."""
+    try:
+        body = orjson.dumps(payload, default=_default, option=_OPTIONS)
+        if b"null" not in body:
+            return body  # no None and no non-finite float anywhere: nothing to replace
+        return orjson.dumps(to_jsonable(payload), default=_default, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        # orjson stops at 64-bit integers; byte counts of absurd layouts go past that
+        text = json.dumps(
+            to_jsonable(payload), default=_default, separators=(",", ":"), ensure_ascii=False
+        )
+        return text.encode()
 
 
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+# ---------------------------------------------------------------- one response cache
 
 
-def _matches(request: Request, etag: str) -> bool:
+def _build_id() -> str:
+    """A digest of the app's source: responses (and their tags) change with the code."""
+    h = hashlib.blake2b(digest_size=8)
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+BUILD_ID = _build_id()
+
+
+@dataclasses.dataclass
+class _Entry:
+    body: bytes
+    gzipped: bytes | None = None
+
+
+class ResponseCache:
+    """A thread-safe LRU of encoded bodies, bounded in entries and in total bytes."""
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._bytes = 0
+        self._lock = Lock()
+
+    def get(self, key: Hashable) -> _Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: Hashable, entry: _Entry) -> _Entry:
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= self._size(old)
+            self._entries[key] = entry
+            self._bytes += self._size(entry)
+            while len(self._entries) > 1 and (
+                len(self._entries) > self.max_entries or self._bytes > self.max_bytes
+            ):
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= self._size(dropped)
+            return entry
+
+    def gzipped(self, key: Hashable, entry: _Entry) -> bytes:
+        """The entry's body gzipped, compressed once and kept with it."""
+        if entry.gzipped is None:
+            packed = gzip.compress(entry.body, compresslevel=6, mtime=0)
+            with self._lock:
+                if self._entries.get(key) is entry:
+                    self._bytes += len(packed)
+                entry.gzipped = packed
+        return entry.gzipped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    @staticmethod
+    def _size(entry: _Entry) -> int:
+        return len(entry.body) + (len(entry.gzipped) if entry.gzipped else 0)
+
+
+CACHE = ResponseCache(max_entries=512, max_bytes=256 * 1024 * 1024)
+
+
+def etag_for(key: Hashable) -> str:
+    """The strong ETag of a cache key under this build."""
+    digest = hashlib.blake2b(f"{BUILD_ID}|{key!r}".encode(), digest_size=16).hexdigest()
+    return f'"{digest}"'
+
+
+def _matched_tag(request: Request, etag: str) -> str | None:
+    """The tag (plain or gzip variant of `etag`) that the client's If-None-Match holds."""
     header = request.headers.get("if-none-match")
     if not header:
-        return False
+        return None
     if header.strip() == "*":
-        return True
+        return etag
     tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return etag in tags
+    return next((t for t in (etag, _gzip_tag(etag)) if t in tags), None)
 
 
-def bytes_response(
+def _gzip_tag(etag: str) -> str:
+    return etag[:-1] + '-gzip"'
+
+
+def cached_json(
     request: Request,
-    body: bytes,
-    etag: str,
+    key: Hashable,
+    compute: Callable[[], Any],
     *,
     max_age: int = DEFAULT_MAX_AGE,
-    media_type: str = "application/json",
 ) -> Response:
-    """A cacheable response for a body the caller already serialised (and may memoise)."""
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
-    if _matches(request, etag):
-        return Response(status_code=304, headers=headers)
-    return Response(content=body, media_type=media_type, headers=headers)
+    """Answer a GET whose JSON is a pure function of `key` (route path + normalised query).
+
+    A client holding the tag gets a 304 without any computation; otherwise the body comes from
+    the cache or from `compute()` (a payload for `encode_json`, or bytes already encoded).
+    Clients that accept gzip get large bodies compressed (compressed once per entry).
+    """
+    full_key = (request.scope.get("path", ""), key)
+    etag = etag_for(full_key)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={max_age}",
+        "Vary": "Accept-Encoding",
+    }
+    matched = _matched_tag(request, etag)
+    if matched is not None:
+        return Response(status_code=304, headers={**headers, "ETag": matched})
+    entry = CACHE.get(full_key)
+    if entry is None:
+        payload = compute()
+        body = payload if isinstance(payload, bytes) else encode_json(payload)
+        entry = CACHE.put(full_key, _Entry(body))
+    if len(entry.body) >= _GZIP_FROM and "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        headers["ETag"] = _gzip_tag(etag)
+        return Response(
+            CACHE.gzipped(full_key, entry), media_type="application/json", headers=headers
+        )
+    return Response(entry.body, media_type="application/json", headers=headers)
 
 
-def json_response(request: Request, payload: Any, *, max_age: int = DEFAULT_MAX_AGE) -> Response:
-    """Serialise `payload`, tag it, and answer 304 if the client already has it."""
-    body = encode_json(payload)
-    return bytes_response(request, body, etag_of(body), max_age=max_age)
+# ---------------------------------------------------------------- unknown parameters
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """Every query parameter a route declares, query models expanded into their fields."""
+    names: set[str] = set()
+    for f in dependant.query_params:
+        annotation = f.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names.update(m.alias or n for n, m in annotation.model_fields.items())
+        else:
+            names.add(f.alias)
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+_DECLARED: dict[int, frozenset[str]] = {}
+
+
+def reject_unknown_query(request: Request) -> None:
+    """A 422 for a query parameter the route does not declare, with the closest valid name.
+
+    A misspelt parameter would otherwise be ignored and the default answered silently
+    (``pipeline?stage=8`` computing 4 stages).
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    declared = _DECLARED.get(id(route))
+    if declared is None:
+        declared = _DECLARED.setdefault(id(route), frozenset(_query_names(route.dependant)))
+    errors = []
+    for name, value in request.query_params.multi_items():
+        if name in declared:
+            continue
+        guess = closest(name, declared)
+        hint = f"; did you mean {guess!r}?" if guess else ""
+        valid = ", ".join(sorted(declared)) or "none"
+        errors.append(
+            {
+                "type": "unknown_parameter",
+                "loc": ("query", name),
+                "msg": f"unknown parameter {name!r}{hint} (valid: {valid})",
+                "input": value,
+                "suggestion": guess,
+            }
+        )
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def api_router(*tags: str) -> APIRouter:
+    """The router every /api/v1 module uses: the prefix, its tags, the unknown-parameter check."""
+    return APIRouter(
+        prefix="/api/v1", tags=list(tags), dependencies=[Depends(reject_unknown_query)]
+    )

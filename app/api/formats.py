@@ -7,14 +7,11 @@ bytes, a gzipped copy and both ETags are built once per format and served from m
 from __future__ import annotations
 
 import dataclasses
-import gzip
-from dataclasses import dataclass
-from functools import cache
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
-from app.api.common import bytes_response, encode_json, etag_of, json_response
+from app.api.common import api_router, cached_json
 from app.core.numerics.codec import (
     Decoded,
     Encoded,
@@ -32,7 +29,7 @@ from app.schemas.numerics import (
     ValuesResponse,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["formats"])
+router = api_router("formats")
 
 FormatName = Annotated[
     str,
@@ -41,43 +38,6 @@ FormatName = Annotated[
         examples=["float8_e4m3fn"],
     ),
 ]
-
-
-@cache
-def _formats_body() -> tuple[bytes, str]:
-    body = encode_json({"formats": list(FORMATS.values())})
-    return body, etag_of(body)
-
-
-@cache
-def _format_body(name: str) -> tuple[bytes, str]:
-    body = encode_json(FORMATS[name])
-    return body, etag_of(body)
-
-
-@dataclass(frozen=True)
-class _Table:
-    """A value table's JSON, serialised and gzipped once, each with its own strong ETag."""
-
-    body: bytes
-    etag: str
-    gzip_body: bytes
-    gzip_etag: str
-
-
-@cache
-def _values_body(name: str) -> _Table:
-    table = value_table(name)
-    body = encode_json(
-        {
-            "name": name,
-            "codes": table.codes,
-            "values": table.values,
-            "classes": table.class_names(),
-        }
-    )
-    gz = gzip.compress(body, compresslevel=6, mtime=0)
-    return _Table(body, etag_of(body), gz, etag_of(gz)[:-1] + '-gzip"')
 
 
 def _with_class(result: Decoded | Encoded) -> dict[str, Any]:
@@ -97,8 +57,7 @@ def _with_class(result: Decoded | Encoded) -> dict[str, Any]:
     "of every ml_dtypes format, plus float16 and float32 for reference.",
 )
 def list_formats(request: Request) -> Response:
-    body, etag = _formats_body()
-    return bytes_response(request, body, etag)
+    return cached_json(request, "formats", lambda: {"formats": list(FORMATS.values())})
 
 
 @router.get(
@@ -108,8 +67,8 @@ def list_formats(request: Request) -> Response:
     description="Unknown names answer 404 listing the valid ones.",
 )
 def format_info(request: Request, name: FormatName) -> Response:
-    body, etag = _format_body(get_format(name).name)
-    return bytes_response(request, body, etag)
+    info = get_format(name)
+    return cached_json(request, info.name, lambda: info)
 
 
 @router.get(
@@ -122,14 +81,17 @@ def format_info(request: Request, name: FormatName) -> Response:
 def format_values(request: Request, name: FormatName) -> Response:
     canonical = canonical_name(name)
     value_table(canonical)  # raises InvalidInput("name") past the value_table_bits limit
-    cached = _values_body(canonical)
-    if "gzip" not in request.headers.get("accept-encoding", ""):
-        response = bytes_response(request, cached.body, cached.etag)
-    else:  # bf16's 2.3 MB of JSON is several times smaller gzipped: compressed once, kept
-        response = bytes_response(request, cached.gzip_body, cached.gzip_etag)
-        response.headers["Content-Encoding"] = "gzip"
-    response.headers["Vary"] = "Accept-Encoding"
-    return response
+    return cached_json(request, canonical, lambda: _values(canonical))
+
+
+def _values(name: str) -> dict[str, Any]:
+    table = value_table(name)
+    return {
+        "name": name,
+        "codes": table.codes,
+        "values": table.values,
+        "classes": table.class_names(),
+    }
 
 
 @router.get(
@@ -152,7 +114,8 @@ def format_decode(
     ],
 ) -> Response:
     canonical = canonical_name(name)  # an unknown format is a 404 before any 422
-    return json_response(request, _with_class(decode(canonical, parse_code(code))))
+    parsed = parse_code(code)
+    return cached_json(request, (canonical, parsed), lambda: _with_class(decode(canonical, parsed)))
 
 
 @router.get(
@@ -196,5 +159,9 @@ def format_encode(
     ] = None,
 ) -> Response:
     canonical = canonical_name(name)
-    result = encode(canonical, parse_value(value), rounding, overflow, seed)
-    return json_response(request, _with_class(result))
+    key = (canonical, value, rounding, overflow, seed)
+    return cached_json(
+        request,
+        key,
+        lambda: _with_class(encode(canonical, parse_value(value), rounding, overflow, seed)),
+    )

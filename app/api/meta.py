@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
-from app.api.common import json_response
+from app.api.common import api_router, cached_json
 from app.core.limits import LIMITS
 from app.schemas.meta import LimitsResponse
 
-router = APIRouter(prefix="/api/v1", tags=["meta"])
+router = api_router("meta")
 
 
 @router.get(
@@ -19,11 +21,24 @@ router = APIRouter(prefix="/api/v1", tags=["meta"])
     "(bodies past `request_body_bytes` with a 413).",
 )
 def get_limits(request: Request) -> Response:
-    return json_response(
-        request,
-        {
-            "limits": {
-                k: {"value": v.value, "description": v.description} for k, v in LIMITS.items()
-            }
-        },
+    return cached_json(request, "limits", _limits)
+
+
+def _limits() -> dict[str, Any]:
+    return {
+        "limits": {k: {"value": v.value, "description": v.description} for k, v in LIMITS.items()}
+    }
+
+
+health = APIRouter(tags=["meta"])
+
+
+@health.get(
+    "/healthz",
+    summary="Liveness for load balancers",
+    description='Always `{"status": "ok"}` while the process serves requests; never cached.',
+)
+def healthz() -> Response:
+    return Response(
+        b'{"status":"ok"}', media_type="application/json", headers={"Cache-Control": "no-store"}
     )

@@ -9,23 +9,22 @@ revalidation is answered with 304 before anything is computed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import OrderedDict
 from threading import Lock
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
-from app.api.common import bytes_response
+from app.api.common import api_router, cached_json
 from app.core.errors import UnknownName
 from app.core.limits import limit
 from app.core.parallel.pipeline import SCHEDULES, PipelineResult, simulate_pipeline
 from app.core.parallel.pipeline_orders import KIND_NAMES
 from app.schemas.pipeline import PipelineResponse
 
-router = APIRouter(prefix="/api/v1", tags=["parallelism"])
+router = api_router("parallelism")
 
 FORMATS = ("json", "columns", "chrome_trace")
 _VERSION = "pipeline-1"  # bump when the output for the same parameters changes
@@ -126,32 +125,21 @@ def get_pipeline(
 ) -> Response:
     if format not in FORMATS:
         raise UnknownName("format", format, FORMATS, field="format")
-    key = json.dumps(
-        [
-            _VERSION,
-            format,
-            schedule,
-            stages,
-            microbatches,
-            chunks,
-            forward,
-            backward_input,
-            backward_weight,
-            p2p,
-            forward_backward,
-            stage_costs,
-        ]
+    key = (
+        format,
+        schedule,
+        stages,
+        microbatches,
+        chunks,
+        forward,
+        backward_input,
+        backward_weight,
+        p2p,
+        forward_backward,
+        stage_costs,
     )
-    etag = '"' + hashlib.blake2b(key.encode(), digest_size=16).hexdigest() + '"'
-    if request.headers.get("if-none-match"):
-        probe = bytes_response(request, b"", etag)
-        if probe.status_code == 304:
-            return probe
-    with _cache_lock:
-        body = _cache.get(key)
-        if body is not None:
-            _cache.move_to_end(key)
-    if body is None:
+
+    def compute() -> bytes:
         result = simulate_pipeline(
             schedule,
             stages,
@@ -165,16 +153,10 @@ def get_pipeline(
             stage_costs=stage_costs,
         )
         if format == "chrome_trace":
-            body = _dumps(result.chrome_trace())
-        else:
-            body = encode_pipeline(result, columns=format == "columns")
-        with _cache_lock:
-            _cache[key] = body
-            while len(_cache) > _CACHE_SIZE or (
-                len(_cache) > 1 and sum(map(len, _cache.values())) > _CACHE_BYTES
-            ):
-                _cache.popitem(last=False)
-    return bytes_response(request, body, etag)
+            return _dumps(result.chrome_trace())
+        return encode_pipeline(result, columns=format == "columns")
+
+    return cached_json(request, key, compute)
 
 
 def _dumps(obj: Any) -> bytes:

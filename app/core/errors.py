@@ -25,12 +25,21 @@ class InvalidInput(ValueError):
 class UnknownName(KeyError):
     """A name (format, preset, schedule...) that is not in a registry."""
 
-    def __init__(self, kind: str, name: str, valid: Iterable[str], field: str = "name") -> None:
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        valid: Iterable[str],
+        field: str = "name",
+        suggestion: str | None = None,
+    ) -> None:
         self.kind = kind
         self.name = name
         self.valid = sorted(valid)
         self.field = field
-        super().__init__(f"unknown {kind} {name!r}; valid: {', '.join(self.valid)}")
+        self.suggestion = suggestion
+        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+        super().__init__(f"unknown {kind} {name!r}{hint}; valid: {', '.join(self.valid)}")
 
     def __str__(self) -> str:
         return str(self.args[0])

@@ -13,37 +13,99 @@ from app.core.errors import InvalidInput
 from app.core.limits import limit
 from app.core.parallel.memory_terms import Mode, Recompute
 from app.core.parallel.presets import ModelPreset, get_model
+from app.core.params import param
 
 
 @dataclass(frozen=True)
 class MemoryQuery:
-    """Inputs, with the API's names and defaults (issue 4)."""
+    """Inputs, with the API's names, defaults, descriptions and bounds (one declaration each)."""
 
-    model: str | None = None
-    layers: int | None = None
-    hidden: int | None = None
-    heads: int | None = None
-    kv_heads: int | None = None
-    ffn: int | None = None
-    vocab: int | None = None
-    params: float | None = None
-    gpu: str = "h100-sxm"
-    dp: int = 1
-    tp: int = 1
-    pp: int = 1
-    cp: int = 1
-    ep: int = 1
-    chunks: int = 1
-    zero: int = 0
-    micro_batch: int = 1
-    microbatches: int | None = None
-    seq_len: int = 4096
-    batch: int = 1
-    recompute: Recompute = "none"
-    sequence_parallel: bool = False
-    dtype: str = "bfloat16"
-    kv_dtype: str = "bfloat16"
-    mode: Mode = "train"
+    model: str | None = param(
+        None, "Model preset (case and dashes do not matter).", example="llama3-70b", max_length=60
+    )
+    layers: int | None = param(
+        None, "Custom: transformer layers.", example=32, ge=1, le=limit("model_layers")
+    )
+    hidden: int | None = param(
+        None, "Custom: hidden size.", example=4096, ge=1, le=limit("model_hidden")
+    )
+    heads: int | None = param(
+        None, "Custom: attention heads.", example=32, ge=1, le=limit("model_heads")
+    )
+    kv_heads: int | None = param(
+        None, "Custom: KV heads (default heads).", example=8, ge=1, le=limit("model_heads")
+    )
+    ffn: int | None = param(
+        None, "Custom: MLP size (default 4·hidden).", example=14336, ge=1, le=limit("model_ffn")
+    )
+    vocab: int | None = param(
+        None, "Custom: vocabulary (default 32000).", example=128256, ge=1, le=limit("model_vocab")
+    )
+    params: float | None = param(
+        None,
+        "Parameter count only (model states, no architecture).",
+        example=7.5e9,
+        gt=0,
+        le=limit("model_params"),
+    )
+    gpu: str = param("h100-sxm", "GPU preset.", example="h100-sxm", max_length=40)
+    dp: int = param(
+        1, "Data-parallel degree (ep divides dp·cp).", example=8, ge=1, le=limit("mesh_ranks")
+    )
+    tp: int = param(1, "Tensor-parallel degree.", example=8, ge=1, le=limit("parallel_degree"))
+    pp: int = param(1, "Pipeline stages.", example=4, ge=1, le=limit("pipeline_stages"))
+    cp: int = param(
+        1,
+        "Context-parallel degree (divides seq_len).",
+        example=1,
+        ge=1,
+        le=limit("parallel_degree"),
+    )
+    ep: int = param(
+        1,
+        "Expert-parallel degree: experts split over ep ranks carved out of dp·cp, and each "
+        "expert over tp (Megatron, expert TP = TP).",
+        example=1,
+        ge=1,
+        le=limit("parallel_degree"),
+    )
+    chunks: int = param(
+        1,
+        "Model chunks per pipeline rank (interleaving).",
+        example=1,
+        ge=1,
+        le=limit("pipeline_chunks"),
+    )
+    zero: int = param(0, "ZeRO stage (0-3).", example=1, ge=0, le=3)
+    micro_batch: int = param(
+        1, "Sequences per microbatch.", example=1, ge=1, le=limit("micro_batch")
+    )
+    microbatches: int | None = param(
+        None,
+        "Microbatches per iteration (default: at least pp, so 1F1B has p in flight).",
+        example=8,
+        ge=1,
+        le=limit("pipeline_microbatches"),
+    )
+    seq_len: int = param(4096, "Sequence length (tokens).", example=8192, ge=1, le=limit("seq_len"))
+    batch: int = param(
+        1,
+        "Inference: sequences in the KV cache (train uses micro_batch).",
+        example=1,
+        ge=1,
+        le=limit("inference_batch"),
+    )
+    recompute: Recompute = param("none", "Activation recomputation.", example="selective")
+    sequence_parallel: bool = param(False, "Megatron sequence parallelism.", example=True)
+    dtype: str = param(
+        "bfloat16",
+        "Weight dtype: a format name or alias (see /api/v1/dtypes), mxfp4 or nvfp4. In train "
+        "mode it sets the working weight copy; gradients stay 16-bit and Adam keeps fp32 states.",
+        example="bfloat16",
+        max_length=40,
+    )
+    kv_dtype: str = param("bfloat16", "KV-cache dtype.", example="bfloat16", max_length=40)
+    mode: Mode = param("train", "train or inference.", example="train")
 
 
 def _custom_model(q: MemoryQuery) -> ModelPreset:
