@@ -155,8 +155,11 @@ def test_decode(client: TestClient) -> None:
     assert (body["sign"], body["exponent"], body["mantissa"]) == (0, 7, 1)
     assert body["class"] == "normal" and body["value"] == 1.125 and body["exact"] == "1.125"
     assert body["formula"][-1] == "= 1.125"
-    assert get_json(client, f"{API}/float8_e4m3fn/decode?code=0x39") == body
-    assert get_json(client, f"{API}/float8_e4m3fn/decode?code=0b00111001") == body
+    assert body["query"] == {"code": "57"}
+    for spelling in ("0x39", "0b00111001"):
+        again = get_json(client, f"{API}/float8_e4m3fn/decode?code={spelling}")
+        assert again["query"] == {"code": spelling}
+        assert {**again, "query": body["query"]} == body
 
 
 def test_decode_exact_decimal_and_non_finite(client: TestClient) -> None:

@@ -94,7 +94,13 @@ def test_decode_fields_and_formula() -> None:
     d = decode("float8_e4m3fn", 0x39)
     assert (d.sign, d.exponent, d.mantissa, d.cls, d.value) == (0, 7, 1, "normal", 1.125)
     assert (d.exponent_unbiased, d.significand, d.significand_bits) == (0, "1.125", "1.001")
-    assert d.formula == ("(-1)^0 × 2^(7 - 7) × 1.001₂", "= +1 × 2^0 × 1.125", "= 1.125")
+    # (−1)^s × 2^(e − bias) × 1.m with s = 0, e = 0b0111 = 7, bias 7, m = 0b001: 1 + 1/8
+    assert d.formula == (
+        "(−1)^s × 2^(e − 7) × 1.m₂",
+        "= (−1)^0 × 2^(7 − 7) × 1.001₂",
+        "= +1 × 2⁰ × 1.125",
+        "= 1.125",
+    )
     assert d.hex == "0x39"
     sub = decode("float8_e4m3fn", 0x81)
     assert (sub.cls, sub.value, sub.exact, sub.exponent_unbiased) == (
@@ -570,10 +576,10 @@ def test_parse_code_errors() -> None:
 @pytest.mark.parametrize("name", SMALL)
 def test_bit_level_bracket_equals_binary_search(name: str) -> None:
     """lo_index reads the code off float64 bits; a searchsorted over the table must agree."""
-    from app.core.numerics.rounding import _rounder
+    from app.core.numerics.rounding import rounder
 
     info = get_format(name)
-    r = _rounder(name)
+    r = rounder(name)
     assert r.ext is not None
     rng = np.random.default_rng(21)
     m = np.concatenate(
