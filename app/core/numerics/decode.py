@@ -257,7 +257,7 @@ def step_code(name: str, code: int, up: bool) -> int | None:
     if code in info.inf_codes:
         if (code == info.inf_codes[0]) == up:
             return None
-        return info.max_finite_code | (0 if up else 1 << (info.bits - 1))
+        return info.max_finite_code | (1 << (info.bits - 1) if up else 0)  # −Inf up: −max
     return _ieee_step(info, code, up)
 
 

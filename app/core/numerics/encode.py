@@ -31,8 +31,9 @@ class Encoded:
     """A real rounded into a format, e.g. ``encode("float8_e4m3fn", 464.0)``: code 126,
     value 448.0, below 448 (code 126), above None (448 is the largest finite value and the
     format has no Inf), interval (432, 464) closed at both ends (ties go to 448's even
-    mantissa), note "464 is past max 448 but exactly half-way to the next step 480: ties
-    to even keep max, whose last mantissa bit is 0: rounds to 448"."""
+    mantissa), note "464 is past max 448 but exactly half-way to the next step 480, a tie:
+    rounds to 448", tie "464 is exactly halfway between 448 and 480 (...). Ties go to the
+    neighbour whose last mantissa bit is 0 (ties to even): 448, mantissa 110."."""
 
     name: str
     input: float
@@ -235,11 +236,8 @@ def _notes(
         half = math.ldexp(1.0, info.exponent_max - info.mantissa_bits - 1)
         if rounding != "nearest_even":
             why = f"rounding {rounding}"
-        elif magnitude == info.max + half:
-            why = (
-                f"exactly half-way to the next step {_fmt(info.max + 2 * half)}: ties to even "
-                "keep max, whose last mantissa bit is 0"
-            )
+        elif magnitude == info.max + half:  # `tie` says why ties to even keep max
+            why = f"exactly half-way to the next step {_fmt(info.max + 2 * half)}, a tie"
         else:
             why = "within half a step"
         notes.append(f"{_fmt(x)} is past max {_fmt(info.max)} but {why}: rounds to {_fmt(value)}")
@@ -259,7 +257,12 @@ def _ml_dtypes_note(r: Rounder, x: float, ml_code: int) -> str:
 
 
 def _tie_note(
-    r: Rounder, x: float, code: int, value: float, below: Neighbour | None, above: Neighbour | None
+    r: Rounder,
+    x: float,
+    code: int,
+    value: float,
+    neighbours: tuple[Neighbour | None, Neighbour | None],
+    exact: bool,
 ) -> str | None:
     """Why an input exactly halfway between two neighbours went where it went.
 
@@ -270,7 +273,8 @@ def _tie_note(
     E8M0 has no mantissa bit, so its ties go up, as ml_dtypes' cast does.
     """
     info = r.info
-    if below is None or not math.isfinite(value) or not math.isfinite(below.value):
+    below, above = neighbours
+    if exact or below is None or not math.isfinite(value) or not math.isfinite(below.value):
         return None
     high, virtual = (above.value, False) if above is not None else (r.virtual, value == info.max)
     if (above is None and not virtual) or not math.isfinite(high):
@@ -384,7 +388,11 @@ def encode(
         overflowed=bool(rounded.overflowed[0]),
         ml_dtypes_code=ml_code,
         note="; ".join(notes) if notes else None,
-        tie=_tie_note(r, x, code, out, below, above) if rounding == "nearest_even" else None,
+        tie=(
+            _tie_note(r, x, code, out, (below, above), representable)
+            if rounding == "nearest_even"
+            else None
+        ),
         p_above=p_above,
         stochastic=None
         if p_above is None
