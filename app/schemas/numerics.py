@@ -114,6 +114,10 @@ class FormatInfoModel(BaseModel):
     landmarks: list[LandmarkModel] = Field(
         description="Codes worth jumping to: ±0, min subnormal, min normal, 1, ±max, +Inf, NaN."
     )
+    past_max: str = Field(
+        description="What a cast past max gives, in words (`overflow` as a label).",
+        examples=["→ NaN"],
+    )
     full_table: bool = Field(
         description="/values lists every code (at most value_table_bits bits); wider formats "
         "list windows (start, count).",
@@ -303,6 +307,7 @@ class ModeModel(BaseModel):
     name: str = Field(description="The parameter value.", examples=["nearest_even"])
     title: str = Field(description="What a picker shows.", examples=["nearest, ties to even"])
     explanation: str = Field(description="What it does.")
+    seeded: bool = Field(description="It draws random numbers: `seed` counts.", examples=[False])
 
 
 class DtypesResponse(BaseModel):

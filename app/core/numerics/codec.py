@@ -18,6 +18,7 @@ from app.core.numerics.rounding import (
     DEFAULT_SEED,
     OVERFLOWS,
     ROUNDINGS,
+    SEEDED,
     OverflowPolicy,
     Rounding,
     round_array,
@@ -91,7 +92,7 @@ def decode_query(name: str, query: DecodeQuery) -> Decoded:
 
 def encode_query(name: str, query: EncodeQuery) -> Encoded:
     """`encode` of the value typed in the query, with its rounding, overflow and seed."""
-    seed = query.seed if query.rounding == "stochastic" else None
+    seed = query.seed if query.rounding in SEEDED else None
     return encode(name, parse_value(query.value), query.rounding, query.overflow, seed)
 
 

@@ -110,6 +110,7 @@ class FormatInfo:
     values_per_binade: int  # 2^mantissa_bits: values in each full normal binade
     binades: tuple[Binade, ...]  # every positive finite value, binade by binade
     landmarks: tuple[Landmark, ...]  # ±0, min subnormal, min normal, 1, ±max, +Inf, NaN
+    past_max: str  # `overflow` in words, e.g. "→ NaN"
     full_table: bool  # /values lists every code (at most value_table_bits bits); else windows
 
 
@@ -318,6 +319,13 @@ def _landmarks(info: FormatInfo, one: int) -> tuple[Landmark, ...]:
     return tuple(Landmark(label, code) for label, code in marks if code is not None)
 
 
+_PAST_MAX: Final[dict[Overflow, str]] = {
+    "nan": "→ NaN",
+    "inf": "→ ±∞",
+    "saturate": "saturates to ±max",
+}
+
+
 def _build(name: str, spec: ElementSpec) -> tuple[FormatInfo, _Fields]:
     finfo = ml_dtypes.finfo(spec.dtype)  # type: ignore[no-untyped-call]
     bits = int(finfo.bits)
@@ -383,6 +391,7 @@ def _build(name: str, spec: ElementSpec) -> tuple[FormatInfo, _Fields]:
             mantissa_bits, exponent_min, exponent_max, max_value, sp.min_subnormal is not None
         ),
         landmarks=(),
+        past_max=_PAST_MAX[overflow],
         full_table=bits <= limit("value_table_bits"),
     )
     return dataclasses.replace(info, landmarks=_landmarks(info, one)), fields

@@ -38,6 +38,7 @@ class Mode:
     name: str
     title: str  # what a picker shows
     explanation: str
+    seeded: bool = False  # the mode draws random numbers: the `seed` parameter counts
 
 
 #: The rounding modes, declared once (the API's `rounding` parameter, the explorer's picker).
@@ -57,6 +58,7 @@ ROUNDING_MODES: Final = (
         "stochastic",
         "Up with probability (x − below) / (above − below), else down, so the rounding is "
         "unbiased on average; the draw is seeded (`seed`) so a URL reproduces it.",
+        seeded=True,
     ),
 )
 #: What happens past max, declared once (the API's `overflow` parameter).
@@ -72,6 +74,7 @@ OVERFLOW_MODES: Final = (
 ROUNDINGS: Final[tuple[str, ...]] = tuple(m.name for m in ROUNDING_MODES)
 OVERFLOWS: Final[tuple[str, ...]] = tuple(m.name for m in OVERFLOW_MODES)
 assert get_args(Rounding) == ROUNDINGS and get_args(OverflowPolicy) == OVERFLOWS
+SEEDED: Final = frozenset(m.name for m in ROUNDING_MODES if m.seeded)
 DEFAULT_SEED: Final = 0
 
 F64 = npt.NDArray[np.float64]

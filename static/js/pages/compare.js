@@ -7,7 +7,7 @@ import { fmtInt, fmtNum } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
 import { readState, writeState } from "../lib/urlstate.js";
 import * as compareView from "../views/compare.js";
-import { keyNumber, overflowText } from "../views/formats.js";
+import { keyNumber } from "../views/formats.js";
 
 const SCHEMA = {
   formats: { type: "list", default: null }, // the API's default, learnt from its first answer
@@ -39,7 +39,7 @@ const ROWS = [
   ["±∞", (f) => (f.has_inf ? "yes" : "none")],
   ["NaN codes", (f) => fmtInt(f.nan_count)],
   ["−0", (f) => (f.has_negative_zero ? "yes" : "no")],
-  ["past max", (f) => overflowText(f)],
+  ["past max", (f) => f.past_max],
 ];
 
 function renderTable() {

@@ -20,6 +20,8 @@ const app = $("#app");
 const name = app.dataset.format;
 const DEFAULTS = JSON.parse(app.dataset.defaults); // EncodeQuery's defaults, from the core
 const optionsOf = (id) => [...$(id).options].map((o) => o.value);
+// the rounding modes whose draw takes the seed (the core marks them: data-seeded)
+const SEEDED = new Set([...$("#fx-rounding").options].filter((o) => "seeded" in o.dataset).map((o) => o.value));
 const SCHEMA = {
   code: { type: "int", default: null },
   value: { type: "str", default: "" },
@@ -249,7 +251,7 @@ async function showCode(c, { fromEncode = false } = {}) {
 /** The encode query the controls hold: value, rounding, overflow (and seed when it counts). */
 function encodeQuery(text) {
   const q = new URLSearchParams({ value: text, rounding: state.rounding, overflow: state.overflow });
-  if (state.rounding === "stochastic") q.set("seed", String(state.seed));
+  if (SEEDED.has(state.rounding)) q.set("seed", String(state.seed));
   return q;
 }
 
@@ -258,7 +260,7 @@ async function roundValue() {
   state.rounding = $("#fx-rounding").value;
   state.overflow = $("#fx-overflow").value;
   state.seed = Number.parseInt($("#fx-seed").value, 10) || DEFAULTS.seed;
-  $("#fx-seed-control").hidden = state.rounding !== "stochastic";
+  $("#fx-seed-control").hidden = !SEEDED.has(state.rounding);
   if (!text) {
     state.value = "";
     encoded = null;
@@ -311,7 +313,7 @@ function writeUrl() {
       st.rounding = SCHEMA.rounding.default;
       st.overflow = SCHEMA.overflow.default;
     }
-    if (st.rounding !== "stochastic") st.seed = SCHEMA.seed.default;
+    if (!SEEDED.has(st.rounding)) st.seed = SCHEMA.seed.default;
     writeState(st, SCHEMA);
   }, 120);
 }
@@ -429,7 +431,7 @@ function wireRoundControls() {
   $("#fx-rounding").value = state.rounding;
   $("#fx-overflow").value = state.overflow;
   $("#fx-seed").value = String(state.seed);
-  $("#fx-seed-control").hidden = state.rounding !== "stochastic";
+  $("#fx-seed-control").hidden = !SEEDED.has(state.rounding);
   let typeTimer = 0;
   input.addEventListener("input", () => {
     clearTimeout(typeTimer);
@@ -442,7 +444,7 @@ function wireRoundControls() {
   });
   for (const id of ["#fx-rounding", "#fx-overflow", "#fx-seed"]) {
     $(id).addEventListener("change", () => {
-      $("#fx-seed-control").hidden = $("#fx-rounding").value !== "stochastic";
+      $("#fx-seed-control").hidden = !SEEDED.has($("#fx-rounding").value);
       if (input.value.trim()) roundValue();
       else writeUrl();
     });

@@ -28,11 +28,6 @@ export function keyNumber(v) {
   return p ? `${p} ≈ ${fmtNum(x, 3)}` : d;
 }
 
-export function overflowText(info) {
-  if (info.overflow === "saturate") return "saturates to ±max";
-  if (info.overflow === "inf") return "→ ±∞";
-  return "→ NaN";
-}
 
 /** Small coloured S/E/M boxes for a format's layout. */
 export function layoutBoxes(info) {
@@ -58,7 +53,7 @@ export function card(info, base = "") {
     ["NaN", nanText(info)],
     ["±∞", info.has_inf ? "yes" : "none"],
     ["finite values", fmtInt(info.finite_count)],
-    ["past max", overflowText(info)],
+    ["past max", info.past_max],
   ];
   const mini = h("div", { class: "fmt-mini" });
   const a = h(

@@ -8,6 +8,8 @@ and NVIDIA's NVFP4 (16 elements share an FP8 E4M3 scale).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ml_dtypes
 import pytest
 
@@ -109,3 +111,15 @@ def test_groups_hold_every_element_format_once_in_display_order() -> None:
 def test_memory_pickers_offer_table_names() -> None:
     for d in picker_dtypes():
         assert d.name in dtypes.DTYPES and d.bits == dtypes.DTYPES[d.name].bits
+
+
+def test_docs_table_is_the_codes_table() -> None:
+    """docs/dtypes.md states the table in words; it must be the one the code resolves with."""
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "dtypes.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in doc.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[1] in ("element", "block"):
+            aliases = tuple(a.strip(" `") for a in cells[3].split(",") if a.strip(" `"))
+            rows[cells[0].strip("`")] = (cells[1], float(cells[2]), aliases, cells[4])
+    assert rows == {d.name: (d.kind, d.bits, d.aliases, d.meaning) for d in dtypes.DTYPES.values()}
