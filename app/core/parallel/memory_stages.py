@@ -121,7 +121,7 @@ def parameter_count(setup: MemorySetup, st: StageLayout) -> ParameterCount:
         parts.append(vocab * h)
     if st.has_lm_head:
         parts.append(h)  # the final norm
-    holds = f"{_holds(m, st, q.pp)}; TP {q.tp}, EP {q.ep}"
+    holds = f"{_holds(m, st, q.pp)}, TP {q.tp}, EP {q.ep}"
     if not st.moe_layers:
         return ParameterCount(define("Ψ", _total(parts), f"parameters on this GPU: {holds}"))
     dense = define("Ψ_dense", _total(parts), f"non-expert parameters on this GPU: {holds}")
