@@ -77,12 +77,17 @@ class MemoryResponse(BaseModel):
     gpu: str = Field(description="GPU preset.", examples=["h100-sxm"])
     query: MemoryQueryParams = Field(  # type: ignore[valid-type]
         description="Every parameter as computed: defaults filled in, names as the registries "
-        "spell them, `microbatches` as assumed (the fewest that fill the pipeline unless "
-        "given). Sent back as a query, it gives the same answer."
+        "spell them (`microbatches` stays null when not given: enough to fill the pipeline). "
+        "Sent back as a query, it gives the same answer."
     )
     world_size: int = Field(description="dp·tp·pp·cp GPUs.", examples=[256])
     gpus_per_stage: int = Field(
         description="dp·tp·cp GPUs per pipeline stage, which hold the same bytes.", examples=[64]
+    )
+    microbatches: int = Field(
+        description="Microbatches per iteration the activations assume: `query.microbatches` "
+        "if given, else the fewest that fill the pipeline (pp for 1F1B, 2·pp interleaved).",
+        examples=[4],
     )
     params_total: int = Field(description="Parameters of the whole model.", examples=[70553706496])
     parameters: int = Field(description="Bytes of weights per GPU.", examples=[4541513728])

@@ -102,7 +102,7 @@ def advise(q: MemoryQuery, report: MemoryReport) -> tuple[Advice, ...]:
     """Single changes that lower the total, best first; if none fits, a combination that does.
 
     For example Llama 3 70B on dp 8 × tp 8 at 8K tokens needs both ZeRO and recomputation:
-    the combined advice reads "raise zero to 3, recompute=full".
+    the combined advice reads "recompute=full, raise zero to 3".
     """
     m = resolve(q).model
     out: list[Advice] = []

@@ -90,8 +90,8 @@ class MemoryQuery:
     )
     microbatches: int | None = param(
         None,
-        "Microbatches per iteration (default: the fewest that fill the pipeline, pp for 1F1B "
-        "and 2·pp when interleaved; the response's `query` says which).",
+        "Microbatches per iteration (default: enough to fill the pipeline, pp for 1F1B and "
+        "2·pp when interleaved; the response's `microbatches` says how many).",
         example=8,
         ge=1,
         le=limit("pipeline_microbatches"),
@@ -243,7 +243,9 @@ class MemorySetup:
     def effective(self) -> dict[str, Any]:
         """Every parameter as computed: defaults filled in, names as the registries spell them.
 
-        Sent back as the same query, it gives the same answer.
+        Sent back as the same query, it gives the same answer. `microbatches` stays as given:
+        left out, it means "enough to fill the pipeline" whatever pp a change leads to (the
+        count that assumes is `microbatches` on the setup).
         """
         out = effective(self.query)
         m = self.model
@@ -251,12 +253,7 @@ class MemorySetup:
             out["model"] = m.name
         elif m is not None:  # a custom architecture: its defaulted dimensions
             out.update(kv_heads=m.kv_heads, ffn=m.ffn, vocab=m.vocab)
-        out.update(
-            gpu=self.gpu.name,
-            dtype=self.weights.name,
-            kv_dtype=self.kv.name,
-            microbatches=self.microbatches,
-        )
+        out.update(gpu=self.gpu.name, dtype=self.weights.name, kv_dtype=self.kv.name)
         return out
 
 

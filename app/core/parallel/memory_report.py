@@ -50,6 +50,7 @@ class MemoryReport:
     query: dict[str, Any]
     world_size: int
     gpus_per_stage: int
+    microbatches: int
     params_total: int
     parameters: int
     gradients: int
@@ -118,6 +119,7 @@ def memory_report(q: MemoryQuery) -> MemoryReport:
         query=setup.effective(),
         world_size=setup.world_size,
         gpus_per_stage=setup.gpus_per_stage,
+        microbatches=setup.microbatches,
         params_total=m.total_params if m is not None else round(q.params or 0),
         parameters=worst.parameters,
         gradients=worst.gradients,
