@@ -2,7 +2,7 @@
 
 A number shown next to its formula is only trustworthy if both come from the same place. An
 `Expr` is a small tree of constants, named quantities and the four operations (plus `min`);
-its `value` is exact (`Fraction`) and it prints itself in symbols and with the numbers
+its `value` is exact (an int or a `Fraction`) and it prints itself in symbols and with the numbers
 substituted, so a value and its printed formula cannot drift apart. For example::
 
     s, b, h, t = Quantity("s", 2048), Quantity("b", 1), Quantity("h", 12288), Quantity("t", 8)
@@ -42,9 +42,10 @@ class Expr:
     """A formula: its exact `value` and its `symbolic()` and `substituted()` renderings."""
 
     __slots__ = ("precedence", "value")
+    value: Number  # exact: an int, or a Fraction when not whole
 
     def __init__(self, value: Number, precedence: int) -> None:
-        self.value = Fraction(value)
+        self.value = _exact(value)
         self.precedence = precedence
 
     def symbolic(self) -> str:
@@ -155,7 +156,16 @@ def define(name: str, expr: Expr, note: str = "") -> Quantity:
 _PRECEDENCE = {"+": _SUM, "−": _SUM, "·": _PRODUCT, "/": _PRODUCT, "min": _ATOM}
 
 
-def _apply(op: str, a: Fraction, b: Fraction) -> Fraction:
+def _exact(x: Number) -> Number:
+    """`x` as an int when whole (fast arithmetic), else as a Fraction: never a float."""
+    if isinstance(x, int):
+        return x
+    if not isinstance(x, Fraction):
+        x = Fraction(x)
+    return x.numerator if x.denominator == 1 else x
+
+
+def _apply(op: str, a: Number, b: Number) -> Number:
     if op == "+":
         return a + b
     if op == "−":
@@ -163,7 +173,9 @@ def _apply(op: str, a: Fraction, b: Fraction) -> Fraction:
     if op == "·":
         return a * b
     if op == "/":
-        return a / b
+        if isinstance(a, int) and isinstance(b, int):
+            return a // b if a % b == 0 else Fraction(a, b)
+        return Fraction(a) / b
     return min(a, b)
 
 

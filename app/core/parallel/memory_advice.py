@@ -67,7 +67,7 @@ def candidates(q: MemoryQuery, m: ModelPreset | None) -> list[tuple[str, Change]
 def _report(q: MemoryQuery) -> MemoryReport | None:
     """The report of a changed query, or None when the change makes it invalid."""
     try:
-        return memory_report(q)
+        return memory_report(q, formulas=False)
     except InvalidInput:
         return None
 

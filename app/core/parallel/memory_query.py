@@ -220,6 +220,7 @@ class MemorySetup:
     kv: WeightDtype
     stages: tuple[StageLayout, ...]
     microbatches: int
+    formulas: bool = True  # print every term's formula (advice needs only the bytes)
 
     @property
     def data_parallel(self) -> int:

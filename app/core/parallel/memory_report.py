@@ -7,7 +7,7 @@ changes that lower it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from app.core.parallel.memory_query import MemoryQuery, MemorySetup, resolve
@@ -105,9 +105,12 @@ def _activations_per_layer(setup: MemorySetup) -> int:
     return round(a.value)
 
 
-def memory_report(q: MemoryQuery) -> MemoryReport:
-    """Every stage of `q`, the fullest one's numbers and the verdict (no advice yet)."""
-    setup = resolve(q)
+def memory_report(q: MemoryQuery, formulas: bool = True) -> MemoryReport:
+    """Every stage of `q`, the fullest one's numbers and the verdict (no advice yet).
+
+    ``formulas=False`` leaves every term's formula empty: the bytes are the same.
+    """
+    setup = replace(resolve(q), formulas=formulas)
     stages = tuple(stage_memory(setup, st) for st in setup.stages)
     worst = max(stages, key=lambda x: (x.total, -x.stage))
     capacity = setup.gpu.memory_bytes

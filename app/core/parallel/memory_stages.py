@@ -35,6 +35,7 @@ from app.core.parallel.memory_terms import (
     SRC_MEGATRON_EMB,
     SRC_MLA,
     SRC_ZERO,
+    Segment,
     Term,
     activation_per_layer,
     term,
@@ -83,6 +84,12 @@ class ParameterCount:
         return ParameterCount(
             Quantity(self.psi.name, self.psi.value), bare(self.dense), bare(self.expert)
         )
+
+
+def _term(
+    setup: MemorySetup, name: str, segment: Segment, expr: Expr, source: str, note: str = ""
+) -> Term:
+    return term(name, segment, expr, source, note, formula=setup.formulas)
 
 
 def _total(parts: list[Expr]) -> Expr:
@@ -172,21 +179,24 @@ def model_state_terms(setup: MemorySetup, count: ParameterCount) -> list[Term]:
     weight_bytes = Fraction(setup.weights.bits) / 8
     cited = count.by_name()  # the parameters term defines Ψ; the others cite it
     return [
-        term(
+        _term(
+            setup,
             "parameters",
             "parameters",
             _states(setup, count, weight_bytes, z >= 3),
             source,
             f"{setup.weights.name} weights",
         ),
-        term(
+        _term(
+            setup,
             "gradients",
             "gradients",
             _states(setup, cited, Fraction(GRAD_BYTES), z >= 2),
             source,
             "16-bit gradients",
         ),
-        term(
+        _term(
+            setup,
             "optimizer_states",
             "optimizer_states",
             _states(setup, cited, Fraction(K_ADAM), z >= 1),
@@ -207,14 +217,23 @@ def inference_weight_terms(setup: MemorySetup, count: ParameterCount) -> list[Te
     )
     expr = Const(Fraction(w.bits)) / 8 * count.psi
     return [
-        term("parameters", "parameters", expr, source, f"{w.name} weights at {number(w.bits)} bits")
+        _term(
+            setup,
+            "parameters",
+            "parameters",
+            expr,
+            source,
+            f"{w.name} weights at {number(w.bits)} bits",
+        )
     ]
 
 
 # ---------------------------------------------------------------- activations
 
 
-def activation_terms(setup: MemorySetup, st: StageLayout) -> list[Term]:
+def activation_terms(
+    setup: MemorySetup, st: StageLayout, chunks: Quantity, m_r: Quantity
+) -> list[Term]:
     """Activations kept for the backward pass: Table 2 per layer × layers × in flight.
 
     The first stage also keeps the embedding's inputs and dropout mask, the last the inputs
@@ -228,16 +247,16 @@ def activation_terms(setup: MemorySetup, st: StageLayout) -> list[Term]:
     a = activation_per_layer(
         setup.tokens, q.micro_batch, m.hidden, m.heads, q.tp, q.sequence_parallel, q.recompute
     )
-    chunks, m_r = in_flight(st.stage, q.pp, q.chunks, q.microbatches)
     layers = Quantity("L", st.layers)
     per_stage = a * layers * m_r if q.chunks == 1 else a * layers / Quantity("v", q.chunks) * chunks
     terms = [
-        term("activations", "activations", per_stage, f"{SRC_KORTHIKANTI}; {SRC_1F1B}"),
+        _term(setup, "activations", "activations", per_stage, f"{SRC_KORTHIKANTI}; {SRC_1F1B}"),
     ]
     sbh = s * b * h / t if q.sequence_parallel else s * b * h  # SP splits them over t
     if st.has_embedding:
         terms.append(
-            term(
+            _term(
+                setup,
                 "embedding_activations",
                 "activations",
                 (8 * s * b + sbh) * m_r,
@@ -249,7 +268,8 @@ def activation_terms(setup: MemorySetup, st: StageLayout) -> list[Term]:
     if st.has_lm_head:
         hidden = h / t if q.sequence_parallel else h
         terms.append(
-            term(
+            _term(
+                setup,
                 "output_activations",
                 "activations",
                 4 * s * b * (hidden + Quantity("V", m.vocab) / t),
@@ -277,14 +297,18 @@ def kv_cache_terms(setup: MemorySetup, st: StageLayout) -> list[Term]:
             "rope_dim", m.mla.qk_rope_head_dim
         )
         expr = kv_bytes * width * cached
-        return [term("kv_cache", "kv_cache", expr, SRC_MLA, "latent replicated on every TP rank")]
+        return [
+            _term(
+                setup, "kv_cache", "kv_cache", expr, SRC_MLA, "latent replicated on every TP rank"
+            )
+        ]
     if m.kv_heads % q.tp == 0:
         heads = define("h_kv", Quantity("kv_heads", m.kv_heads) / Quantity("t", q.tp))
     else:
         note = f"tp {q.tp} > {m.kv_heads} kv_heads: each GPU keeps one head, replicated"
         heads = define("h_kv", Const(1), note)
     expr = 2 * kv_bytes * Quantity("head_dim", m.head_dim) * heads * cached
-    return [term("kv_cache", "kv_cache", expr, SRC_KV, "K and V per cached token")]
+    return [_term(setup, "kv_cache", "kv_cache", expr, SRC_KV, "K and V per cached token")]
 
 
 # ---------------------------------------------------------------- one stage
@@ -295,11 +319,12 @@ def stage_memory(setup: MemorySetup, st: StageLayout) -> StageMemory:
     q = setup.query
     count = parameter_count(setup, st)
     if q.mode == "train":
-        terms = model_state_terms(setup, count) + activation_terms(setup, st)
-        m_r: float | None = float(in_flight(st.stage, q.pp, q.chunks, q.microbatches)[1].value)
+        chunks, m_r = in_flight(st.stage, q.pp, q.chunks, q.microbatches)
+        terms = model_state_terms(setup, count) + activation_terms(setup, st, chunks, m_r)
+        in_flight_r: float | None = float(m_r.value)
     else:
         terms = inference_weight_terms(setup, count) + kv_cache_terms(setup, st)
-        m_r = None
+        in_flight_r = None
     by_segment = {seg: sum(x.bytes for x in terms if x.segment == seg) for seg in SEGMENTS}
     total = sum(by_segment.values())
     return StageMemory(
@@ -310,7 +335,7 @@ def stage_memory(setup: MemorySetup, st: StageLayout) -> StageMemory:
         moe_layers=st.moe_layers,
         has_embedding=st.has_embedding,
         has_lm_head=st.has_lm_head,
-        microbatches_in_flight=m_r,
+        microbatches_in_flight=in_flight_r,
         params_per_gpu=round(count.psi.value),
         total=total,
         fits=total <= setup.gpu.memory_bytes,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
 from app.core.errors import InvalidInput
@@ -119,14 +120,19 @@ class Term:
     source: str
 
 
-def term(name: str, segment: Segment, expr: Expr, source: str, note: str = "") -> Term:
+def term(
+    name: str, segment: Segment, expr: Expr, source: str, note: str = "", formula: bool = True
+) -> Term:
     """A term whose bytes and printed formula both come from `expr` (bytes rounded).
 
     For example ``term("gradients", "gradients", 2 * Quantity("Ψ", 10), "ZeRO")`` has
-    ``bytes == 20`` and ``formula == "2·Ψ = 2 × 10"``.
+    ``bytes == 20`` and ``formula == "2·Ψ = 2 × 10"``. With ``formula=False`` the printing is
+    skipped (formula ""): searching for advice needs only the bytes.
     """
-    text = explain(expr)
-    return Term(name, segment, round(expr.value), f"{note}: {text}" if note else text, source)
+    text = explain(expr) if formula else ""
+    return Term(
+        name, segment, round(expr.value), f"{note}: {text}" if note and text else text, source
+    )
 
 
 # ---------------------------------------------------------------- activations (Korthikanti)
@@ -141,6 +147,7 @@ def table2_row(sequence_parallel: bool, recompute: Recompute, t: int) -> str:
     return " + ".join(parts)
 
 
+@lru_cache(maxsize=1024)  # every stage of a layout, and every advice candidate, asks again
 def activation_per_layer(
     s: int, b: int, h: int, a: int, t: int, sequence_parallel: bool, recompute: Recompute
 ) -> Quantity:
@@ -170,4 +177,4 @@ def activation_bytes_per_layer(
     """`activation_per_layer` as (exact bytes, printed formula)."""
     q = activation_per_layer(s, b, h, a, t, sequence_parallel, recompute)
     assert q.definition is not None
-    return q.value, explain(q.definition)
+    return Fraction(q.value), explain(q.definition)
