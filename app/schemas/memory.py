@@ -34,7 +34,19 @@ class MemoryTerm(BaseModel):
     source: str = Field(description="Citation.", examples=["Rajbhandari et al. 2019"])
 
 
-class StageMemory(BaseModel):
+class SegmentBytes(BaseModel):
+    """Bytes on one GPU by segment (the sums of its terms), their total, and whether it fits."""
+
+    parameters: int = Field(description="Bytes of weights.", examples=[4541513728])
+    gradients: int = Field(description="Bytes of gradients.", examples=[4541513728])
+    optimizer_states: int = Field(description="Bytes of optimizer states.", examples=[3406135296])
+    activations: int = Field(description="Bytes of activations.", examples=[88583700480])
+    kv_cache: int = Field(description="Bytes of KV cache.", examples=[0])
+    total: int = Field(description="Sum of the terms.", examples=[101211185152])
+    fits: bool = Field(description="total ≤ the GPU's capacity.", examples=[False])
+
+
+class StageMemory(SegmentBytes):
     stage: int = Field(description="Pipeline stage (rank along pp).", examples=[0])
     role: StageRole = Field(
         description="`only` without a pipeline; `first` holds the embedding, `last` the LM head.",
@@ -50,14 +62,9 @@ class StageMemory(BaseModel):
         "(1F1B: p − stage; interleaved: chunks in flight / v). Null for inference.",
         examples=[4],
     )
-    params_per_gpu: int = Field(description="Parameters on one GPU of this stage.", examples=[1])
-    parameters: int = Field(description="Bytes of weights.", examples=[4541513728])
-    gradients: int = Field(description="Bytes of gradients.", examples=[4541513728])
-    optimizer_states: int = Field(description="Bytes of optimizer states.", examples=[1])
-    activations: int = Field(description="Bytes of activations.", examples=[1])
-    kv_cache: int = Field(description="Bytes of KV cache.", examples=[0])
-    total: int = Field(description="Sum of the terms.", examples=[1])
-    fits: bool = Field(description="total ≤ capacity.", examples=[False])
+    params_per_gpu: int = Field(
+        description="Parameters on one GPU of this stage.", examples=[2270756864]
+    )
     terms: list[MemoryTerm] = Field(description="This stage's terms with formulas.")
 
 
@@ -71,7 +78,9 @@ class MemoryAdvice(BaseModel):
     world_size: int = Field(description="GPUs (dp·tp·pp·cp) after the change.", examples=[256])
 
 
-class MemoryResponse(BaseModel):
+class MemoryResponse(SegmentBytes):
+    """The fullest stage's bytes (`SegmentBytes`), every stage, the verdict and advice."""
+
     mode: str = Field(description="train or inference.", examples=["train"])
     model: str = Field(description="Preset name, custom, or params.", examples=["llama3-70b"])
     gpu: str = Field(description="GPU preset.", examples=["h100-sxm"])
@@ -90,21 +99,14 @@ class MemoryResponse(BaseModel):
         examples=[4],
     )
     params_total: int = Field(description="Parameters of the whole model.", examples=[70553706496])
-    parameters: int = Field(description="Bytes of weights per GPU.", examples=[4541513728])
-    gradients: int = Field(description="Bytes of gradients per GPU.", examples=[4541513728])
-    optimizer_states: int = Field(description="Bytes of optimizer states.", examples=[3406135296])
-    activations: int = Field(description="Bytes of activations per GPU.", examples=[1])
     activations_per_layer: int = Field(
         description="Bytes per layer per microbatch (Korthikanti Table 2).", examples=[3556769792]
     )
-    kv_cache: int = Field(description="Bytes of KV cache per GPU.", examples=[0])
-    total: int = Field(description="Total of the fullest stage.", examples=[1])
     capacity: int = Field(description="GPU memory bytes.", examples=[85899345920])
     headroom: int = Field(
         description="capacity − total (negative when it does not fit).", examples=[-1]
     )
     utilisation: float = Field(description="total / capacity.", examples=[1.18])
-    fits: bool = Field(description="total ≤ capacity.", examples=[False])
     verdict: Verdict = Field(
         description="`over` past capacity; `tight` above 90% of it (the CUDA context, NCCL "
         "buffers and allocator fragmentation often take a few GB); else `fits`.",

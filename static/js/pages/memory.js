@@ -370,7 +370,7 @@ function renderVerdict(data) {
           h("span", { class: "mem-total-value", "data-bytes": String(total) }, fmtBytes(total)),
           h("span", { class: "mem-of" }, ` of ${fmtBytes(cap)} on one ${gpuName(data)}`)),
         h("div", { class: "mem-verdict-sub" }, `${headline}${where}.`),
-        tight ? h("div", { class: "mem-verdict-sub mem-tight-note" }, "Under 10% free: the CUDA context, NCCL buffers and allocator fragmentation often take a few GB.") : null)),
+        tight ? h("div", { class: "mem-verdict-sub mem-tight-note" }, "Little room left: the CUDA context, NCCL buffers and allocator fragmentation often take a few GB.") : null)),
     meter,
     ...(advice ? [advice] : []),
   );

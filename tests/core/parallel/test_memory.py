@@ -57,32 +57,20 @@ TABLE2 = [
 ]
 
 
+def _gpt3_layer(recompute: str, sp: bool, t: int) -> tuple[Fraction, str]:
+    s, b, h, a = GPT3["s"], GPT3["b"], GPT3["h"], GPT3["a"]
+    return activation_bytes_per_layer(s, b, h, a, t, sp, recompute)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(("recompute", "sp", "t", "expected"), TABLE2)
 def test_korthikanti_table2_gpt3(recompute: str, sp: bool, t: int, expected: int) -> None:
-    got, formula = activation_bytes_per_layer(
-        GPT3["s"],
-        GPT3["b"],
-        GPT3["h"],
-        GPT3["a"],
-        t,
-        sp,
-        recompute,  # type: ignore[arg-type]
-    )
+    got, formula = _gpt3_layer(recompute, sp, t)
     assert got == expected
     assert "25,165,824" in formula
 
 
 def _table2(recompute: str, sp: bool, t: int) -> Fraction:
-    got, _ = activation_bytes_per_layer(
-        GPT3["s"],
-        GPT3["b"],
-        GPT3["h"],
-        GPT3["a"],
-        t,
-        sp,
-        recompute,  # type: ignore[arg-type]
-    )
-    return got
+    return _gpt3_layer(recompute, sp, t)[0]
 
 
 def test_table2_reproduces_the_papers_gpt3_figures() -> None:
