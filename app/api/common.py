@@ -95,18 +95,41 @@ def _default(obj: Any) -> Any:
 
 
 def encode_json(payload: Any) -> bytes:
-    """Compact UTF-8 JSON of `payload`, non-finite floats written as "nan", "inf", "-inf"."""
+    """Compact UTF-8 JSON of `payload`, non-finite floats written as "nan", "inf", "-inf".
+
+    orjson writes NaN and ±inf as null. A part whose JSON has no `null` therefore needs no
+    repair and is kept as orjson wrote it; only the containers on the way to a null are opened
+    and written piece by piece, so a large payload with one None in its header costs about two
+    orjson passes, not a Python walk over every element.
+    """
     try:
-        body = orjson.dumps(payload, default=_default, option=_OPTIONS)
-        if b"null" not in body:
-            return body  # no None and no non-finite float anywhere: nothing to replace
-        return orjson.dumps(to_jsonable(payload), default=_default, option=_OPTIONS)
+        return _encode(payload)
     except orjson.JSONEncodeError:
         # orjson stops at 64-bit integers; byte counts of absurd layouts go past that
         text = json.dumps(
             to_jsonable(payload), default=_default, separators=(",", ":"), ensure_ascii=False
         )
         return text.encode()
+
+
+def _encode(obj: Any) -> bytes:
+    body = orjson.dumps(obj, default=_default, option=_OPTIONS)
+    if b"null" not in body or obj is None:
+        return body
+    if isinstance(obj, float):
+        return orjson.dumps(_float(obj))
+    if isinstance(obj, np.ndarray):
+        return orjson.dumps(_array(obj), default=_default, option=_OPTIONS)
+    if isinstance(obj, np.generic):
+        return _encode(obj.item())
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        obj = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Mapping):
+        items = [orjson.dumps(str(k)) + b":" + _encode(v) for k, v in obj.items()]
+        return b"{" + b",".join(items) + b"}"
+    if isinstance(obj, list | tuple):
+        return b"[" + b",".join([_encode(v) for v in obj]) + b"]"
+    return body  # a string that merely contains "null"
 
 
 # ---------------------------------------------------------------- one response cache

@@ -88,7 +88,7 @@ function render(spec) {
       }
       if (method === "get") {
         details.append(h("p", {}, "Example: ", h("a", { href: url }, h("code", {}, url))));
-        details.append(h("pre", { class: "code" }, `curl -s 'http://127.0.0.1:8000${url}'`));
+        details.append(h("pre", { class: "code" }, `curl -s '${location.origin}${url}'`));
       }
       const ok = op.responses && op.responses["200"];
       const schema = ok && ok.content && ok.content["application/json"] && ok.content["application/json"].schema;
