@@ -33,6 +33,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from app.core.names import closest
+from app.schemas.meta import ERROR_RESPONSES
 
 DEFAULT_MAX_AGE = 86_400  # one day: every GET result is a pure function of its URL
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -320,5 +321,8 @@ def reject_unknown_query(request: Request) -> None:
 def api_router(*tags: str) -> APIRouter:
     """The router every /api/v1 module uses: the prefix, its tags, the unknown-parameter check."""
     return APIRouter(
-        prefix="/api/v1", tags=list(tags), dependencies=[Depends(reject_unknown_query)]
+        prefix="/api/v1",
+        tags=list(tags),
+        dependencies=[Depends(reject_unknown_query)],
+        responses=ERROR_RESPONSES,
     )
