@@ -13,38 +13,21 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
 
+from app.api.examples import api_routes
 from app.main import create_app
 from app.schemas.meta import ErrorResponse
 
 APP = create_app()
 
 
-def api_routes(routes: list[Any]) -> list[APIRoute]:
-    """Every APIRoute, looking inside included routers (FastAPI wraps them)."""
-    out: list[APIRoute] = []
-    for r in routes:
-        if isinstance(r, APIRoute):
-            out.append(r)
-        elif getattr(r, "original_router", None) is not None:
-            out += api_routes(r.original_router.routes)
-    return out
-
-
-ROUTES = {
-    r.path: r
-    for r in api_routes(APP.routes)
-    if r.path.startswith("/api/v1/") and "GET" in r.methods
-}
+ROUTES = {r.path: r for r in api_routes(APP) if "GET" in r.methods}
 
 
 def example_urls(route: APIRoute) -> list[str]:
     """The route's documented example requests (`x-examples`), or its bare path."""
-    extra = route.openapi_extra or {}
-    urls = extra.get("x-examples")
-    if urls:
-        return list(urls)
-    assert "{" not in route.path, f"{route.path} has path parameters but no x-examples"
-    return [route.path]
+    urls = (route.openapi_extra or {}).get("x-examples")
+    assert urls, f"{route.path} has no x-examples"
+    return list(urls)
 
 
 def undeclared(annotation: Any, data: Any, where: str = "$") -> list[str]:

@@ -1,6 +1,6 @@
 """The API as a hostile client sees it: every GET parameter, fuzzed, answers 2xx/304/404/413/422.
 
-ARCHITECTURE.md's contract: bad input is a 422 whose `detail` names the field (404 listing the
+The API contract (docs/api.md): bad input is a 422 whose `detail` names the field (404 listing the
 valid names for an unknown format / preset / schedule, 413 for an oversized body), never a 500
 and never a hang, and every 200 is strict JSON (non-finite floats travel as strings).
 
