@@ -112,6 +112,12 @@ class ParallelPresetInfo(BaseModel):
         "data-parallel rank; ep divides it, Megatron convention).",
         examples=["model=llama3-405b&gpu=h100-sxm&dp=64&tp=8&pp=16&cp=1&ep=1&zero=1"],
     )
+    recompute: str = Field(
+        description="Activation recomputation the layout assumes.", examples=["selective"]
+    )
+    sequence_parallel: bool = Field(
+        description="Whether the layout assumes Megatron sequence parallelism.", examples=[True]
+    )
     source: str = Field(description="Paper / report cited.")
     notes: str = Field(description="Caveats.")
 
