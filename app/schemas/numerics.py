@@ -30,11 +30,16 @@ class BitFieldModel(BaseModel):
     low: int = Field(description="Index of its least significant bit.", examples=[3])
 
 
-class BinadeModel(BaseModel):
-    exponent: int = Field(description="The binade [2^exponent, 2^(exponent+1)).", examples=[8])
-    count: int = Field(description="Positive finite values in it.", examples=[7])
-    step: float = Field(description="Spacing of those values.", examples=[32.0])
-    subnormal: bool = Field(description="Its values are subnormal.", examples=[False])
+class BinadesModel(BaseModel):
+    exponent: list[int] = Field(
+        description="Binade i is [2^exponent[i], 2^(exponent[i]+1)).", examples=[[-1, 0, 1, 2]]
+    )
+    count: list[int] = Field(description="Positive finite values in it.", examples=[[1, 2, 2, 2]])
+    spacing: list[int] = Field(
+        description="log2 of the step between them: they are 2^exponent + j·2^spacing.",
+        examples=[[-1, -1, 0, 1]],
+    )
+    subnormal: int = Field(description="The first this many binades are subnormal.", examples=[1])
 
 
 class LandmarkModel(BaseModel):
@@ -107,9 +112,8 @@ class FormatInfoModel(BaseModel):
     values_per_binade: int = Field(
         description="2^mantissa_bits: values in each full normal binade.", examples=[8]
     )
-    binades: list[BinadeModel] = Field(
-        description="Every positive finite value, binade by binade: 2^exponent + j·step for "
-        "j < count."
+    binades: BinadesModel = Field(
+        description="Every positive finite value, binade by binade, as columns."
     )
     landmarks: list[LandmarkModel] = Field(
         description="Codes worth jumping to: ±0, min subnormal, min normal, 1, ±max, +Inf, NaN."

@@ -45,15 +45,19 @@ class BitField:
 
 
 @dataclass(frozen=True)
-class Binade:
-    """The positive finite values in [2^exponent, 2^(exponent+1)): ``count`` values
-    ``2^exponent + j·step`` for j = 0..count-1. E.g. e4m3fn's top binade: exponent 8, count 7,
-    step 32 (256, 288, ..., 448: the eighth code is NaN)."""
+class Binades:
+    """The positive finite values binade by binade, as columns (compact: bfloat16 has 261).
 
-    exponent: int
-    count: int
-    step: float
-    subnormal: bool
+    Binade i is [2^exponent[i], 2^(exponent[i]+1)) and holds count[i] values
+    2^exponent[i] + j·2^spacing[i], j = 0..count[i]-1; the first `subnormal` binades hold the
+    subnormals. E.g. float4_e2m1fn: exponent (-1, 0, 1, 2), count (1, 2, 2, 2), spacing
+    (-1, -1, 0, 1), subnormal 1: the values 0.5 | 1, 1.5 | 2, 3 | 4, 6.
+    """
+
+    exponent: tuple[int, ...]
+    count: tuple[int, ...]
+    spacing: tuple[int, ...]  # log2 of the step between consecutive values in the binade
+    subnormal: int
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ class FormatInfo:
     min_positive: float  # smallest positive value (min_subnormal, else min_normal)
     dynamic_range: float  # log2(max / min_positive), in binades
     values_per_binade: int  # 2^mantissa_bits: values in each full normal binade
-    binades: tuple[Binade, ...]  # every positive finite value, binade by binade
+    binades: Binades  # every positive finite value, binade by binade
     landmarks: tuple[Landmark, ...]  # ±0, min subnormal, min normal, 1, ±max, +Inf, NaN
     past_max: str  # `overflow` in words, e.g. "→ NaN"
     full_table: bool  # /values lists every code (at most value_table_bits bits); else windows
@@ -285,25 +289,23 @@ def _ieee_specials(fields: _Fields, smallest_subnormal: float) -> _Specials:
 
 def _binades(
     mantissa_bits: int, exponent_min: int, exponent_max: int, max_value: float, subnormals: bool
-) -> tuple[Binade, ...]:
+) -> Binades:
     """Every positive finite value, binade by binade (from the field formula, checked against
     the enumerated values in tests).
 
     Subnormals m·2^(emin - M) for m = 1..2^M - 1 fill binades emin - M .. emin - 1 with 1, 2,
     4, ... values; normal binades hold 2^M values each; the top one stops at max (fn formats
-    give its last codes to NaN). E.g. float4_e2m1fn: (-1, 1, 0.5, sub), (0, 2, 0.5), (1, 2, 1),
-    (2, 2, 2): the values 0.5 | 1, 1.5 | 2, 3 | 4, 6.
+    give its last codes to NaN, e4m3fn's top binade holds 7).
     """
     M = mantissa_bits
-    out = []
+    rows = []
     if subnormals and M > 0:
-        out += [
-            Binade(exponent_min - M + j, 2**j, 2.0 ** (exponent_min - M), True) for j in range(M)
-        ]
+        rows += [(exponent_min - M + j, 2**j, exponent_min - M) for j in range(M)]
     for k in range(exponent_min, exponent_max + 1):
         count = 2**M if k < exponent_max else round((max_value / 2.0**k - 1) * 2**M) + 1
-        out.append(Binade(k, count, 2.0 ** (k - M), False))
-    return tuple(out)
+        rows.append((k, count, k - M))
+    exponent, count, spacing = (tuple(column) for column in zip(*rows, strict=True))
+    return Binades(exponent, count, spacing, M if subnormals and M > 0 else 0)
 
 
 def _landmarks(info: FormatInfo, one: int) -> tuple[Landmark, ...]:

@@ -10,7 +10,7 @@ import { h, svg } from "../lib/dom.js";
 import { fmtInt, fmtNum, fmtPow2 } from "../lib/format.js";
 import { hideTip, showTip } from "../lib/tooltip.js";
 import { attachPanZoom } from "./panzoom.js";
-import { drawStrip, log2Ticks, positiveValues } from "./valuestrip.js";
+import { binadeList, drawStrip, log2Ticks, positiveValues } from "./valuestrip.js";
 
 const ROW = { label: 18, strip: 30, gap: 12 };
 const AXIS = 46;
@@ -88,7 +88,7 @@ function drawCounts(ctx, g, f, sy) {
   ctx.fillStyle = cssVar("--text");
   ctx.textAlign = "center";
   ctx.textBaseline = "middle";
-  for (const b of f.binades) {
+  for (const b of binadeList(f)) {
     const xm = g.xOf(b.exponent + 0.5);
     if (xm < g.x0 + 10 || xm > g.x1 - 10) continue;
     const label = b.count >= 1024 ? fmtPow2(Math.round(Math.log2(b.count))) : String(b.count);
@@ -140,7 +140,7 @@ function drawAxis(ctx, g, ticks) {
 /** Tooltip lines for a point in format f's row at log₂ position k. */
 function rowTip(f, list, k) {
   const b = Math.floor(k);
-  const binade = f.binades.find((x) => x.exponent === b);
+  const binade = binadeList(f).find((x) => x.exponent === b);
   const lines = [f.name, ["binade", `[${fmtPow2(b)}, ${fmtPow2(b + 1)}) = [${edge(2 ** b)}, ${edge(2 ** (b + 1))})`], ["values in it", fmtInt(binade ? binade.count : 0)]];
   if (list && list.values.length <= 4096 && binade) {
     let best = null;
@@ -165,7 +165,7 @@ function exportSvg(g, formats, colorOf, valuesOf, maxLog) {
       root.append(svg("path", { d, stroke: color, "stroke-width": 1 }));
       return;
     }
-    for (const b of f.binades) {
+    for (const b of binadeList(f)) {
       const xa = Math.max(g.x0, g.xOf(b.exponent));
       const xb = Math.min(g.x1, g.xOf(b.exponent + 1));
       if (xb <= xa) continue;

@@ -9,30 +9,36 @@ import { fmtPow2 } from "../lib/format.js";
 
 const MAX_LISTED = 1 << 14; // a drawing budget: wider formats are drawn as per-binade counts
 
+/** The API's binades (columns) as rows: [{exponent, count, step, subnormal}]; binade
+ * [2^exponent, 2^(exponent+1)) holds `count` values 2^exponent + j·step. */
+export function binadeList(info) {
+  const b = info.binades;
+  return b.exponent.map((exponent, i) => ({ exponent, count: b.count[i], step: 2 ** b.spacing[i], subnormal: i < b.subnormal }));
+}
+
 /** Number of positive finite values, from the API's binades. */
 export function positiveCount(info) {
-  return info.binades.reduce((n, b) => n + b.count, 0);
+  return info.binades.count.reduce((n, c) => n + c, 0);
 }
 
 /**
  * Positive finite values in increasing order, {values, subnormals} with the subnormals first,
- * or null when there are more than 16,384 (bf16, fp16, fp32: draw binadeCounts instead).
- * Each binade's values are 2^k + j·step, j < count, as the API states them.
+ * or null when there are more than 16,384 (bf16, fp16, fp32: draw the binade counts instead).
  */
 export function positiveValues(info) {
   if (positiveCount(info) > MAX_LISTED) return null;
   const values = [];
   let subnormals = 0;
-  for (const b of info.binades) {
+  for (const b of binadeList(info)) {
     for (let j = 0; j < b.count; j += 1) values.push(2 ** b.exponent + j * b.step);
     if (b.subnormal) subnormals += b.count;
   }
   return { values, subnormals };
 }
 
-/** Map binade k → {count, subnormal}. */
+/** Map binade exponent → {exponent, count, step, subnormal}. */
 export function binadeCounts(info) {
-  return new Map(info.binades.map((b) => [b.exponent, b]));
+  return new Map(binadeList(info).map((b) => [b.exponent, b]));
 }
 
 /** Label a value as 2^k when it is a power of two, else null. */
@@ -67,7 +73,7 @@ export function drawStrip(ctx, info, { x0, x1, k0, k1, y, hh, color, maxLog = 23
   const ticks = Boolean(list && list.values.length && (x1 - x0) / Math.max(1, visibleCount(list.values, k0, k1)) >= 1.2);
   // background strip: one block per binade, height ~ log₂(count); stronger when no ticks
   ctx.globalAlpha = ticks ? 0.2 : 0.5;
-  for (const b of info.binades) {
+  for (const b of binadeList(info)) {
     const xa = Math.max(x0, xOf(b.exponent));
     const xb = Math.min(x1, xOf(b.exponent + 1));
     if (xb <= xa) continue;
