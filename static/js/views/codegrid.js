@@ -70,6 +70,52 @@ function pagerControls() {
 }
 
 /**
+ * One tab stop for the whole grid (roving tabindex): Tab lands on the current code, arrows
+ * move between cells (Home/End: first/last on the page), Enter or Space selects.
+ * Returns {show(cells, code)}: the cells of the page now drawn and the current code.
+ */
+function rovingFocus(grid, colsOf) {
+  let cells = [];
+  const roam = (target, focus = true) => {
+    if (!target) return;
+    for (const b of cells) b.setAttribute("tabindex", b === target ? "0" : "-1");
+    if (focus) target.focus();
+  };
+  grid.addEventListener("keydown", (e) => {
+    const i = cells.indexOf(document.activeElement);
+    if (i < 0) return;
+    const cols = colsOf();
+    const moves = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -cols, ArrowDown: cols, Home: -i, End: cells.length - 1 - i };
+    if (!(e.key in moves)) return;
+    e.preventDefault();
+    roam(cells[Math.min(Math.max(i + moves[e.key], 0), cells.length - 1)]);
+  });
+  return {
+    show(pageCells, code) {
+      cells = pageCells;
+      let stop = null;
+      for (const b of cells) {
+        const on = Number(b.dataset.code) === code;
+        b.classList.toggle("current", on);
+        if (on) {
+          b.setAttribute("aria-current", "true");
+          stop = b;
+        } else b.removeAttribute("aria-current");
+      }
+      roam(stop ?? cells[0], false);
+    },
+  };
+}
+
+/** The column headers (+0 .. +F) of a grid `cols` wide, after an empty corner. */
+function headers(cols) {
+  const lowDigits = Math.ceil(Math.log2(cols) / 4) || 1;
+  const out = [h("div", { class: "cg-corner", "aria-hidden": "true" }, "")];
+  for (let c = 0; c < cols; c += 1) out.push(h("div", { class: "cg-colhead", "aria-hidden": "true" }, `+${c.toString(16).toUpperCase().padStart(lowDigits, "0")}`));
+  return out;
+}
+
+/**
  * state: {info, code, lookup(code) -> {value, cls} | null, onPick(code), onMissing(start,
  * count)}. For formats wider than 8 bits the grid shows the page of 256 codes holding `code`;
  * a selector picks the high bits. Codes `lookup` does not know yet are asked for with
@@ -81,25 +127,18 @@ export function mount(el, state) {
   const pager = pagerControls();
   const grid = h("div", { class: "codegrid", role: "group", "aria-label": "Every code, coloured by class" });
   el.append(pager.el, h("div", { class: "codegrid-wrap" }, grid));
+  const focus = rovingFocus(grid, () => shape().cols);
   let page = 0;
   let cells = [];
 
-  const pages = () => Math.max(1, 2 ** s.info.bits / shape().page);
   const setPage = (p) => {
-    page = Math.min(Math.max(0, p), pages() - 1);
+    page = Math.min(Math.max(0, p), Math.max(1, 2 ** s.info.bits / shape().page) - 1);
     build();
   };
   // the high bits are typed and shown in hex, like the codes
   pager.input.addEventListener("change", () => setPage(Number.parseInt(pager.input.value.replace(/^0x/i, ""), 16) || 0));
   pager.prev.addEventListener("click", () => setPage(page - 1));
   pager.next.addEventListener("click", () => setPage(page + 1));
-
-  function headers(cols) {
-    const lowDigits = Math.ceil(Math.log2(cols) / 4) || 1;
-    const out = [h("div", { class: "cg-corner", "aria-hidden": "true" }, "")];
-    for (let c = 0; c < cols; c += 1) out.push(h("div", { class: "cg-colhead", "aria-hidden": "true" }, `+${c.toString(16).toUpperCase().padStart(lowDigits, "0")}`));
-    return out;
-  }
 
   function build() {
     const { rows, cols, page: per } = shape();
@@ -118,45 +157,13 @@ export function mount(el, state) {
       for (let c = 0; c < cols; c += 1) {
         const entry = s.lookup(rowStart + c);
         missing ||= !entry;
-        const b = cellButton(rowStart + c, entry, bits, s.onPick);
-        grid.append(b);
-        cells.push(b);
+        cells.push(cellButton(rowStart + c, entry, bits, s.onPick));
       }
+      grid.append(...cells.slice(-cols));
     }
     if (missing && s.onMissing) s.onMissing(page * per, per);
-    mark();
+    focus.show(cells, s.code);
   }
-
-  // one tab stop for the whole grid (roving tabindex): Tab lands on the current code, arrows
-  // move between cells (Home/End: first/last on the page), Enter or Space selects
-  function mark() {
-    let stop = null;
-    for (const b of cells) {
-      const on = Number(b.dataset.code) === s.code;
-      b.classList.toggle("current", on);
-      if (on) {
-        b.setAttribute("aria-current", "true");
-        stop = b;
-      } else b.removeAttribute("aria-current");
-    }
-    roam(stop ?? cells[0], false);
-  }
-
-  function roam(target, focus = true) {
-    if (!target) return;
-    for (const b of cells) b.setAttribute("tabindex", b === target ? "0" : "-1");
-    if (focus) target.focus();
-  }
-
-  grid.addEventListener("keydown", (e) => {
-    const i = cells.indexOf(document.activeElement);
-    if (i < 0) return;
-    const cols = shape().cols;
-    const moves = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -cols, ArrowDown: cols, Home: -i, End: cells.length - 1 - i };
-    if (!(e.key in moves)) return;
-    e.preventDefault();
-    roam(cells[Math.min(Math.max(i + moves[e.key], 0), cells.length - 1)]);
-  });
 
   page = Math.floor(s.code / shape().page);
   build();
@@ -170,7 +177,7 @@ export function mount(el, state) {
         page = want;
         build();
       } else if (lookupChanged) build();
-      else mark();
+      else focus.show(cells, s.code);
     },
     destroy() {
       pager.el.remove();

@@ -16,6 +16,7 @@ const ROW = { label: 18, strip: 30, gap: 12 };
 const AXIS = 46;
 const PAD = { left: 10, right: 10, top: 6 };
 const ROW_H = ROW.label + ROW.strip + ROW.gap;
+const NEAREST_SEARCH = 2 ** 12; // a tooltip names the nearest value when the format has fewer
 
 /**
  * The default window: the formats of at most 8 bits when the selection mixes them with wider
@@ -50,7 +51,9 @@ function geometry(width, [k0, k1], n) {
   const x0 = PAD.left;
   const x1 = width - PAD.right;
   const height = rowsHeight(n);
-  return { width, height, k0, k1, x0, x1, axisY: height - AXIS + 4, pxPerBinade: (x1 - x0) / (k1 - k0), xOf: (k) => x0 + ((k - k0) / (k1 - k0)) * (x1 - x0) };
+  const xOf = (k) => x0 + ((k - k0) / (k1 - k0)) * (x1 - x0);
+  const kOf = (x) => k0 + ((x - x0) / (x1 - x0)) * (k1 - k0);
+  return { width, height, k0, k1, x0, x1, axisY: height - AXIS + 4, pxPerBinade: (x1 - x0) / (k1 - k0), xOf, kOf };
 }
 
 /** Grid lines at the labelled powers of two; 2^0 = 1 stronger. */
@@ -137,12 +140,25 @@ function drawAxis(ctx, g, ticks) {
   ctx.fillText("positive value, log₂ scale (one binade = [2ᵏ, 2ᵏ⁺¹))", g.x0, g.axisY + 26);
 }
 
+/** A window of at least 0.05 and at most 400 binades, centred within 2^±300. */
+function clampRange([k0, k1]) {
+  const span = Math.min(Math.max(k1 - k0, 0.05), 400);
+  const c = Math.min(Math.max((k0 + k1) / 2, -300), 300);
+  return [c - span / 2, c + span / 2];
+}
+
+/** The format whose row is at height y, or undefined (between rows' ends, on the axis). */
+function rowAt(formats, y) {
+  if (y > rowsHeight(formats.length) - AXIS) return undefined;
+  return formats[Math.floor((y - PAD.top) / ROW_H)];
+}
+
 /** Tooltip lines for a point in format f's row at log₂ position k. */
 function rowTip(f, list, k) {
   const b = Math.floor(k);
   const binade = binadeList(f).find((x) => x.exponent === b);
   const lines = [f.name, ["binade", `[${fmtPow2(b)}, ${fmtPow2(b + 1)}) = [${edge(2 ** b)}, ${edge(2 ** (b + 1))})`], ["values in it", fmtInt(binade ? binade.count : 0)]];
-  if (list && list.values.length <= 4096 && binade) {
+  if (list && list.values.length <= NEAREST_SEARCH && binade) {
     let best = null;
     for (const v of list.values) if (best === null || Math.abs(Math.log2(v) - k) < Math.abs(Math.log2(best) - k)) best = v;
     lines.push(["nearest value", fmtNum(best, 8)]);
@@ -181,18 +197,26 @@ function exportSvg(g, formats, colorOf, valuesOf, maxLog) {
   return root;
 }
 
+/** One frame: the grid, a row per format, the shared axis. */
+function drawChart(canvas, g, formats, colorOf, valuesOf, maxLog) {
+  const ctx = setupCanvas(canvas, g.width, g.height);
+  ctx.fillStyle = cssVar("--surface");
+  ctx.fillRect(0, 0, g.width, g.height);
+  const ticks = log2Ticks(g.k0, g.k1, g.x1 - g.x0);
+  drawGrid(ctx, g, ticks);
+  formats.forEach((f, i) => drawRow(ctx, g, f, PAD.top + i * ROW_H, colorOf(f, i), valuesOf(f), maxLog));
+  drawAxis(ctx, g, ticks);
+}
+
+const LABEL = "Positive values of each format on a shared log₂ axis. Drag or arrow keys pan; wheel, pinch or + − zoom.";
+
 /**
  * state: {formats: [FormatInfo], range: [k0, k1] | null, colorIndex(name, i), onRange(range)}.
  * Wheel / pinch / +− zoom, drag / arrows pan.
  */
 export function mount(el, state) {
   let s = { range: null, ...state };
-  const canvas = h("canvas", {
-    class: "compare-canvas",
-    tabindex: "0",
-    role: "img",
-    "aria-label": "Positive values of each format on a shared log₂ axis. Drag or arrow keys pan; wheel, pinch or + − zoom.",
-  });
+  const canvas = h("canvas", { class: "compare-canvas", tabindex: "0", role: "img", "aria-label": LABEL });
   el.append(canvas);
   let width = 800;
   let cache = new Map();
@@ -200,38 +224,19 @@ export function mount(el, state) {
 
   const range = () => s.range || defaultRange(s.formats);
   const geom = () => geometry(width, range(), s.formats.length);
-  const kOf = (x) => {
-    const [k0, k1] = range();
-    return k0 + ((x - PAD.left) / (width - PAD.left - PAD.right)) * (k1 - k0);
-  };
-  const valuesOf = (f) => {
-    if (!cache.has(f.name)) cache.set(f.name, positiveValues(f));
-    return cache.get(f.name);
-  };
+  const kOf = (x) => geom().kOf(x);
+  const valuesOf = (f) => cache.get(f.name) ?? cache.set(f.name, positiveValues(f)).get(f.name);
   const colorOf = (f, i) => palette(s.colorIndex ? s.colorIndex(f.name, i) : i);
   const maxLog = () => Math.max(3, ...s.formats.map((f) => f.mantissa_bits));
 
-  function draw() {
+  const redraw = createRedraw(() => {
     stats.draws += 1;
     stats.rows = s.formats.map((f) => f.name);
-    const g = geom();
-    const ctx = setupCanvas(canvas, width, g.height);
-    ctx.fillStyle = cssVar("--surface");
-    ctx.fillRect(0, 0, width, g.height);
-    const ticks = log2Ticks(g.k0, g.k1, g.x1 - g.x0);
-    drawGrid(ctx, g, ticks);
-    s.formats.forEach((f, i) => drawRow(ctx, g, f, PAD.top + i * ROW_H, colorOf(f, i), valuesOf(f), maxLog()));
-    drawAxis(ctx, g, ticks);
-  }
-  const redraw = createRedraw(draw);
+    drawChart(canvas, geom(), s.formats, colorOf, valuesOf, maxLog());
+  });
 
   function setRange(r, notify = true) {
-    let [k0, k1] = r;
-    const span = Math.min(Math.max(k1 - k0, 0.05), 400);
-    const c = Math.min(Math.max((k0 + k1) / 2, -300), 300);
-    k0 = c - span / 2;
-    k1 = c + span / 2;
-    s.range = [k0, k1];
+    s.range = clampRange(r);
     redraw();
     if (notify && s.onRange) s.onRange(s.range);
   }
@@ -241,8 +246,8 @@ export function mount(el, state) {
     setRange([k - (k - k0) / f, k + (k1 - k) / f]);
   };
   const panBy = (dx) => {
-    const [k0, k1] = range();
-    setRange([k0 - (dx / (width - PAD.left - PAD.right)) * (k1 - k0), k1 - (dx / (width - PAD.left - PAD.right)) * (k1 - k0)]);
+    const dk = kOf(0) - kOf(dx);
+    setRange(range().map((k) => k + dk));
   };
 
   const detach = attachPanZoom(canvas, {
@@ -251,9 +256,9 @@ export function mount(el, state) {
     reset: () => setRange(fitRange(s.formats)),
     width: () => width,
     hover(e, p) {
-      const f = s.formats[Math.floor((p.y - PAD.top) / ROW_H)];
-      if (!f || p.y > rowsHeight(s.formats.length) - AXIS) hideTip();
-      else showTip(e, rowTip(f, valuesOf(f), kOf(p.x)));
+      const f = rowAt(s.formats, p.y);
+      if (f) showTip(e, rowTip(f, valuesOf(f), kOf(p.x)));
+      else hideTip();
     },
   });
   const off = onResize(el, (w) => {

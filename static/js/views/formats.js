@@ -8,7 +8,7 @@ import { h } from "../lib/dom.js";
 import { fmtInt, fmtNum, fmtPow2 } from "../lib/format.js";
 import { hideTip, showTip } from "../lib/tooltip.js";
 import { fieldsOf } from "./bitfield.js";
-import { binadeCounts, drawStrip, log2Ticks, positiveValues, pow2Label } from "./valuestrip.js";
+import { binadeCounts, drawLog2Axis, drawStrip, positiveValues, pow2Label } from "./valuestrip.js";
 
 /** The API's groups with their formats: [{group, formats}] (empty groups left out). */
 export function groupFormats(formats, groups) {
@@ -97,21 +97,7 @@ function drawMiniLine(ctx, info, list, { width, height, pad, k0, k1 }) {
     ctx.textBaseline = "middle";
     ctx.fillText(label, width / 2, 17.5);
   }
-  ctx.fillStyle = cssVar("--border");
-  ctx.fillRect(pad, 32, width - 2 * pad, 1);
-  ctx.font = `10px ${cssVar("--mono")}`;
-  ctx.fillStyle = cssVar("--muted");
-  ctx.textAlign = "center";
-  ctx.textBaseline = "top";
-  let last = -Infinity;
-  for (const t of log2Ticks(k0, k1, width - 2 * pad)) {
-    const x = pad + ((t.k - k0) / (k1 - k0)) * (width - 2 * pad);
-    const w = ctx.measureText(t.label).width;
-    ctx.fillRect(Math.round(x), 32, 1, 4);
-    if (x - w / 2 < last + 4 || x - w / 2 < 0 || x + w / 2 > width) continue;
-    ctx.fillText(t.label, x, 38);
-    last = x + w / 2;
-  }
+  drawLog2Axis(ctx, { x0: pad, x1: width - pad, y: 32, k0, k1, width });
 }
 
 /** Tooltip lines at log₂ position k: the nearest value when few, else the binade's count. */
@@ -218,17 +204,7 @@ export async function preview(el) {
     ctx.font = `600 12px ${cssVar("--mono")}`;
     ctx.fillText(info.name, x + 6, 22);
     drawStrip(ctx, info, { x0: pad, x1: width - pad, k0, k1, y: 44, hh: 36, color: cssVar("--cls-normal"), maxLog: 3, values });
-    ctx.fillStyle = cssVar("--border");
-    ctx.fillRect(pad, 82, width - 2 * pad, 1);
-    ctx.font = `10px ${cssVar("--mono")}`;
-    ctx.fillStyle = cssVar("--muted");
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const t of log2Ticks(k0, k1, width - 2 * pad)) {
-      const tx = pad + ((t.k - k0) / (k1 - k0)) * (width - 2 * pad);
-      ctx.fillRect(Math.round(tx), 82, 1, 4);
-      ctx.fillText(t.label, tx, 89);
-    }
+    drawLog2Axis(ctx, { x0: pad, x1: width - pad, y: 82, k0, k1, width });
   };
   onResize(el, draw);
   onThemeChange(() => draw(el.clientWidth));

@@ -59,6 +59,26 @@ export function log2Ticks(k0, k1, width) {
   return out;
 }
 
+/** A log₂ axis under a strip: a rule at y from x0 to x1, a tick per label, and the labels
+ * that fit without colliding (inside a canvas `width` wide). */
+export function drawLog2Axis(ctx, { x0, x1, y, k0, k1, width }) {
+  ctx.fillStyle = cssVar("--border");
+  ctx.fillRect(x0, y, x1 - x0, 1);
+  ctx.font = `10px ${cssVar("--mono")}`;
+  ctx.fillStyle = cssVar("--muted");
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  let last = -Infinity;
+  for (const t of log2Ticks(k0, k1, x1 - x0)) {
+    const x = x0 + ((t.k - k0) / (k1 - k0)) * (x1 - x0);
+    const w = ctx.measureText(t.label).width;
+    ctx.fillRect(Math.round(x), y, 1, 4);
+    if (x - w / 2 < last + 4 || x - w / 2 < 0 || x + w / 2 > width) continue;
+    ctx.fillText(t.label, x, y + 6);
+    last = x + w / 2;
+  }
+}
+
 /**
  * Draw the positive values of `info` into ctx between pixels x0..x1 for the log₂ domain
  * [k0, k1], in a band at y with height hh. `maxLog` scales the count strip (log₂ of the largest
