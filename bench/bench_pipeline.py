@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import harness
@@ -121,9 +122,11 @@ def _encoders() -> dict[str, Any]:
             for fmt, columns in (("json", False), ("columns", True)):
                 shape = shapes.columns if columns else shapes.records
                 runs: dict[str, list[tuple[float, float, int]]] = {"old": [], "new": []}
+                old = partial(old_encode, result, columns=columns)
+                new = partial(lambda r, s: encode_json(s(r)), result, shape)
                 for _ in range(ROUNDS):
-                    runs["old"].append(_timed(lambda: old_encode(result, columns=columns)))
-                    runs["new"].append(_timed(lambda: encode_json(shape(result))))
+                    runs["old"].append(_timed(old))
+                    runs["new"].append(_timed(new))
                 for who, samples in runs.items():
                     row[f"{fmt}_{who}_ms"] = round(min(s[0] for s in samples), 1)
                     row[f"{fmt}_{who}_cpu_ms"] = round(min(s[1] for s in samples), 1)
