@@ -157,6 +157,19 @@ def test_names_as_typed_give_the_apis_answer(live_server: str, page: Any) -> Non
     assert list(page.problems) == []
 
 
+def test_a_misspelt_parameter_gets_the_apis_answer(live_server: str, page: Any) -> None:
+    """?stage=8 is a 422 with a suggestion from the API, so the page says the same."""
+    r = httpx.get(f"{live_server}/api/v1/pipeline?stage=8", timeout=30)
+    assert r.status_code == 422
+    msg = r.json()["detail"][0]["msg"]
+    assert "did you mean 'stages'" in msg
+    page.goto(f"{live_server}/pipeline?stage=8")
+    err = page.locator("#pl-errors .api-error")
+    err.wait_for(state="visible")
+    assert msg in err.inner_text()
+    page.wait_for_selector("#pl-chart .pl-nothing")
+
+
 def test_controls_come_from_the_catalogue(live_server: str, page: Any) -> None:
     cat = httpx.get(f"{live_server}/api/v1/pipeline/schedules", timeout=30).json()
     _open(page, f"{live_server}/pipeline")

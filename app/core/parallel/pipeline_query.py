@@ -102,8 +102,17 @@ class CostPreset:
 
     @property
     def title(self) -> str:
+        """The label with the costs it sets, equal neighbours joined: "(F = I = W = 1, p2p = 0)"."""
         short = {"forward": "F", "backward_input": "I", "backward_weight": "W", "p2p": "p2p"}
-        shown = ", ".join(f"{short[k]} = {_num(v)}" for k, v in self.values.items() if k in short)
+        groups: list[tuple[list[str], float]] = []
+        for k, v in self.values.items():
+            if k not in short:
+                continue
+            if groups and groups[-1][1] == v and k != "p2p":
+                groups[-1][0].append(short[k])
+            else:
+                groups.append(([short[k]], v))
+        shown = ", ".join(" = ".join([*names, _num(v)]) for names, v in groups)
         return f"{self.label} ({shown})"
 
 
@@ -118,10 +127,10 @@ COST_PRESETS = (
     CostPreset(
         "zb",
         "ZB paper",
-        {**_IDEAL, "backward_input": 1.5, "backward_weight": 0.5},
+        {"forward": 1.0, "backward_input": 1.5, "backward_weight": 0.5},
         "Qi et al. 2023, arXiv 2401.10241: W cheaper than I, which is where deferring W pays",
     ),
-    CostPreset("p2p", "with p2p", {"p2p": 0.1}, "a send costing a tenth of a forward"),
+    CostPreset("p2p", "with latency", {"p2p": 0.1}, "a send costing a tenth of a forward"),
 )
 
 

@@ -9,6 +9,7 @@ import { mount } from "../views/pipeline.js";
 import { renderMetrics } from "../views/pipeline-metrics.js";
 
 const PAGE_KEYS = { race: "", speed: "1" }; // the page's own keys and their defaults
+const SITE_KEYS = new Set(["theme"]); // read by the site's chrome (lib/theme.js), not the API
 
 const form = $("#pl-form");
 const inputs = Object.fromEntries($$("[data-param]", form).map((el) => [el.dataset.param, el]));
@@ -34,6 +35,7 @@ const parameter = (name) => page.catalogue.parameters.find((p) => p.name === nam
 
 /** The value a parameter takes when it is left out (chunks: the schedule's own default). */
 function defaultOf(name) {
+  if (!parameter(name)) return null; // not a parameter: the API will say so
   if (name === "chunks") {
     const s = schedule(page.params.schedule ?? parameter("schedule").default);
     return s ? String(s.chunks.default) : "";
@@ -44,21 +46,20 @@ function defaultOf(name) {
 
 // ---- URL <-> state ----
 
+/** Every key but the page's and the site's goes to the API as given (a typo gets its 422). */
 function readUrl() {
   const q = new URLSearchParams(location.search);
-  for (const p of page.catalogue.parameters) if (p.name !== "format" && q.has(p.name)) page.params[p.name] = q.get(p.name);
+  for (const [k, v] of q) if (!(k in PAGE_KEYS) && !SITE_KEYS.has(k) && k !== "format") page.params[k] = v;
   page.race = q.get("race") || PAGE_KEYS.race;
   page.speed = Number(q.get("speed") || PAGE_KEYS.speed) || 1;
 }
 
 function writeUrl() {
-  const owned = new Set([...page.catalogue.parameters.map((p) => p.name), ...Object.keys(PAGE_KEYS)]);
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(page.params)) if (v !== "" && v !== defaultOf(k)) q.set(k, v);
   if (page.race) q.set("race", page.race);
   if (String(page.speed) !== PAGE_KEYS.speed) q.set("speed", String(page.speed));
-  // keep keys the page does not own (e.g. theme for embeds)
-  for (const [k, v] of new URLSearchParams(location.search)) if (!owned.has(k)) q.set(k, v);
+  for (const [k, v] of new URLSearchParams(location.search)) if (SITE_KEYS.has(k)) q.set(k, v);
   const s = q.toString().replaceAll("%2C", ",");
   const url = location.pathname + (s ? `?${s}` : "");
   if (url !== location.pathname + location.search) history.replaceState(null, "", url);

@@ -429,8 +429,12 @@ def test_catalogue_lists_what_a_client_needs() -> None:
         (("B", "I"), 1),
         (("W",), 0),
     }
-    zb = next(c for c in cat["cost_presets"] if c["name"] == "zb")
-    assert zb["title"] == "ZB paper (F = 1, I = 1.5, W = 0.5, p2p = 0)"
+    titles = [c["title"] for c in cat["cost_presets"]]
+    assert titles == [
+        "paper ideal (F = I = W = 1, p2p = 0)",
+        "ZB paper (F = 1, I = 1.5, W = 0.5)",
+        "with latency (p2p = 0.1)",
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(SCHEDULES))
