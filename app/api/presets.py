@@ -123,10 +123,12 @@ def get_parallel_presets(request: Request) -> Response:
     "/presets/meshes",
     response_model=MeshPresetsResponse,
     summary="Meshes to draw: the published layouts, then small teaching meshes",
-    description="Each entry's `axes` and `gpus_per_node` are a valid /api/v1/mesh query.",
+    description="Each entry's `axes` and `gpus_per_node` are a valid /api/v1/mesh query. "
+    "`axes` lists the conventional axis names (dp, tp, pp, cp, ep, ...) with their meaning; "
+    "node-local ones warn when their groups leave a node.",
 )
 def get_mesh_presets(request: Request) -> Response:
-    return cached_json(request, "meshes", lambda: {"meshes": mesh_presets()})
+    return cached_json(request, "meshes", mesh_presets)
 
 
 @router.get(

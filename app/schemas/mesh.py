@@ -124,6 +124,9 @@ class ShardingResponse(BaseModel):
         examples=[[["dp"], ["tp"]]],
     )
     spec_text: str = Field(description="Normalised spec string.", examples=["dp,tp"])
+    partition_spec: str = Field(
+        description="The spec as JAX writes it.", examples=["P('dp', 'tp')"]
+    )
     grid: list[int] = Field(description="Shards per dimension.", examples=[[2, 4]])
     block_count: int = Field(description="Distinct blocks (product of `grid`).", examples=[8])
     shard_shape: list[int] = Field(description="Shape of every shard.", examples=[[8, 8]])
@@ -141,6 +144,7 @@ class WeightShard(BaseModel):
     layers: int = Field(description="How many layers hold this weight.", examples=[32])
     shape: list[int] = Field(description="Shape, [in, out] for matrices.", examples=[[4096, 4096]])
     spec: str = Field(description="Spec over `axes`.", examples=["_,tp"])
+    partition_spec: str = Field(description="`spec` as JAX writes it.", examples=["P(None, 'tp')"])
     style: str = Field(description="column, row, vocab, expert, replicated.", examples=["column"])
     shard_shape: list[int] = Field(description="Per-device shard.", examples=[[4096, 1024]])
     bytes: int = Field(description="Whole weight, bytes (one layer).", examples=[33554432])

@@ -137,8 +137,19 @@ class MeshPresetInfo(BaseModel):
     )
 
 
+class AxisConventionInfo(BaseModel):
+    name: str = Field(description="Conventional axis name.", examples=["tp"])
+    title: str = Field(description="What it splits.", examples=["tensor-parallel"])
+    node_local: bool = Field(
+        description="Its collectives sit on every layer's critical path, so it belongs inside "
+        "a node (/api/v1/mesh warns when its groups span nodes).",
+        examples=[True],
+    )
+
+
 class MeshPresetsResponse(BaseModel):
     meshes: list[MeshPresetInfo] = Field(description="Published layouts, then teaching meshes.")
+    axes: list[AxisConventionInfo] = Field(description="Conventional axis names, in order.")
 
 
 class ShardingExample(BaseModel):

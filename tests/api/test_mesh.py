@@ -213,11 +213,14 @@ def test_mesh_degrees_count_dp_like_memory(client: TestClient) -> None:
     assert m["world_size"] == d["world_size"] == 2048
 
 
-def test_sharding_defaults_replicate(client: TestClient) -> None:
+def test_sharding_defaults_are_the_worked_example(client: TestClient) -> None:
     d = _get(client, "/api/v1/sharding")
-    assert d["query"] == {"axes": "dp:2,tp:4", "shape": "16,32", "spec": "_,_"}
-    assert d["replication"] == 8 and d["shard_shape"] == [16, 32]
+    assert d["query"] == {"axes": "dp:2,tp:4", "shape": "16,32", "spec": "dp,tp"}
+    assert d["partition_spec"] == "P('dp', 'tp')" and d["shard_shape"] == [8, 8]
     ShardingResponse.model_validate(d)
+    # the same tensor and mesh, replicated on request (JAX P(None, None))
+    d = _get(client, "/api/v1/sharding", axes="dp:2,tp:4", shape="16,32", spec="_,_")
+    assert d["replication"] == 8
 
 
 def test_sharding_elements_and_block_ids(client: TestClient) -> None:

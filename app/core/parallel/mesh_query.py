@@ -22,6 +22,7 @@ import numpy as np
 from app.core.errors import InvalidInput
 from app.core.limits import limit
 from app.core.parallel.mesh import (
+    AXIS_CONVENTIONS,
     DEFAULT_AXES,
     DEFAULT_GPUS_PER_NODE,
     TEACHING_MESHES,
@@ -34,13 +35,13 @@ from app.core.parallel.mesh import (
 )
 from app.core.parallel.presets import PARALLEL_PRESETS, ParallelPreset
 from app.core.parallel.sharding import (
-    DEFAULT_SHAPE,
     SHARDING_EXAMPLES,
     ShardMap,
     format_shape,
     format_spec,
     parse_shape,
     parse_spec,
+    partition_spec,
     shard_map,
 )
 from app.core.params import effective, param
@@ -182,13 +183,17 @@ def compute_mesh(query: MeshQuery) -> dict[str, Any]:
 # ---------------------------------------------------------------- shard map
 
 
+DEFAULT_SHARDING = SHARDING_EXAMPLES[0]
+"""The worked example: a [16, 32] tensor on dp:2,tp:4, rows over dp and columns over tp."""
+
+
 @dataclass(frozen=True)
 class ShardingQuery:
     """GET /api/v1/sharding: which device holds which block of one tensor."""
 
-    axes: str = param("dp:2,tp:4", _AXES_HELP, example="dp:2,tp:4", max_length=200)
+    axes: str = param(DEFAULT_SHARDING.axes, _AXES_HELP, example="dp:2,tp:4", max_length=200)
     shape: str = param(
-        DEFAULT_SHAPE,
+        DEFAULT_SHARDING.shape,
         f"Tensor shape, comma separated (1 to {limit('tensor_rank')} dimensions).",
         example="16,32",
         max_length=100,
@@ -196,21 +201,24 @@ class ShardingQuery:
     spec: str | None = param(
         None,
         "One entry per dimension: a mesh axis, several joined by `+` (major to minor) or `_` "
-        "(unsharded). Default: `_` for every dimension, i.e. replicated (JAX `P()`).",
+        "(unsharded). Omitted: `_` for every dimension, i.e. replicated (JAX `P()`), except "
+        f"for the worked example (axes {DEFAULT_SHARDING.axes}, shape {DEFAULT_SHARDING.shape}"
+        f"), whose spec is {DEFAULT_SHARDING.spec}. `query.spec` echoes the spec used.",
         example="dp,tp",
         max_length=200,
     )
 
     def normalised(self) -> ShardingQuery:
-        """Axes, shape and spec spelt canonically; an omitted spec as `_` per dimension."""
+        """Axes, shape and spec spelt canonically, an omitted spec filled in (see `spec`)."""
+        axes = format_axes(parse_axes(self.axes))
         dims = parse_shape(self.shape)
-        spec = parse_spec(self.spec) if self.spec is not None else tuple(() for _ in dims)
-        return replace(
-            self,
-            axes=format_axes(parse_axes(self.axes)),
-            shape=format_shape(dims),
-            spec=format_spec(spec),
-        )
+        if self.spec is not None:
+            spec = format_spec(parse_spec(self.spec))
+        elif (axes, format_shape(dims)) == (DEFAULT_SHARDING.axes, DEFAULT_SHARDING.shape):
+            spec = DEFAULT_SHARDING.spec
+        else:
+            spec = format_spec(tuple(() for _ in dims))
+        return replace(self, axes=axes, shape=format_shape(dims), spec=spec)
 
 
 def _devices(sm: ShardMap) -> list[dict[str, Any]]:
@@ -266,6 +274,7 @@ def compute_sharding(query: ShardingQuery) -> dict[str, Any]:
         "shape": list(sm.shape),
         "spec": [list(e) for e in sm.spec],
         "spec_text": q.spec,
+        "partition_spec": partition_spec(sm.spec),
         "grid": list(sm.grid),
         "block_count": int(sm.block_ranks.shape[0]),
         "shard_shape": list(sm.shard_shape),
@@ -294,8 +303,9 @@ def parallel_preset_info(p: ParallelPreset) -> dict[str, Any]:
     }
 
 
-def mesh_presets() -> list[dict[str, Any]]:
-    """Every mesh the /mesh page offers: the published layouts, then the teaching meshes."""
+def mesh_presets() -> dict[str, list[dict[str, Any]]]:
+    """What the /mesh page offers: the published layouts, then the teaching meshes, and the
+    conventional axis names (the ones `degrees` and the warnings understand)."""
     published = [
         {
             "name": p.name,
@@ -313,7 +323,7 @@ def mesh_presets() -> list[dict[str, Any]]:
         {**asdict(m), "kind": "teaching", "source": "", "memory_query": None}
         for m in TEACHING_MESHES
     ]
-    return published + teaching
+    return {"meshes": published + teaching, "axes": [asdict(c) for c in AXIS_CONVENTIONS]}
 
 
 def sharding_examples() -> list[dict[str, Any]]:

@@ -22,7 +22,6 @@ from app.core.limits import limit
 from app.core.parallel.mesh import Axis, IntArray, parse_axes, validate_axes
 
 Spec = tuple[tuple[str, ...], ...]
-DEFAULT_SHAPE = "16,32"
 
 
 def parse_shape(text: str, field: str = "shape") -> tuple[int, ...]:
@@ -74,6 +73,22 @@ def parse_spec(text: str, field: str = "spec") -> Spec:
 def format_spec(spec: Spec) -> str:
     """The inverse of `parse_spec`: ``format_spec((("dp", "tp"), ())) == "dp+tp,_"``."""
     return ",".join("+".join(e) if e else "_" for e in spec)
+
+
+def partition_spec(spec: Spec) -> str:
+    """The spec as JAX writes it.
+
+    For example ``partition_spec((("dp", "tp"), ())) == "P(('dp', 'tp'), None)"``.
+    """
+
+    def entry(names: tuple[str, ...]) -> str:
+        if not names:
+            return "None"
+        if len(names) == 1:
+            return f"'{names[0]}'"
+        return "(" + ", ".join(f"'{n}'" for n in names) + ")"
+
+    return "P(" + ", ".join(entry(e) for e in spec) + ")"
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,23 +214,24 @@ class ShardingExample:
     spec: str
 
 
+# The first example is /api/v1/sharding's default (the API's worked example).
 SHARDING_EXAMPLES: tuple[ShardingExample, ...] = (
     ShardingExample(
-        "2-D: rows over dp, columns over tp — P('dp', 'tp')", "dp:2,tp:4", DEFAULT_SHAPE, "dp,tp"
+        "2-D: rows over dp, columns over tp — P('dp', 'tp')", "dp:2,tp:4", "16,32", "dp,tp"
     ),
     ShardingExample(
-        "2-D: rows over dp, replicated over tp — P('dp', None)", "dp:2,tp:4", DEFAULT_SHAPE, "dp,_"
+        "2-D: rows over dp, replicated over tp — P('dp', None)", "dp:2,tp:4", "16,32", "dp,_"
     ),
     ShardingExample(
-        "2-D: rows over dp then tp — P(('dp', 'tp'), None)", "dp:2,tp:4", DEFAULT_SHAPE, "dp+tp,_"
+        "2-D: rows over dp then tp — P(('dp', 'tp'), None)", "dp:2,tp:4", "16,32", "dp+tp,_"
     ),
     ShardingExample(
         "2-D: columns over tp then dp — P(None, ('tp', 'dp'))",
         "dp:2,tp:4",
-        DEFAULT_SHAPE,
+        "16,32",
         "_,tp+dp",
     ),
-    ShardingExample("2-D: fully replicated — P(None, None)", "dp:2,tp:4", DEFAULT_SHAPE, "_,_"),
+    ShardingExample("2-D: fully replicated — P(None, None)", "dp:2,tp:4", "16,32", "_,_"),
     ShardingExample("1-D: a bias over tp — P('tp')", "dp:2,tp:4", "32", "tp"),
     ShardingExample("1-D: over dp and tp — P(('dp', 'tp'))", "dp:2,tp:4", "64", "dp+tp"),
     ShardingExample(

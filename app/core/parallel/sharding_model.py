@@ -19,6 +19,7 @@ from app.core.parallel.memory_stages import layers_per_stage
 from app.core.parallel.memory_terms import resolve_dtype
 from app.core.parallel.mesh import Axis, format_axes
 from app.core.parallel.presets import ModelPreset, get_model
+from app.core.parallel.sharding import parse_spec, partition_spec
 from app.core.params import effective, param
 
 PARTS = ("embedding", "attention", "mlp", "moe", "norm", "head")
@@ -74,6 +75,8 @@ class WeightShard:
     """How many layers of the model hold this weight (1 for embedding / head)."""
     shape: tuple[int, ...]
     spec: str
+    partition_spec: str
+    """`spec` as JAX writes it, e.g. ``P(None, 'tp')``."""
     style: str
     """column, row, vocab, expert or replicated (Megatron-LM terms)."""
     shard_shape: tuple[int, ...]
@@ -238,6 +241,7 @@ def _shard(w: _Weight, sizes: dict[str, int], fsdp: bool, bits: float) -> Weight
         layers=w.layers,
         shape=w.shape,
         spec=",".join(spec),
+        partition_spec=partition_spec(parse_spec(",".join(spec))),
         style=w.style,
         shard_shape=tuple(shard),
         bytes=round(elems * bits / 8),

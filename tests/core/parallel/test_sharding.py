@@ -157,11 +157,13 @@ def test_tiles_exactly_and_matches_jax_construction(
         assert sm.start[rank].tolist() == expected_start
 
 
-def test_query_defaults_replicate_and_echo_the_spec() -> None:
-    # JAX: NamedSharding(mesh, P()) replicates every dimension
+def test_query_defaults_are_the_worked_example_and_echo_the_spec() -> None:
     d = compute_sharding(ShardingQuery())
-    assert d["query"] == {"axes": "dp:2,tp:4", "shape": "16,32", "spec": "_,_"}
-    assert d["replication"] == 8 and d["shard_shape"] == [16, 32] and d["block_count"] == 1
+    assert d["query"] == {"axes": "dp:2,tp:4", "shape": "16,32", "spec": "dp,tp"}
+    assert d["shard_shape"] == [16 // 2, 32 // 4] and d["replication"] == 1
+    # any other tensor: an omitted spec replicates, as JAX's NamedSharding(mesh, P()) does
+    d = compute_sharding(ShardingQuery(shape="16,32,2"))
+    assert d["query"]["spec"] == "_,_,_" and d["replication"] == 8 and d["block_count"] == 1
     q = ShardingQuery(" dp:2, tp:4", "16, 32", "dp tp,_").normalised()
     assert (q.axes, q.shape, q.spec) == ("dp:2,tp:4", "16,32", "dp+tp,_")
 
