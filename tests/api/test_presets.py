@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
@@ -13,16 +12,11 @@ from app.schemas.presets import (
     ParallelPresetsResponse,
     ShardingExamplesResponse,
 )
-
-
-def _get(client: TestClient, url: str, **params: Any) -> Any:
-    r = client.get(url, params=params)
-    assert r.status_code == 200, r.text
-    return r.json()
+from tests.api.helpers import get_json
 
 
 def test_models(client: TestClient) -> None:
-    models = {m["name"]: m for m in _get(client, "/api/v1/presets/models")["models"]}
+    models = {m["name"]: m for m in get_json(client, "/api/v1/presets/models")["models"]}
     assert len(models) == 7
     # Llama 3 8B: 32 × (attention 41,943,040 + MLP 3 × 4096 × 14336 + 2 × 4096 norms)
     # + 2 × 128256 × 4096 embeddings + 4096 final norm
@@ -37,7 +31,7 @@ def test_models(client: TestClient) -> None:
 
 @pytest.mark.parametrize("typed", ["mixtral-8x7b", "Mixtral-8x7B", "mixtral_8x7b"])
 def test_one_model_by_any_spelling(client: TestClient, typed: str) -> None:
-    one = _get(client, f"/api/v1/presets/models/{typed}")
+    one = get_json(client, f"/api/v1/presets/models/{typed}")
     assert one["name"] == "mixtral-8x7b"
     # arXiv 2401.04088: 46.7B parameters
     assert one["total_params"] == pytest.approx(46.7e9, rel=0.005)
@@ -53,14 +47,14 @@ def test_unknown_model_is_404_with_a_suggestion(client: TestClient) -> None:
 
 
 def test_gpus(client: TestClient) -> None:
-    gpus = {g["name"]: g for g in _get(client, "/api/v1/presets/gpus")["gpus"]}
+    gpus = {g["name"]: g for g in get_json(client, "/api/v1/presets/gpus")["gpus"]}
     assert set(gpus) == {"a100-80gb", "h100-sxm", "h200", "b200", "mi300x"}
     assert gpus["h100-sxm"]["bf16_tflops"] == 989.0  # NVIDIA H100 datasheet, dense
     assert gpus["a100-80gb"]["fp8_tflops"] is None  # Ampere has no FP8 tensor cores
 
 
 def test_parallel_presets_state_their_degrees(client: TestClient) -> None:
-    body = _get(client, "/api/v1/presets/parallel")
+    body = get_json(client, "/api/v1/presets/parallel")
     ParallelPresetsResponse.model_validate(body)
     presets = {p["name"]: p for p in body["presets"]}
     p = presets["llama3-405b-8k"]
@@ -76,30 +70,30 @@ def test_parallel_presets_state_their_degrees(client: TestClient) -> None:
 
 
 def test_every_preset_mesh_reports_the_presets_degrees(client: TestClient) -> None:
-    for p in _get(client, "/api/v1/presets/parallel")["presets"]:
-        mesh = _get(client, "/api/v1/mesh", axes=p["axes"], include="")
+    for p in get_json(client, "/api/v1/presets/parallel")["presets"]:
+        mesh = get_json(client, "/api/v1/mesh", axes=p["axes"], include="")
         assert mesh["degrees"] == p["degrees"] and mesh["world_size"] == p["world_size"]
         memory = client.get(f"/api/v1/memory?{p['memory_query']}")
         assert memory.json()["world_size"] == p["world_size"], memory.text
 
 
 def test_mesh_presets_are_valid_mesh_queries(client: TestClient) -> None:
-    body = _get(client, "/api/v1/presets/meshes")
+    body = get_json(client, "/api/v1/presets/meshes")
     MeshPresetsResponse.model_validate(body)
     kinds = [m["kind"] for m in body["meshes"]]
     assert kinds == sorted(kinds)  # published first, then teaching
-    parallel = _get(client, "/api/v1/presets/parallel")["presets"]
+    parallel = get_json(client, "/api/v1/presets/parallel")["presets"]
     assert kinds.count("published") == len(parallel)
     for m in body["meshes"]:
-        mesh = _get(client, "/api/v1/mesh", axes=m["axes"], gpus_per_node=m["gpus_per_node"])
+        mesh = get_json(client, "/api/v1/mesh", axes=m["axes"], gpus_per_node=m["gpus_per_node"])
         assert mesh["query"]["axes"] == m["axes"]
         assert (m["memory_query"] is None) == (m["kind"] == "teaching")
 
 
 def test_sharding_examples_are_valid_sharding_queries(client: TestClient) -> None:
-    body = _get(client, "/api/v1/presets/sharding")
+    body = get_json(client, "/api/v1/presets/sharding")
     ShardingExamplesResponse.model_validate(body)
     assert len(body["examples"]) >= 5
     for e in body["examples"]:
-        d = _get(client, "/api/v1/sharding", axes=e["axes"], shape=e["shape"], spec=e["spec"])
+        d = get_json(client, "/api/v1/sharding", axes=e["axes"], shape=e["shape"], spec=e["spec"])
         assert d["query"] == {"axes": e["axes"], "shape": e["shape"], "spec": e["spec"]}

@@ -122,18 +122,10 @@ class ShardMap:
         return np.stack(np.unravel_index(np.arange(self.block_ranks.shape[0]), self.grid), axis=1)
 
 
-def shard_map(
-    axes: str | tuple[Axis, ...], shape: str | tuple[int, ...], spec: str | Spec
-) -> ShardMap:
-    """Per-device index map of a tensor `shape` sharded by `spec` over the mesh `axes`.
-
-    For example ``shard_map("dp:2,tp:4", (16, 32), "dp,tp").start[6].tolist() == [8, 16]``.
-    """
-    axes = parse_axes(axes) if isinstance(axes, str) else validate_axes(axes)
-    shape = parse_shape(shape) if isinstance(shape, str) else tuple(shape)
+def _check(axes: tuple[Axis, ...], shape: tuple[int, ...], spec: Spec) -> tuple[int, ...]:
+    """Reject a spec the mesh and tensor cannot take; return the shard grid (shards per dim)."""
     if len(shape) > limit("tensor_rank"):
         raise InvalidInput("shape", f"at most {limit('tensor_rank')} dimensions are allowed")
-    spec = parse_spec(spec) if isinstance(spec, str) else spec
     sizes = {a.name: a.size for a in axes}
     world = int(np.prod([a.size for a in axes], dtype=np.int64))
     if world > limit("sharding_devices"):
@@ -147,15 +139,14 @@ def shard_map(
             "spec", f"spec has {len(spec)} entries but the tensor has {len(shape)} dimensions"
         )
     seen: set[str] = set()
-    for entry in spec:
-        for name in entry:
-            if name not in sizes:
-                raise InvalidInput(
-                    "spec", f"unknown mesh axis {name!r}; the mesh has {', '.join(sizes)}"
-                )
-            if name in seen:
-                raise InvalidInput("spec", f"mesh axis {name!r} is used more than once")
-            seen.add(name)
+    for name in (n for entry in spec for n in entry):
+        if name not in sizes:
+            raise InvalidInput(
+                "spec", f"unknown mesh axis {name!r}; the mesh has {', '.join(sizes)}"
+            )
+        if name in seen:
+            raise InvalidInput("spec", f"mesh axis {name!r} is used more than once")
+        seen.add(name)
     grid = tuple(int(np.prod([sizes[n] for n in e], dtype=np.int64)) for e in spec)
     for d, (n, g, entry) in enumerate(zip(shape, grid, spec, strict=True)):
         if n % g:
@@ -164,7 +155,24 @@ def shard_map(
                 f"dimension {d} (size {n}) does not divide evenly into {g} shards "
                 f"({'+'.join(entry)}); make it a multiple of {g}",
             )
+    return grid
+
+
+def shard_map(
+    axes: str | tuple[Axis, ...], shape: str | tuple[int, ...], spec: str | Spec
+) -> ShardMap:
+    """Per-device index map of a tensor `shape` sharded by `spec` over the mesh `axes`.
+
+    For example ``shard_map("dp:2,tp:4", (16, 32), "dp,tp").start[6].tolist() == [8, 16]``.
+    """
+    axes = parse_axes(axes) if isinstance(axes, str) else validate_axes(axes)
+    shape = parse_shape(shape) if isinstance(shape, str) else tuple(shape)
+    spec = parse_spec(spec) if isinstance(spec, str) else spec
+    grid = _check(axes, shape, spec)
     shard_shape = tuple(n // g for n, g in zip(shape, grid, strict=True))
+    sizes = {a.name: a.size for a in axes}
+    world = int(np.prod(list(sizes.values()), dtype=np.int64))
+    named = {n for entry in spec for n in entry}
 
     names = [a.name for a in axes]
     coords = np.stack(
@@ -174,7 +182,7 @@ def shard_map(
     for d, entry in enumerate(spec):
         for name in entry:  # major to minor: mixed radix over the named axes
             block[:, d] = block[:, d] * sizes[name] + coords[:, names.index(name)]
-    replicated = tuple(n for n in names if n not in seen)
+    replicated = tuple(n for n in names if n not in named)
     replica = np.zeros(world, dtype=np.int64)
     for name in replicated:
         replica = replica * sizes[name] + coords[:, names.index(name)]

@@ -6,6 +6,7 @@
 import { createLoop, createRedraw, easeInOut } from "../lib/anim.js";
 import { fetchJSON } from "../lib/api.js";
 import { eventToElementCoordinates, onResize, setupCanvas } from "../lib/canvas.js";
+import { countDraw, settle, startTween, tweenGoesOn, viewContext } from "./canvas-view.js";
 import { cssVar, groupColor, onThemeChange } from "../lib/colors.js";
 import { h, svg } from "../lib/dom.js";
 import { fmtInt } from "../lib/format.js";
@@ -23,6 +24,7 @@ import {
 
 const TWEEN_MS = 600;
 const COLOURS = 30; // groupColor cycles through 30 distinguishable colours
+const SVG_TITLED_CELLS = 5000; // per-cell tooltips only where the exported file stays small
 
 const AXIS_VARS = { dp: "--c0", tp: "--c3", pp: "--c2", cp: "--c4", ep: "--c1", sp: "--c9", fsdp: "--c7" };
 const SPARE_VARS = ["--c5", "--c6", "--c8", "--c9", "--c7", "--c1", "--c4"];
@@ -266,27 +268,11 @@ function drawHighlight(v, ctx, r) {
   }
 }
 
-/** The canvas context at the layout's size (the backing store is resized only on change). */
-function context(v, w, hh) {
-  const dpr = window.devicePixelRatio || 1;
-  const c = v.ctxCache;
-  if (!c || c.w !== w || c.h !== hh || c.dpr !== dpr) {
-    v.ctxCache = { ctx: setupCanvas(v.canvas, w, hh), w, h: hh, dpr };
-  }
-  v.ctxCache.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  return v.ctxCache.ctx;
-}
-
-function countDraw(v) {
-  v.draws += 1;
-  v.canvas.dataset.draws = String(v.draws);
-}
-
 /** One still frame: the base layer, then the focused GPU's groups. */
 function drawFrame(v) {
   if (!v.L) return;
   const t0 = performance.now();
-  const ctx = context(v, v.L.width, v.L.height);
+  const ctx = viewContext(v, v.L.width, v.L.height);
   ctx.clearRect(0, 0, v.L.width, v.L.height);
   ctx.drawImage(v.base, 0, 0, v.L.width, v.L.height);
   drawHighlight(v, ctx, focusRank(v));
@@ -299,7 +285,7 @@ function drawFrame(v) {
 function drawTween(v, ms) {
   const { L, tween } = v;
   const k = easeInOut(ms / TWEEN_MS);
-  const ctx = context(v, L.width, L.height);
+  const ctx = viewContext(v, L.width, L.height);
   ctx.clearRect(0, 0, L.width, L.height);
   drawNodes(ctx, L, Math.min(1, 0.25 + k));
   const cx = new Float32Array(L.world);
@@ -317,12 +303,7 @@ function drawTween(v, ms) {
     }
   }
   drawCellsAt(ctx, v.buckets, colourTable(), cx, cy, Math.max(1, tween.fromCell + (L.cell - tween.fromCell) * k));
-  countDraw(v);
-  if (ms < TWEEN_MS) return true;
-  v.tween = null;
-  v.canvas.dataset.animating = "0";
-  drawFrame(v);
-  return false;
+  return tweenGoesOn(v, ms, TWEEN_MS, drawFrame);
 }
 
 /** Show a new API mesh; cells fly from where their coordinates sat when `animate`. */
@@ -339,15 +320,10 @@ function setMesh(v, next, animate) {
     const moved = prev.some((p, r) => p >= 0 && (before.xs[p] !== v.xs[r] || before.ys[p] !== v.ys[r]));
     if (moved) {
       v.tween = { prev, fromX: before.xs, fromY: before.ys, fromCell: before.cell };
-      if (v.loop.start()) {
-        v.canvas.dataset.animating = "1";
-        return;
-      }
-      v.tween = null; // reduced motion: jump to the final layout
+      if (startTween(v)) return; // else reduced motion: jump to the final layout
     }
   }
-  v.canvas.dataset.animating = "0";
-  v.redraw();
+  settle(v);
 }
 
 function tipLines(v, r) {
@@ -554,7 +530,7 @@ export function meshSvg(L, mesh, keys, caption = "") {
   body.append(nodes, nodeLabels);
   const colours = colourTable();
   const cells = svg("g", {});
-  const titled = L.world <= 4096; // per-cell tooltips only where a file stays small
+  const titled = L.world <= SVG_TITLED_CELLS;
   for (let r = 0; r < L.world; r += 1) {
     const rect = svg("rect", { x: xs[r], y: ys[r], width: L.cell, height: L.cell, fill: colours[keys[r] % COLOURS] });
     if (titled) {

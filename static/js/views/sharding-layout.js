@@ -15,14 +15,14 @@ export function blockCoords(grid, f) {
 }
 
 /**
- * A shape or index tuple the way numpy and JAX print it: "[128256, 4096]". No thousands
- * separators inside a tuple, where "128,256, 4,096" would read as four dimensions.
+ * A shape or index tuple the way numpy and JAX print it: "[128256, 8192]". No thousands
+ * separators inside a tuple, where "128,256, 8,192" would read as four dimensions.
  */
 export function tupleText(values) {
   return `[${values.map((v) => String(v)).join(", ")}]`;
 }
 
-/** Half-open element ranges per dimension: "[0, 4096) × [1024, 2048)". */
+/** Half-open element ranges per dimension: "[0, 512) × [1024, 2048)". */
 export function rangeText(index) {
   return index.map(([a, b]) => `[${a}, ${b})`).join(" × ");
 }
@@ -60,7 +60,7 @@ export function tensorLayout(shape, grid, width, { maxHeight = 440 } = {}) {
   const gc = grid[nd - 1];
   const rowsN = shape[nd - 2];
   const colsN = shape[nd - 1];
-  // Panel aspect follows the tensor's (clamped) so a [4096, 1024] weight looks tall.
+  // Panel aspect follows the tensor's (clamped) so a [8192, 1024] weight looks tall.
   const aspect = Math.min(2, Math.max(0.2, rowsN / colsN));
   const gapX = 18;
   const gapY = labelH + bottomH + 6;

@@ -6,6 +6,7 @@
 import { createLoop, createRedraw, easeInOut } from "../lib/anim.js";
 import { fetchJSON } from "../lib/api.js";
 import { eventToElementCoordinates, onResize, setupCanvas } from "../lib/canvas.js";
+import { countDraw, settle, startTween, tweenGoesOn, viewContext } from "./canvas-view.js";
 import { cssVar, groupColor, mix, onThemeChange } from "../lib/colors.js";
 import { h, svg } from "../lib/dom.js";
 import { fmtInt } from "../lib/format.js";
@@ -210,16 +211,8 @@ function highlightSet(v) {
   return null;
 }
 
-function context(v, w, hh) {
-  const dpr = window.devicePixelRatio || 1;
-  const c = v.ctxCache;
-  if (!c || c.w !== w || c.h !== hh || c.dpr !== dpr) v.ctxCache = { ctx: setupCanvas(v.canvas, w, hh), w, h: hh, dpr };
-  v.ctxCache.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  return v.ctxCache.ctx;
-}
-
 // Everything but the hover outline is painted once into `base` and composited per frame, so
-// hovering 4,096 blocks costs one drawImage and one strokeRect, not a full repaint.
+// hovering thousands of blocks costs one drawImage and one strokeRect, not a full repaint.
 function paintBase(v) {
   const { T, base, s } = v;
   const dpr = window.devicePixelRatio || 1;
@@ -240,16 +233,11 @@ function baseIsCurrent(v) {
   return b && b.T === v.T && b.data === v.data && b.device === v.s.device && b.block === v.s.block && b.theme === v.theme;
 }
 
-function countDraw(v) {
-  v.draws += 1;
-  v.canvas.dataset.draws = String(v.draws);
-}
-
 function drawFrame(v) {
   const { T } = v;
   if (!T) return;
   if (!baseIsCurrent(v)) paintBase(v);
-  const ctx = context(v, T.width, T.height);
+  const ctx = viewContext(v, T.width, T.height);
   ctx.clearRect(0, 0, T.width, T.height);
   ctx.drawImage(v.base, 0, 0, T.width, T.height);
   if (v.hover >= 0 && v.hover < v.data.blocks.length) strokeBlock(ctx, T, v.data.grid, v.hover, 1.5);
@@ -261,7 +249,7 @@ function drawTween(v, ms) {
   const { T, tween, data } = v;
   const k = easeInOut(ms / TWEEN_MS);
   const H = Math.max(T.height, tween.height);
-  const ctx = context(v, T.width, H);
+  const ctx = viewContext(v, T.width, H);
   ctx.clearRect(0, 0, T.width, H);
   ctx.globalAlpha = 0.85;
   for (let r = 0; r < data.devices.length; r += 1) {
@@ -274,12 +262,7 @@ function drawTween(v, ms) {
     ctx.fillRect(a.x + (to.x - a.x) * k + 1, a.y + (to.y - a.y) * k + 1, Math.max(1, w - 2), Math.max(1, hh - 2));
   }
   ctx.globalAlpha = 1;
-  countDraw(v);
-  if (ms < TWEEN_MS) return true;
-  v.tween = null;
-  v.canvas.dataset.animating = "0";
-  drawFrame(v);
-  return false;
+  return tweenGoesOn(v, ms, TWEEN_MS, drawFrame);
 }
 
 function setData(v, next, animate) {
@@ -293,14 +276,9 @@ function setData(v, next, animate) {
   v.tween = null;
   if (animate && before) {
     v.tween = { from: before.rects, fromColour: before.colours, height: before.height };
-    if (v.loop.start()) {
-      v.canvas.dataset.animating = "1";
-      return;
-    }
-    v.tween = null; // reduced motion: jump to the final state
+    if (startTween(v)) return; // else reduced motion: jump to the final state
   }
-  v.canvas.dataset.animating = "0";
-  v.redraw();
+  settle(v);
 }
 
 function setHover(v, f, event) {
