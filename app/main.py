@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import errors, pages
-from app.api import formats, memory, mesh, meta, pipeline, presets
+from app.api import examples, formats, memory, mesh, meta, pipeline, presets
 from app.protocol import ProtocolMiddleware
 from app.security import SecurityMiddleware
 from app.templating import STATIC_DIR
@@ -45,6 +45,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     app.include_router(meta.health)
     app.include_router(pages.router)
+    examples.install(app)
     return app
 
 

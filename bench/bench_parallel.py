@@ -146,7 +146,7 @@ def _printf_sharding(axes: str, shape: str, spec: str) -> bytes:
 
 
 def _orjson_mesh(axes: str, gpus_per_node: int, columns: bool, groups: bool) -> bytes:
-    from app.api.common import encode_json
+    from app.api.encoding import encode_json
     from app.core.parallel.mesh_query import MeshQuery, compute_mesh
 
     include = "ranks,groups" if groups else "ranks"
@@ -155,7 +155,7 @@ def _orjson_mesh(axes: str, gpus_per_node: int, columns: bool, groups: bool) -> 
 
 
 def _orjson_sharding(axes: str, shape: str, spec: str) -> bytes:
-    from app.api.common import encode_json
+    from app.api.encoding import encode_json
     from app.core.parallel.mesh_query import ShardingQuery, compute_sharding
 
     return encode_json(compute_sharding(ShardingQuery(axes, shape, spec)))

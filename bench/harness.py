@@ -72,17 +72,23 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float) -> Non
 
 
 @contextmanager
-def live_server(timeout: float = 30.0) -> Iterator[str]:
-    """Run `uvicorn app.main:app` on a free port; yield its base URL once it answers."""
+def live_server(
+    timeout: float = 30.0, root: Path = ROOT, uvicorn_args: tuple[str, ...] = ()
+) -> Iterator[str]:
+    """Run `uvicorn app.main:app` from `root` on a free port; yield its base URL once it answers.
+
+    `uvicorn_args` adds options, e.g. ``("--loop", "asyncio", "--http", "h11")`` for the
+    pure-Python stack.
+    """
     port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
             *("-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"),
-            *("--port", str(port), "--log-level", "warning"),
+            *("--port", str(port), "--log-level", "warning", *uvicorn_args),
         ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
     )
     try:
         base = f"http://127.0.0.1:{port}"

@@ -115,6 +115,12 @@ class ParallelPresetInfo(BaseModel):
     )
     source: str = Field(description="Paper / report cited.")
     notes: str = Field(description="Caveats.")
+    recompute: str = Field(
+        description="Activation recomputation the layout assumes.", examples=["selective"]
+    )
+    sequence_parallel: bool = Field(
+        description="Whether the layout assumes Megatron sequence parallelism.", examples=[True]
+    )
 
 
 class ParallelPresetsResponse(BaseModel):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
 
+from app.api.common import CACHE, cached_json
 from app.core.limits import LIMITS
 from app.pages import VIEWS
 
@@ -150,3 +152,118 @@ def test_raw_query_bytes_that_are_not_utf8_are_422() -> None:
     asyncio.run(create_app()(scope, receive, send))
     assert sent[0]["status"] == 422
     assert b"not valid UTF-8" in sent[1]["body"]  # type: ignore[operator]
+
+
+# ---------------------------------------------------------------- the one response path
+
+
+def test_unknown_query_parameter_is_422_with_a_suggestion(client: TestClient) -> None:
+    cases = {
+        "/api/v1/pipeline?stage=8": ("stage", "stages"),
+        "/api/v1/memory?model=llama3-70b&sp=true": ("sp", "sequence_parallel"),
+        "/api/v1/formats/bfloat16/encode?value=1&round=toward_zero": ("round", "rounding"),
+        "/api/v1/limits?verbose=1": ("verbose", None),
+    }
+    for url, (name, suggestion) in cases.items():
+        r = client.get(url)
+        assert r.status_code == 422, url
+        (item,) = r.json()["detail"]
+        assert item["loc"] == ["query", name] and item["type"] == "unknown_parameter", url
+        assert item["suggestion"] == suggestion, url
+        if suggestion:
+            assert f"did you mean {suggestion!r}" in item["msg"]
+
+
+def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
+    for url in ("/api/v1/limits", "/api/v1/formats/bfloat16", "/", "/healthz", "/memory"):
+        get, head = client.get(url), client.head(url)
+        assert head.status_code == get.status_code == 200, url
+        assert head.content == b"", url
+        assert head.headers["content-length"] == str(len(get.content)), url
+        assert head.headers.get("etag") == get.headers.get("etag"), url
+
+
+def test_api_sends_cors_and_answers_preflight(client: TestClient) -> None:
+    r = client.get("/api/v1/limits")
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert "ETag" in r.headers["access-control-expose-headers"]
+    pre = client.options(
+        "/api/v1/memory",
+        headers={"Origin": "https://blog.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert pre.status_code == 204
+    assert "GET" in pre.headers["access-control-allow-methods"]
+    assert "access-control-allow-origin" not in client.get("/").headers
+
+
+def test_healthz(client: TestClient) -> None:
+    r = client.get("/healthz")
+    assert (r.status_code, r.json()) == (200, {"status": "ok"})
+    assert r.headers["cache-control"] == "no-store"
+
+
+def test_a_304_computes_nothing_and_the_body_is_computed_once() -> None:
+    calls: list[int] = []
+    app = FastAPI()
+
+    @app.get("/count")
+    def count(request: Request) -> Response:
+        return cached_json(request, "k", lambda: calls.append(1) or {"calls": len(calls)})
+
+    CACHE.clear()
+    client = TestClient(app)
+    first = client.get("/count")
+    assert first.json() == {"calls": 1}
+    assert client.get("/count").json() == {"calls": 1}  # served from the cache
+    CACHE.clear()
+    again = client.get("/count", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert calls == [1]  # the 304 after the cache was emptied still computed nothing
+
+
+def test_response_cache_is_bounded_in_entries_and_bytes() -> None:
+    from app.api.common import ResponseCache, _Entry
+
+    cache = ResponseCache(max_entries=3, max_bytes=100)
+    for i in range(5):
+        cache.put(i, _Entry(b"x" * 10))
+    assert [k for k in range(5) if cache.get(k)] == [2, 3, 4]
+    cache.get(2)  # touch: 3 is now the least recently used
+    cache.put(5, _Entry(b"y" * 75))  # 4 entries, 105 bytes: 3 goes, leaving 3 entries, 95 bytes
+    assert [k for k in range(6) if cache.get(k)] == [2, 4, 5]
+    cache.put(6, _Entry(b"z" * 500))  # one entry over the byte bound is still kept
+    assert [k for k in range(7) if cache.get(k)] == [6]
+
+
+def test_encode_json_contract() -> None:
+    import json
+    import math
+
+    import numpy as np
+
+    from app.api.encoding import encode_json
+
+    payload = {
+        "none": None,
+        "x": math.nan,
+        "v": np.array([1.5, np.inf, -np.inf]),
+        "i": np.arange(3, dtype=np.int64),
+        "big": 2**70,
+        "t": (1, 2.25),
+    }
+    assert json.loads(encode_json(payload)) == {
+        "none": None,
+        "x": "nan",
+        "v": [1.5, "inf", "-inf"],
+        "i": [0, 1, 2],
+        "big": 2**70,
+        "t": [1, 2.25],
+    }
+    assert json.loads(encode_json({"a": [0.1, 1e300]})) == {"a": [0.1, 1e300]}
+    # a null deep inside a large list: only the containers on its way are rewritten
+    rows = [{"i": i, "v": float(i)} for i in range(1000)]
+    rows[500] = {"i": 500, "v": math.inf, "note": None}
+    decoded = json.loads(encode_json({"rows": rows, "head": {"s": "nullable"}}))
+    assert decoded["rows"][500] == {"i": 500, "v": "inf", "note": None}
+    assert decoded["rows"][999] == {"i": 999, "v": 999.0}
+    assert decoded["head"] == {"s": "nullable"}

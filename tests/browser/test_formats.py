@@ -1,7 +1,7 @@
 """Browser tests for the numerics pages: /formats, /formats/{name}, /compare and their embeds.
 
 Every value the page shows is checked against the API (which tests/core checks against
-ml_dtypes), and the spec vectors of REFERENCES.md are typed into the value box.
+ml_dtypes), and the vectors of docs/sources.md, "Ties and overflow", are typed into the value box.
 """
 
 from __future__ import annotations
@@ -684,7 +684,7 @@ def test_number_line_tooltip_values(live_server: str, page: Any) -> None:
 @pytest.mark.parametrize(
     ("path", "shown", "note"),
     [
-        # REFERENCES.md: the ties quant.exposed gets wrong (half up instead of to even)
+        # docs/sources.md, "Ties and overflow": ties rounded half up instead of to even
         ("/formats/float8_e4m3fn?value=1.0625", "1", "between 1 and 1.125"),
         ("/formats/bfloat16?value=1.00390625", "1", "mantissa 0000000"),
         ("/formats/float4_e2m1fn?value=0.25", "0", "between 0 and 0.5"),

@@ -47,6 +47,10 @@ def test_docs_page_lists_every_endpoint_with_examples(live_server: str, page: An
     spec = httpx.get(live_server + "/api/v1/openapi.json").json()
     for path in spec["paths"]:
         assert any(path in s for s in shown), path
+    # every curl line is a published example against this server's own origin, not a fixed port
+    curls = page.eval_on_selector_all("pre.code", "els => els.map(e => e.textContent)")
+    published = [u for item in spec["paths"].values() for u in item["get"].get("x-examples", [])]
+    assert sorted(curls) == sorted(f"curl -s '{live_server}{u}'" for u in published)
     assert page.problems == []
 
 
@@ -101,3 +105,62 @@ def test_full_page_refuses_to_be_framed_by_another_site(live_server: str, page: 
     view = next(v for v in VIEWS if "{" not in v.path and available(v))
     frame = _frame_from_another_origin(page, live_server + view.path)
     assert not frame.url.startswith(live_server)  # the browser blocked it (chrome-error://)
+
+
+def _nav_paths() -> list[str]:
+    return [v.path for v in VIEWS if v.in_nav and available(v)] + ["/docs"]
+
+
+def _header_height(page: Any) -> float:
+    return float(
+        page.evaluate("document.querySelector('.site-header').getBoundingClientRect().height")
+    )
+
+
+def test_phone_header_is_one_row_with_a_menu_that_reaches_every_link(
+    live_server: str, page: Any
+) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server + "/memory", wait_until="networkidle")
+    # The links used to wrap to four rows here (145 px on /memory, 112 px elsewhere); now the
+    # brand, a "Menu" disclosure and the theme toggle share one row (49 px).
+    assert _header_height(page) <= 70
+    assert page.locator(".site-nav").is_hidden()
+    menu = page.locator("#site-menu")
+    links = menu.locator("nav a")
+    assert links.first.is_hidden()
+
+    summary = menu.locator("summary")
+    summary.focus()
+    page.keyboard.press("Enter")  # a native <details>: the keyboard opens it, no script needed
+    assert menu.evaluate("el => el.open")
+    assert links.evaluate_all("els => els.map(e => e.getAttribute('href'))") == _nav_paths()
+    for i in range(links.count()):
+        box = links.nth(i).bounding_box()
+        assert links.nth(i).is_visible() and box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] + box["height"] <= 844
+    assert menu.locator("nav a[aria-current='page']").get_attribute("href") == "/memory"
+    assert _header_height(page) <= 70  # the open menu floats over the page
+    assert horizontal_overflow(page) == 0
+
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == _nav_paths()[0]
+    page.keyboard.press("Escape")
+    assert not menu.evaluate("el => el.open")
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+
+    summary.click()
+    links.last.click()
+    page.wait_for_url(live_server + "/docs")
+    assert page.problems == []
+
+
+def test_wide_header_shows_every_link_in_one_row(live_server: str, page: Any) -> None:
+    page.goto(live_server + "/formats", wait_until="networkidle")
+    assert _header_height(page) <= 60
+    assert page.locator("#site-menu").is_hidden()
+    links = page.locator(".site-nav a")
+    assert links.evaluate_all("els => els.map(e => e.getAttribute('href'))") == _nav_paths()
+    tops = {round(links.nth(i).bounding_box()["y"]) for i in range(links.count())}
+    assert len(tops) == 1
+    assert page.problems == []

@@ -3,7 +3,7 @@
 Every field is computed from ml_dtypes (``finfo`` and an enumeration of every code with
 ``np.arange(2**bits, dtype=np.uint8).view(dtype)``), never typed in by hand, so the registry
 cannot drift from the library that real training stacks use. Tests check the computed fields
-against the table in REFERENCES.md (OCP OFP8 and MX specifications).
+against the table in docs/sources.md, "The formats" (OCP OFP8 and MX specifications).
 
 Finfo pitfalls avoided here: ``finfo(float8_e8m0fnu).min`` is positive (the format has no
 sign), fp4/fp6 report ``precision`` 0, and e8m0 has no subnormals although ``finfo`` reports a

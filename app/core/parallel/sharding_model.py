@@ -15,7 +15,7 @@ import numpy as np
 
 from app.core.errors import InvalidInput
 from app.core.limits import limit
-from app.core.parallel.memory_stages import layers_per_stage
+from app.core.parallel.memory_layout import layers_per_stage
 from app.core.parallel.memory_terms import resolve_dtype
 from app.core.parallel.mesh import Axis, format_axes
 from app.core.parallel.presets import ModelPreset, get_model

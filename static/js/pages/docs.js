@@ -1,6 +1,7 @@
 // Renders /api/v1/openapi.json as readable docs (Swagger UI needs a CDN and inline script,
 // which our CSP forbids). Each endpoint lists its parameters, their descriptions and
-// examples, and links to a ready-made example request.
+// examples, and the worked requests the server publishes as `x-examples` (each tested to
+// answer 200), as links and as curl lines against this server's own origin.
 import { fetchJSON, errorBox } from "../lib/api.js";
 import { h, clear } from "../lib/dom.js";
 
@@ -35,18 +36,6 @@ function example(param) {
   return undefined;
 }
 
-function exampleUrl(path, params) {
-  let url = path;
-  const q = new URLSearchParams();
-  for (const p of params) {
-    const ex = example(p);
-    if (p.in === "path") url = url.replace(`{${p.name}}`, ex !== undefined ? String(ex) : `{${p.name}}`);
-    else if (p.in === "query" && ex !== undefined && (p.required || true)) q.set(p.name, String(ex));
-  }
-  const qs = q.toString().replaceAll("%2C", ",").replaceAll("%3A", ":");
-  return qs ? `${url}?${qs}` : url;
-}
-
 function fieldsTable(spec, schema) {
   const s = resolve(spec, schema);
   if (!s.properties) return null;
@@ -71,7 +60,7 @@ function render(spec) {
     const section = h("section", { class: "panel" }, h("h2", {}, tag));
     for (const { path, method, op } of items) {
       const params = op.parameters || [];
-      const url = exampleUrl(path, params);
+      const urls = op["x-examples"] || [];
       const details = h("details", { class: "docs-endpoint" },
         h("summary", {}, h("span", { class: `docs-method ${method}` }, method.toUpperCase()), path,
           op.summary ? h("span", { class: "muted" }, ` — ${op.summary}`) : null));
@@ -86,9 +75,9 @@ function render(spec) {
             h("td", {}, p.description || (p.schema && p.schema.description) || ""),
             h("td", {}, example(p) !== undefined ? h("code", {}, String(example(p))) : "")))))));
       }
-      if (method === "get") {
+      for (const url of urls) {
         details.append(h("p", {}, "Example: ", h("a", { href: url }, h("code", {}, url))));
-        details.append(h("pre", { class: "code" }, `curl -s 'http://127.0.0.1:8000${url}'`));
+        details.append(h("pre", { class: "code" }, `curl -s '${location.origin}${url}'`));
       }
       const ok = op.responses && op.responses["200"];
       const schema = ok && ok.content && ok.content["application/json"] && ok.content["application/json"].schema;

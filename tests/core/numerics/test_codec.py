@@ -278,7 +278,7 @@ def test_float32_edges() -> None:
     assert encode("float32", 2.0**-150 * 1.5).code == 1
 
 
-# --- spec vectors and double rounding (REFERENCES.md) ---------------------------------------
+# --- spec vectors and double rounding (docs/sources.md, "Low-precision formats") ------------
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The format registry against REFERENCES.md (OCP OFP8 / MX specs) and ml_dtypes' own values."""
+"""The format registry against docs/sources.md, "The formats" (OCP OFP8 / MX) and ml_dtypes."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ SMALL = [name for name, info in FORMATS.items() if info.bits <= 16]
 IEEE_NAN_E4M3 = (*range(0x79, 0x80), *range(0xF9, 0x100))
 
 # name: (max, min_normal, min_subnormal, eps, nan_codes, inf_codes, overflow, bias, finite_count)
-# REFERENCES.md "Low-precision formats"; 16/32-bit rows from IEEE 754-2019 and bfloat16.
+# docs/sources.md, "The formats" table; 16/32-bit rows from IEEE 754-2019 and bfloat16.
 REFERENCE = {
     "float8_e4m3fn": (448, 2**-6, 2**-9, 2**-3, (0x7F, 0xFF), (), "nan", 7, 254),
     "float8_e4m3": (240, 2**-6, 2**-9, 2**-3, IEEE_NAN_E4M3, (0x78, 0xF8), "inf", 7, 240),

@@ -1,0 +1,65 @@
+"""One worked example request per endpoint, published in the OpenAPI document.
+
+Each GET route gets ``x-examples``: complete URLs that answer 200 (a test requests every one
+and validates the body against the declared schema). The /docs page shows them as curl lines,
+so a reader can paste a request that works instead of a mix of per-parameter examples that
+may contradict each other (a preset model and a custom architecture at once).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "/api/v1/formats/{name}": ("/api/v1/formats/float8_e4m3fn",),
+    "/api/v1/formats/{name}/values": ("/api/v1/formats/float4_e2m1fn/values",),
+    "/api/v1/formats/{name}/decode": ("/api/v1/formats/float8_e4m3fn/decode?code=0x39",),
+    "/api/v1/formats/{name}/encode": (
+        "/api/v1/formats/float8_e4m3fn/encode?value=464",
+        "/api/v1/formats/bfloat16/encode?value=1.00390625&rounding=toward_zero",
+    ),
+    "/api/v1/presets/models/{name}": ("/api/v1/presets/models/llama3-70b",),
+    "/api/v1/mesh": (
+        "/api/v1/mesh?axes=pp:2,dp:2,tp:4",
+        "/api/v1/mesh?axes=dp:64,pp:16,cp:1,tp:8&include=groups",
+    ),
+    "/api/v1/sharding": ("/api/v1/sharding?axes=dp:2,tp:4&shape=16,32&spec=dp,tp",),
+    "/api/v1/sharding/model": ("/api/v1/sharding/model?model=llama3-8b&tp=4&dp=2",),
+    "/api/v1/memory": (
+        "/api/v1/memory?model=llama3-70b&tp=8&pp=4&dp=8&zero=1",
+        "/api/v1/memory?model=llama3-8b&mode=inference&batch=16&seq_len=8192",
+        "/api/v1/memory?params=7.5e9&dp=64&zero=3",
+    ),
+    "/api/v1/pipeline": (
+        "/api/v1/pipeline?schedule=1f1b&stages=4&microbatches=8",
+        "/api/v1/pipeline?schedule=zb_h1&stages=8&microbatches=16",
+    ),
+}
+
+
+def _routes(routes: list[Any]) -> list[APIRoute]:
+    out: list[APIRoute] = []
+    for r in routes:
+        if isinstance(r, APIRoute):
+            out.append(r)
+        elif getattr(r, "original_router", None) is not None:  # FastAPI's included routers
+            out += _routes(r.original_router.routes)
+    return out
+
+
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every JSON route of the app, looking inside included routers."""
+    return [r for r in _routes(app.routes) if r.path.startswith("/api/v1/")]
+
+
+def install(app: FastAPI) -> None:
+    """Attach each route's examples (routes without parameters are their own example)."""
+    for route in api_routes(app):
+        urls = EXAMPLES.get(route.path)
+        if urls is None and "{" not in route.path and "GET" in (route.methods or ()):
+            urls = (route.path,)
+        if urls:
+            route.openapi_extra = {**(route.openapi_extra or {}), "x-examples": list(urls)}
