@@ -27,7 +27,7 @@ import harness
 import httpx
 import numpy as np
 
-from app.api.common import encode_json
+from app.api.encoding import encode_json
 from app.core.parallel import pipeline_payload as shapes
 from app.core.parallel.pipeline import SCHEDULES, PipelineQuery, run_pipeline
 from app.core.parallel.pipeline_orders import KIND_NAMES

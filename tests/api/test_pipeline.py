@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
-from app.api.common import encode_json
+from app.api.encoding import encode_json
 from app.core.parallel import pipeline_payload as shapes
 from app.core.parallel.pipeline import simulate_pipeline
 from app.schemas.pipeline import (
