@@ -1,6 +1,8 @@
 // Plumbing the canvas views (mesh, sharding) share. A view keeps its state in one object `v`
 // with {canvas, ctxCache, draws, tween, loop}; these steps read and update it.
-import { setupCanvas } from "../lib/canvas.js";
+import { createLoop, createRedraw } from "../lib/anim.js";
+import { onResize, setupCanvas } from "../lib/canvas.js";
+import { onThemeChange } from "../lib/colors.js";
 
 /** The 2-D context at w × hh CSS px; the backing store is resized only when the size changes. */
 export function viewContext(v, w, hh) {
@@ -47,4 +49,28 @@ export function startTween(v) {
 export function settle(v) {
   v.canvas.dataset.animating = "0";
   v.redraw();
+}
+
+/**
+ * Wire a canvas view's redraw, animation loop, pointer, keyboard, resize and theme handling.
+ * `hooks`: {frame(v), tween(v, ms), pointer(v), keyboard(v), minWidth, ready(v) (has data),
+ * resized(v) and themed(v) (called only when ready)}. Returns a function that unwires it all.
+ */
+export function wireCanvasView(v, hooks) {
+  v.redraw = createRedraw(() => hooks.frame(v));
+  v.loop = createLoop(v.canvas, (ms) => hooks.tween(v, ms));
+  hooks.pointer(v);
+  hooks.keyboard(v);
+  const stopResize = onResize(v.wrap, (w) => {
+    v.width = Math.max(hooks.minWidth, w);
+    if (hooks.ready(v)) hooks.resized(v);
+  });
+  const stopTheme = onThemeChange(() => requestAnimationFrame(() => {
+    if (hooks.ready(v)) hooks.themed(v);
+  }));
+  return () => {
+    v.loop.destroy();
+    stopResize();
+    stopTheme();
+  };
 }

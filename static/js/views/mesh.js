@@ -3,10 +3,10 @@
 // The base layer (nodes + coloured cells) is drawn once to an offscreen canvas; a hover frame
 // composites that image and draws only the few hundred highlighted cells, so 16,384 GPUs stay
 // smooth. Changing the axes tweens every cell from where its coordinates sat before.
-import { createLoop, createRedraw, easeInOut } from "../lib/anim.js";
+import { easeInOut } from "../lib/anim.js";
 import { fetchJSON } from "../lib/api.js";
-import { eventToElementCoordinates, onResize, setupCanvas } from "../lib/canvas.js";
-import { countDraw, settle, startTween, tweenGoesOn, viewContext } from "./canvas-view.js";
+import { eventToElementCoordinates, setupCanvas } from "../lib/canvas.js";
+import { countDraw, settle, startTween, tweenGoesOn, viewContext, wireCanvasView } from "./canvas-view.js";
 import { cssVar, groupColor, onThemeChange } from "../lib/colors.js";
 import { h, svg } from "../lib/dom.js";
 import { fmtInt } from "../lib/format.js";
@@ -463,22 +463,19 @@ export function mount(el, state) {
     tween: null, hover: -1, width: Math.max(200, Math.floor(wrap.clientWidth) || 600), draws: 0,
     ctxCache: null, stats: { draws: 0, drawMs: 0 },
   };
-  v.redraw = createRedraw(() => drawFrame(v));
-  v.loop = createLoop(canvas, (ms) => drawTween(v, ms));
-  bindPointer(v);
-  bindKeyboard(v);
-  const stopResize = onResize(wrap, (w) => {
-    v.width = Math.max(200, w);
-    if (!v.mesh) return;
-    relayout(v);
-    paintBaseLayer(v);
-    if (!v.tween) v.redraw();
+  const unwire = wireCanvasView(v, {
+    frame: drawFrame, tween: drawTween, pointer: bindPointer, keyboard: bindKeyboard, minWidth: 200,
+    ready: (view) => view.mesh !== null,
+    resized(view) {
+      relayout(view);
+      paintBaseLayer(view);
+      if (!view.tween) view.redraw();
+    },
+    themed(view) {
+      paintBaseLayer(view);
+      view.redraw();
+    },
   });
-  const stopTheme = onThemeChange(() => requestAnimationFrame(() => {
-    if (!v.mesh) return;
-    paintBaseLayer(v);
-    v.redraw();
-  }));
   if (v.s.mesh) setMesh(v, v.s.mesh, false);
   const api = {
     update: (next) => update(v, next),
@@ -490,9 +487,7 @@ export function mount(el, state) {
     /** Hover redraws done and the time they took (ms), for the fps bench. */
     stats: v.stats,
     destroy() {
-      v.loop.destroy();
-      stopResize();
-      stopTheme();
+      unwire();
       hideTip();
       wrap.remove();
     },

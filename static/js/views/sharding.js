@@ -3,10 +3,10 @@
 // block lights up every replica. Switching the spec (or shape, or mesh) flies every device's
 // piece from where it sat to where it sits now, each frame derived from the elapsed time.
 // Every number drawn (blocks, ranges, holders, the PartitionSpec) comes from /api/v1/sharding.
-import { createLoop, createRedraw, easeInOut } from "../lib/anim.js";
+import { easeInOut } from "../lib/anim.js";
 import { fetchJSON } from "../lib/api.js";
-import { eventToElementCoordinates, onResize, setupCanvas } from "../lib/canvas.js";
-import { countDraw, settle, startTween, tweenGoesOn, viewContext } from "./canvas-view.js";
+import { eventToElementCoordinates, setupCanvas } from "../lib/canvas.js";
+import { countDraw, settle, startTween, tweenGoesOn, viewContext, wireCanvasView } from "./canvas-view.js";
 import { cssVar, groupColor, mix, onThemeChange } from "../lib/colors.js";
 import { h, svg } from "../lib/dom.js";
 import { fmtInt } from "../lib/format.js";
@@ -369,20 +369,18 @@ export function mount(el, state) {
     blocksOfDevice: new Int32Array(0), hover: -1, keyFocus: -1, tween: null, draws: 0,
     width: Math.max(240, Math.floor(wrap.clientWidth) || 600), baseFor: null, theme: 0, ctxCache: null,
   };
-  v.redraw = createRedraw(() => drawFrame(v));
-  v.loop = createLoop(canvas, (ms) => drawTween(v, ms));
-  bindPointer(v);
-  bindKeyboard(v);
-  const stopResize = onResize(wrap, (w) => {
-    v.width = Math.max(240, w);
-    if (!v.data) return;
-    relayout(v);
-    if (!v.tween) v.redraw();
+  const unwire = wireCanvasView(v, {
+    frame: drawFrame, tween: drawTween, pointer: bindPointer, keyboard: bindKeyboard, minWidth: 240,
+    ready: (view) => view.data !== null,
+    resized(view) {
+      relayout(view);
+      if (!view.tween) view.redraw();
+    },
+    themed(view) {
+      view.theme += 1;
+      if (!view.tween) view.redraw();
+    },
   });
-  const stopTheme = onThemeChange(() => requestAnimationFrame(() => {
-    v.theme += 1;
-    if (v.data && !v.tween) v.redraw();
-  }));
   if (v.s.data) setData(v, v.s.data, false);
   const api = {
     update: (next) => update(v, next),
@@ -398,9 +396,7 @@ export function mount(el, state) {
     highlighted: () => [...(highlightSet(v) || [])],
     toSvg: () => (v.data ? tensorSvg(v.T, v.data) : null),
     destroy() {
-      v.loop.destroy();
-      stopResize();
-      stopTheme();
+      unwire();
       hideTip();
       wrap.remove();
     },
