@@ -10,7 +10,8 @@ from fastapi import Query, Request, Response
 
 from app.api.common import api_router, cached_json, encode_json
 from app.core.parallel.collectives import CollectiveQuery, compute_collective
-from app.schemas.collectives import CollectiveResponse
+from app.core.parallel.nccl_tests import fit_nccl_tests
+from app.schemas.collectives import CollectiveResponse, NcclTestsRequest, NcclTestsResponse
 from app.schemas.query import query_model, to_query
 
 router = api_router("collectives")
@@ -32,3 +33,18 @@ CollectiveParams = query_model(CollectiveQuery)
 def get_collectives(request: Request, params: Annotated[CollectiveParams, Query()]) -> Response:  # type: ignore[valid-type]
     query = to_query(CollectiveQuery, params)
     return cached_json(request, query, lambda: encode_json(compute_collective(query).payload()))
+
+
+@router.post(
+    "/collectives/nccl-tests",
+    response_model=NcclTestsResponse,
+    summary="Read a pasted nccl-tests table and fit its bandwidth and latency",
+    description="Paste what all_reduce_perf, all_gather_perf, reduce_scatter_perf, "
+    "alltoall_perf or broadcast_perf printed. The rows are read (out-of-place columns unless "
+    "`in_place`), the ranks taken from the '# Rank' lines or the busbw/algbw ratio, and "
+    "t = a + b·S fitted: B = factor/b is the asymptotic busbw, n½ = a/b the size at half of "
+    "it. `calibrated_query` reruns /collectives (or /communication) with these figures.",
+)
+def post_nccl_tests(body: NcclTestsRequest) -> Response:
+    result = fit_nccl_tests(body.text, body.op, body.ranks, body.gpu, body.in_place)
+    return Response(encode_json(result.payload()), media_type="application/json")

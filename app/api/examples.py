@@ -33,6 +33,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "/api/v1/memory?model=llama3-8b&mode=inference&batch=16&seq_len=8192",
         "/api/v1/memory?params=7.5e9&dp=64&zero=3",
     ),
+    "/api/v1/collectives": (
+        "/api/v1/collectives?op=all_reduce&algorithm=ring&ranks=8&bytes=1073741824",
+        "/api/v1/collectives?op=all_gather&ranks=32&bytes=268435456&gpu=h200",
+        "/api/v1/collectives?op=all_to_all&algorithm=pairwise&ranks=4&view=true",
+    ),
     "/api/v1/pipeline": (
         "/api/v1/pipeline?schedule=1f1b&stages=4&microbatches=8",
         "/api/v1/pipeline?schedule=zb_h1&stages=8&microbatches=16",

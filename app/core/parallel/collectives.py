@@ -100,7 +100,7 @@ class CollectiveQuery:
         "Override: intra-node bus bandwidth B in bytes/s per GPU (default: the preset's "
         "nccl-tests figure).",
         example=3.7e11,
-        gt=0,
+        ge=1e6,
         le=limit("link_bandwidth"),
     )
     latency: float | None = param(
@@ -114,7 +114,7 @@ class CollectiveQuery:
         None,
         "Override: network bus bandwidth in bytes/s per GPU (one NIC per GPU).",
         example=4.7e10,
-        gt=0,
+        ge=1e6,
         le=limit("link_bandwidth"),
     )
     network_latency: float | None = param(
