@@ -54,6 +54,11 @@ class StepColumns(BaseModel):
 
 class CollectiveView(BaseModel):
     cells: int = Field(description="Cells drawn per rank's buffer.", examples=[8])
+    full: int = Field(description="`holds` of a complete cell (n for reductions, else 1).")
+    hue_of: str = Field(description="chunk, or sender (all-to-all: whose block a cell holds).")
+    x: list[float] = Field(description="Per rank: where to draw it, 0..1 across.")
+    y: list[float] = Field(description="Per rank: where to draw it, 0..1 down.")
+    node: list[int] = Field(description="Per rank: the node it sits on.")
     initial_hue: list[list[int]] = Field(
         description="Per rank and cell before step 0: whose data (chunk, or sending rank for "
         "all-to-all); −1 empty."

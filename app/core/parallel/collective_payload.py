@@ -92,6 +92,11 @@ def _view(res: CollectiveResult) -> dict[str, Any] | None:
         return None
     return {
         "cells": v.cells,
+        "full": v.full,
+        "hue_of": v.hue_of,
+        "x": v.x,
+        "y": v.y,
+        "node": v.node,
         "initial_hue": v.initial_hue,
         "initial_holds": v.initial_holds,
         "src_cell": v.src_cell,

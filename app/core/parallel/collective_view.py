@@ -16,13 +16,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.core.parallel.collective_cost import IntArray
+from app.core.parallel.collective_cost import FloatArray, IntArray, Placement
 from app.core.parallel.collective_steps import REDUCE, StepList
 
 
 @dataclass(frozen=True, eq=False)
 class View:
     cells: int
+    full: int
+    """`holds` of a complete cell: n for reductions, 1 for copies."""
+    hue_of: str
+    """What a cell's hue names: "chunk", or "sender" (all-to-all: the rank the block is from)."""
+    x: FloatArray
+    """Where to draw each rank, in the unit square (a circle, nodes apart; or a tree)."""
+    y: FloatArray
+    node: IntArray
     initial_hue: IntArray
     """(ranks, cells)."""
     initial_holds: IntArray
@@ -57,7 +65,25 @@ def _initial(op: str, n: int, cells: int, root: int) -> tuple[IntArray, IntArray
     return hue, (hue >= 0).astype(np.int64)
 
 
-def replay(op: str, steps: StepList, root: int) -> View:
+def positions(layout: str, place: Placement, root: int) -> tuple[FloatArray, FloatArray]:
+    """Ranks on a circle clockwise from the top, a gap between nodes; or a binary tree in heap
+    order from `root` (depth down, children under their parent)."""
+    n = place.ranks
+    r = np.arange(n, dtype=np.int64)
+    if layout == "tree":
+        v = (r - root) % n
+        depth = np.floor(np.log2(v + 1.0) + 1e-9).astype(np.int64)
+        width = 2.0**depth
+        levels = max(1, int(depth.max()))
+        return (v - (width - 1) + 0.5) / width, depth / levels
+    node = place.node_of(r)
+    gap = 1.5 if place.spans_nodes else 0.0
+    slot = r + gap * node
+    angle = -np.pi / 2 + 2 * np.pi * slot / (n + gap * place.nodes)
+    return 0.5 + 0.5 * np.cos(angle), 0.5 + 0.5 * np.sin(angle)
+
+
+def replay(op: str, steps: StepList, root: int, layout: str, place: Placement) -> View:
     """Every cell's state after each step (see the module docstring)."""
     n = steps.ranks
     cells, src_cell, dst_cell = _cells(op, steps)
@@ -77,4 +103,10 @@ def replay(op: str, steps: StepList, root: int) -> View:
         hue[d[cp], dc[cp]] = hues[cp]
         out_holds[a:b] = holds[d, dc]
         out_hue[a:b] = hue[d, dc]
-    return View(cells, hue0, holds0, src_cell, dst_cell, out_hue, out_holds)
+    x, y = positions(layout, place, root)
+    full = n if op in ("all_reduce", "reduce_scatter") else 1
+    node = place.node_of(np.arange(n, dtype=np.int64))
+    hue_of = "sender" if op == "all_to_all" else "chunk"
+    return View(
+        cells, full, hue_of, x, y, node, hue0, holds0, src_cell, dst_cell, out_hue, out_holds
+    )

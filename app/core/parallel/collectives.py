@@ -313,6 +313,12 @@ def compute_collective(q: CollectiveQuery) -> CollectiveResult:
             f"Steps are listed up to {limit('collective_ranks'):,} ranks; this answer is the "
             "time only."
         )
+    if listed and q.view and q.ranks > limit("collective_view_ranks"):
+        listed = False
+        notes.append(
+            f"Drawing data (view=true) is sent up to {limit('collective_view_ranks')} ranks; "
+            "ask with view=false for the steps, or fewer ranks to see them drawn."
+        )
     steps = nbytes = times = view = None
     if listed:
         steps = step_list(r.op.name, r.algorithm.name, q.ranks, r.place.local, q.root, r.chunks)
@@ -325,7 +331,7 @@ def compute_collective(q: CollectiveQuery) -> CollectiveResult:
         nbytes = transfer_bytes(steps, r.op.name, q.bytes)
         times = evaluate(steps, r.place, nbytes, r.links)
         if q.view:
-            view = replay(r.op.name, steps, q.root)
+            view = replay(r.op.name, steps, q.root, r.algorithm.layout, r.place)
     sizes = sweep_sizes()
     return CollectiveResult(
         resolved=r,

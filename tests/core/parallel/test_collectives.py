@@ -144,7 +144,7 @@ def test_replay_keeps_the_promise(
     state, history = play(op, steps, chunks, root)
     check_promise(op, state, n, chunks, root)
     # the drawing data agrees with the symbolic replay after every step
-    view = view_replay(op, steps, root)
+    view = view_replay(op, steps, root, "ring", Placement(n, g))
     bounds = steps.offsets().tolist()
     for s, after in enumerate(history):
         for i in range(bounds[s], bounds[s + 1]):
