@@ -20,7 +20,7 @@ from typing import Any
 
 import harness
 
-from app.api.common import encode_json
+from app.api.encoding import encode_json
 from app.core.parallel import collective_steps as steps
 from app.core.parallel.collective_algorithms import transfer_bytes
 from app.core.parallel.collective_cost import Placement, evaluate

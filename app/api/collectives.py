@@ -8,7 +8,8 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
-from app.api.common import api_router, cached_json, encode_json
+from app.api.common import api_router, cached_json
+from app.api.encoding import encode_json
 from app.core.parallel.collectives import CollectiveQuery, compute_collective
 from app.core.parallel.nccl_tests import fit_nccl_tests
 from app.schemas.collectives import CollectiveResponse, NcclTestsRequest, NcclTestsResponse
@@ -32,7 +33,7 @@ CollectiveParams = query_model(CollectiveQuery)
 )
 def get_collectives(request: Request, params: Annotated[CollectiveParams, Query()]) -> Response:  # type: ignore[valid-type]
     query = to_query(CollectiveQuery, params)
-    return cached_json(request, query, lambda: encode_json(compute_collective(query).payload()))
+    return cached_json(request, query, lambda: compute_collective(query).payload())
 
 
 @router.post(

@@ -241,7 +241,7 @@ def test_encode_json_contract() -> None:
 
     import numpy as np
 
-    from app.api.common import encode_json
+    from app.api.encoding import encode_json
 
     payload = {
         "none": None,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -43,7 +43,7 @@ def decimate(n: int, points: int = MAX_POINTS) -> npt.NDArray[np.int64]:
     return np.unique(np.linspace(0, n - 1, points).round().astype(np.int64))
 
 
-def pairwise_sum(terms: npt.NDArray[np.generic]) -> float:
+def pairwise_sum(terms: npt.NDArray[Any]) -> float:
     """Sum by a balanced tree, each partial sum rounded to the terms' own type."""
     level = terms
     while level.size > 1:

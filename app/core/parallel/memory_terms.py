@@ -1,18 +1,20 @@
-"""What one memory term costs: storage dtypes, activation bytes per layer, term sources.
+"""What one memory term is: storage dtypes, sources, the `Term` and Table 2 per layer.
 
-The formulas here take plain numbers; `memory_stages` applies them to the layers and
-parameters of one pipeline stage, and every `Term` carries its substituted formula and its
-source so the page can show where each byte comes from.
+The bottom of the memory pipeline (query -> layout -> per-layer terms -> per-stage totals ->
+verdict and advice). A `Term` is built from one `app.core.symbolic` expression, so its bytes
+and its printed formula cannot disagree; `memory_stages` builds the terms of one stage.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
 from app.core.errors import InvalidInput
 from app.core.numerics.formats import FORMATS
+from app.core.symbolic import Expr, Quantity, define, explain
 
 Mode = Literal["train", "inference"]
 Recompute = Literal["none", "selective", "full"]
@@ -93,57 +95,86 @@ def resolve_dtype(name: str, field: str = "dtype") -> WeightDtype:
     raise InvalidInput(field, f"unknown dtype {name!r}; choose from {', '.join(dtype_names())}")
 
 
+Segment = Literal["parameters", "gradients", "optimizer_states", "activations", "kv_cache"]
+SEGMENTS: tuple[Segment, ...] = (
+    "parameters",
+    "gradients",
+    "optimizer_states",
+    "activations",
+    "kv_cache",
+)
+
+
 @dataclass(frozen=True)
 class Term:
+    """Bytes of one kind on one GPU, with the formula they come from and its source.
+
+    `segment` is the part of a GPU's memory the bytes belong to (a bar segment on the page):
+    the embedding inputs and the logits are `activations` like the layers' own.
+    """
+
     name: str
+    segment: Segment
     bytes: int
     formula: str
     source: str
 
 
-def _n(x: int | float | Fraction) -> str:
-    """Readable number for formulas: 7500000000 -> '7,500,000,000', 2.5 -> '2.5'."""
-    if isinstance(x, Fraction):
-        x = int(x) if x.denominator == 1 else float(x)
-    if isinstance(x, float) and x.is_integer():
-        x = int(x)
-    if isinstance(x, int):
-        return f"{x:,}"
-    return f"{x:,.6g}"
+def term(
+    name: str, segment: Segment, expr: Expr, source: str, note: str = "", formula: bool = True
+) -> Term:
+    """A term whose bytes and printed formula both come from `expr` (bytes rounded).
+
+    For example ``term("gradients", "gradients", 2 * Quantity("Ψ", 10), "ZeRO")`` has
+    ``bytes == 20`` and ``formula == "2·Ψ = 2 × 10"``. With ``formula=False`` the printing is
+    skipped (formula ""): searching for advice needs only the bytes.
+    """
+    text = explain(expr) if formula else ""
+    return Term(
+        name, segment, round(expr.value), f"{note}: {text}" if note and text else text, source
+    )
 
 
 # ---------------------------------------------------------------- activations (Korthikanti)
 
 
-def activation_bytes_per_layer(
-    s: int, b: int, h: int, a: int, t: int, sequence_parallel: bool, recompute: Recompute
-) -> tuple[Fraction, str]:
-    """Activation bytes of one transformer layer (16-bit activations), Korthikanti Table 2.
-
-    For example GPT-3 175B (s=2048, b=1, h=12288, a=96) with t=8, no recompute, no SP:
-    sbh(10 + 24/t + 5as/(ht)) = 25,165,824 × (10 + 3 + 10) = 578,813,952 bytes.
-    """
-    sbh = s * b * h
-    attn = Fraction(5 * a * s, h)
-    if recompute == "full":
-        if sequence_parallel:
-            return Fraction(2 * sbh, t), f"2sbh/t = 2 × {_n(sbh)} / {t}"
-        return Fraction(2 * sbh), f"2sbh = 2 × {_n(sbh)}"
-    if recompute == "selective":
-        if sequence_parallel:
-            return Fraction(34 * sbh, t), f"34·sbh/t = 34 × {_n(sbh)} / {t}"
-        v = sbh * (10 + Fraction(24, t))
-        return v, f"sbh(10 + 24/t) = {_n(sbh)} × (10 + 24/{t})"
-    if sequence_parallel:
-        v = Fraction(sbh, t) * (34 + attn)
-        return v, f"(sbh/t)(34 + 5as/h) = ({_n(sbh)}/{t}) × (34 + 5·{a}·{s}/{h})"
-    v = sbh * (10 + Fraction(24, t) + attn / t)
-    return v, f"sbh(10 + 24/t + 5as/(ht)) = {_n(sbh)} × (10 + 24/{t} + 5·{a}·{s}/({h}·{t}))"
-
-
-def _label(sp: bool, recompute: Recompute, t: int) -> str:
+def table2_row(sequence_parallel: bool, recompute: Recompute, t: int) -> str:
+    """The row of Korthikanti Table 2 a layout uses, e.g. ``"TP + SP + selective"``."""
     parts = ["TP" if t > 1 else "no TP"]
-    if sp:
+    if sequence_parallel:
         parts.append("SP")
     parts.append({"none": "no recompute", "selective": "selective", "full": "full"}[recompute])
     return " + ".join(parts)
+
+
+@lru_cache(maxsize=1024)  # every stage of a layout, and every advice candidate, asks again
+def activation_per_layer(
+    s: int, b: int, h: int, a: int, t: int, sequence_parallel: bool, recompute: Recompute
+) -> Quantity:
+    """Activation bytes of one transformer layer (16-bit activations), Korthikanti Table 2.
+
+    The quantity ``A`` with its Table 2 formula. For example GPT-3 175B (s=2048, b=1,
+    h=12288, a=96) with t=8, no recompute, no SP: sbh·(10 + 24/t + 5·a·s/(h·t)) =
+    25,165,824 × (10 + 3 + 10) = 578,813,952 bytes.
+    """
+    S, B, H, A, T = (Quantity(n, v) for n, v in (("s", s), ("b", b), ("h", h), ("a", a), ("t", t)))
+    sbh = define("sbh", S * B * H)
+    if recompute == "full":  # only each layer's input is kept
+        expr = 2 * sbh / T if sequence_parallel else 2 * sbh
+    elif recompute == "selective":  # attention's softmax, dropout and scores recomputed
+        expr = 34 * sbh / T if sequence_parallel else sbh * (10 + 24 / T)
+    elif sequence_parallel:
+        expr = sbh / T * (34 + 5 * A * S / H)
+    else:
+        expr = sbh * (10 + 24 / T + 5 * A * S / (H * T))
+    row = table2_row(sequence_parallel, recompute, t)
+    return define("A", expr, f"bytes per layer per microbatch, Korthikanti Table 2: {row}")
+
+
+def activation_bytes_per_layer(
+    s: int, b: int, h: int, a: int, t: int, sequence_parallel: bool, recompute: Recompute
+) -> tuple[Fraction, str]:
+    """`activation_per_layer` as (exact bytes, printed formula)."""
+    q = activation_per_layer(s, b, h, a, t, sequence_parallel, recompute)
+    assert q.definition is not None
+    return Fraction(q.value), explain(q.definition)
