@@ -11,8 +11,19 @@ from fastapi import Query, Request, Response
 from app.api.common import api_router, cached_json
 from app.api.encoding import encode_json
 from app.core.parallel.collectives import CollectiveQuery, compute_collective
+from app.core.parallel.communication import (
+    CommunicationQuery,
+    compute_communication,
+    examples,
+)
 from app.core.parallel.nccl_tests import fit_nccl_tests
-from app.schemas.collectives import CollectiveResponse, NcclTestsRequest, NcclTestsResponse
+from app.schemas.collectives import (
+    CollectiveResponse,
+    CommunicationExamplesResponse,
+    CommunicationResponse,
+    NcclTestsRequest,
+    NcclTestsResponse,
+)
 from app.schemas.query import query_model, to_query
 
 router = api_router("collectives")
@@ -49,3 +60,36 @@ def get_collectives(request: Request, params: Annotated[CollectiveParams, Query(
 def post_nccl_tests(body: NcclTestsRequest) -> Response:
     result = fit_nccl_tests(body.text, body.op, body.ranks, body.gpu, body.in_place)
     return Response(encode_json(result.payload()), media_type="application/json")
+
+
+CommunicationParams = query_model(CommunicationQuery)
+
+
+@router.get(
+    "/communication",
+    response_model=CommunicationResponse,
+    summary="The communication bill of one training step, and its step time",
+    description="The memory endpoint's parameters (model, GPU, dp/tp/pp/cp/ep, ZeRO, "
+    "sequence parallelism, recomputation, microbatches) plus link overrides, the compute "
+    "efficiency and one overlap switch per axis. `bill` lists every collective one GPU runs "
+    "in a step (count, buffer in nccl-tests' convention, bytes on the wire, link, time, "
+    "exposed time); `step_time` = `compute_time` + `exposed_communication_time` + "
+    "`bubble_time`, the bubble from the pipeline simulator with these costs.",
+)
+def get_communication(
+    request: Request,
+    params: Annotated[CommunicationParams, Query()],  # type: ignore[valid-type]
+) -> Response:
+    query = to_query(CommunicationQuery, params)
+    return cached_json(request, query, lambda: compute_communication(query).payload())
+
+
+@router.get(
+    "/communication/examples",
+    response_model=CommunicationExamplesResponse,
+    summary="Published layouts to start a bill from",
+    description="Llama 3 405B (8K and 16K H100s) and a 70B layout, with the microbatches their "
+    "batch sizes imply.",
+)
+def get_communication_examples(request: Request) -> Response:
+    return cached_json(request, "examples", lambda: {"examples": examples()})

@@ -226,3 +226,102 @@ class NcclTestsResponse(BaseModel):
         description="Query string for /collectives and /communication with the fitted figures."
     )
     warnings: list[str]
+
+
+# ---------------------------------------------------------------- GET /communication
+
+
+class LinkSplit(BaseModel):
+    intra_node: float = Field(description="Seconds on the intra-node link.")
+    network: float = Field(description="Seconds on the network.")
+
+
+class BillEntry(BaseModel):
+    axis: str = Field(description="tp, cp, ep, pp or dp.", examples=["tp"])
+    collective: str = Field(
+        description="all_reduce, all_gather, reduce_scatter, all_to_all or send_recv.",
+        examples=["all_reduce"],
+    )
+    what: str = Field(description="What it carries.", examples=["attention and MLP outputs"])
+    phase: str = Field(description="forward, backward or step (after the pipeline).")
+    group_size: int = Field(description="Ranks in the group.", examples=[8])
+    local_ranks: int = Field(description="Ranks of the group per node.", examples=[8])
+    nodes: int = Field(description="Nodes the group spans.", examples=[1])
+    count: int = Field(description="Calls per step on one GPU.", examples=[320])
+    buffer_bytes: int = Field(description="Per call, nccl-tests' size convention.")
+    wire_bytes_per_gpu: float = Field(description="Bytes one GPU sends, all calls together.")
+    link: str = Field(description="intra_node, network or both.", examples=["intra_node"])
+    algorithm: str = Field(description="How the collective runs (ring, hierarchical, ...).")
+    time: float = Field(description="Seconds, all calls together.")
+    time_by_link: LinkSplit
+    exposed_time: float = Field(description="The part of `time` not hidden behind compute.")
+    overlap: str = Field(description="The overlap switch that applies (overlap_<name>).")
+    overlapped: bool = Field(description="Whether that switch is on.")
+    formula: str = Field(description="How count and buffer are counted.")
+    source: str = Field(description="The paper or code the volumes come from.")
+    collectives_query: str = Field(description="Query string of /collectives for one call.")
+
+
+class AxisTotal(BaseModel):
+    axis: str = Field(examples=["tp"])
+    title: str = Field(examples=["Tensor parallel"])
+    group_size: int = Field(examples=[8])
+    time: float = Field(description="Seconds of all its collectives.")
+    time_by_link: LinkSplit
+    exposed_time: float
+    wire_bytes_per_gpu: float
+    collectives_query: str = Field(description="/collectives query of its biggest collective.")
+
+
+class FlopsInfo(BaseModel):
+    per_token: int = Field(description="Model FLOPs per token of a training step.")
+    per_gpu_per_step: float = Field(description="Model FLOPs one GPU does per step.")
+    peak: float = Field(description="Dense peak FLOP/s used.")
+    compute_dtype: str = Field(examples=["bf16"])
+    efficiency: float = Field(description="Fraction of peak the kernels reach.")
+    mfu: float = Field(description="per_gpu_per_step / (step_time × peak).")
+    formula: str
+    source: str
+
+
+class OverlapInfo(BaseModel):
+    name: str = Field(examples=["tp"])
+    on: bool = Field(examples=[False])
+    description: str
+
+
+class CommunicationResponse(BaseModel):
+    query: dict[str, Any] = Field(description="Every parameter as computed.")
+    model: str = Field(examples=["llama3-70b"])
+    model_title: str
+    gpu: str = Field(examples=["h100-sxm"])
+    gpu_title: str
+    world_size: int = Field(examples=[64])
+    microbatches: int = Field(examples=[16])
+    critical_rank: int = Field(description="Pipeline rank the bill is for (the slowest).")
+    bill: list[BillEntry] = Field(description="Every collective of one step on that GPU.")
+    axes: list[AxisTotal] = Field(description="The bill summed per axis.")
+    compute_time: float = Field(description="Seconds of compute in one step.")
+    bubble_time: float = Field(description="Seconds idle in the pipeline bubble.")
+    exposed_communication_time: float = Field(description="Seconds of communication not hidden.")
+    communication_time: float = Field(description="Seconds of all collectives, hidden or not.")
+    step_time: float = Field(description="compute + exposed communication + bubble.")
+    makespan: float = Field(description="Simulated pipeline makespan (seconds).")
+    bubble_fraction: float
+    schedule: str = Field(examples=["1f1b"])
+    flops: FlopsInfo
+    tokens_per_step: int
+    tokens_per_second: float
+    overlap: list[OverlapInfo]
+    notes: list[str]
+
+
+class CommunicationExample(BaseModel):
+    name: str = Field(examples=["llama3-405b-8k"])
+    title: str
+    query: str = Field(description="Query string for /communication.")
+    source: str
+
+
+class CommunicationExamplesResponse(BaseModel):
+    examples: list[CommunicationExample]

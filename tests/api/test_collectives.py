@@ -114,3 +114,34 @@ def test_nccl_tests_round_trip(client: TestClient) -> None:
     assert "bandwidth=" in d["calibrated_query"] and len(d["model"]["bus_bandwidth"]) == 3
     follow = client.get("/api/v1/collectives?" + d["calibrated_query"])
     assert follow.status_code == 200
+
+
+# ---------------------------------------------------------------- GET /communication
+
+
+def test_communication_needs_a_model_and_echoes_its_query(client: TestClient) -> None:
+    r = client.get("/api/v1/communication")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "model"
+    q = "model=llama3-70b&tp=8&pp=4&dp=2&zero=1&microbatches=8"
+    d = client.get(f"/api/v1/communication?{q}").json()
+    assert d["query"]["model"] == "llama3-70b" and d["query"]["overlap_dp"] is True
+    assert d["step_time"] == pytest.approx(
+        d["compute_time"] + d["exposed_communication_time"] + d["bubble_time"]
+    )
+    assert {a["axis"] for a in d["axes"]} == {"tp", "pp", "dp"}
+    # the echoed query gives the same answer
+    again = client.get(
+        "/api/v1/communication",
+        params={k: str(v).lower() if isinstance(v, bool) else v
+                for k, v in d["query"].items() if v is not None},
+    )  # fmt: skip
+    assert again.status_code == 200, again.text[:300]
+    assert again.json()["step_time"] == d["step_time"]
+
+
+def test_communication_examples_answer(client: TestClient) -> None:
+    ex = client.get("/api/v1/communication/examples").json()["examples"]
+    assert ex and all("microbatches=" in e["query"] for e in ex)
+    r = client.get(f"/api/v1/communication?{ex[0]['query']}")
+    assert r.status_code == 200, r.text[:300]
+    assert r.json()["world_size"] == 8192

@@ -158,6 +158,7 @@ BASELINE: dict[str, dict[str, str]] = {
     "/api/v1/sharding/model": {"model": "llama3-8b"},
     "/api/v1/memory": {"model": "llama3-8b"},
     "/api/v1/collectives": {"op": "all_reduce", "ranks": "8"},
+    "/api/v1/communication": {"model": "llama3-8b", "tp": "2", "pp": "2", "dp": "2"},
 }
 
 # Parameters whose value another parameter is checked against: a bad value in the key may be
@@ -181,6 +182,14 @@ CROSS: dict[tuple[str, str], set[str]] = {
     ("/api/v1/collectives", "gpu"): {"nvls"},
     ("/api/v1/collectives", "gpus_per_node"): {"ranks"},
     ("/api/v1/collectives", "chunks"): {"format"},
+    ("/api/v1/communication", "seq_len"): {"cp"},
+    ("/api/v1/communication", "pp"): {"chunks", "microbatches"},
+    ("/api/v1/communication", "dp"): {"ep"},
+    ("/api/v1/communication", "cp"): {"ep"},
+    ("/api/v1/communication", "chunks"): {"microbatches", "schedule"},
+    ("/api/v1/communication", "microbatches"): {"schedule", "chunks"},
+    ("/api/v1/communication", "schedule"): {"chunks", "microbatches"},
+    ("/api/v1/communication", "gpu"): {"nvls", "compute_dtype"},
 }
 
 # Sent to every parameter.

@@ -103,6 +103,20 @@ class PhaseTable:
     def time(self, size: float, links: Links) -> float:
         return float(self.times(np.array([float(size)]), links)[0])
 
+    def by_link(self, size: float, links: Links) -> tuple[float, float]:
+        """(intra-node, network) seconds: each step counted on the link that makes it last."""
+        intra = net = 0.0
+        for row in self.rows:
+            t_intra = (
+                links.intra_node.latency + (row.intra or 0.0) * size / links.intra_node.bandwidth
+            )
+            t_net = links.network.latency + (row.net or 0.0) * size / links.network.bandwidth
+            if row.net is not None and (row.intra is None or t_net >= t_intra):
+                net += row.steps * t_net
+            else:
+                intra += row.steps * t_intra
+        return intra, net
+
     def split(self, links: Links) -> tuple[float, float]:
         """(latency part, seconds per byte) of the slowest link in each row, so that
         t(S) ≈ L + β·S for large S; L/β is where half the asymptotic algbw is reached."""
