@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from app.core.limits import limit
 from app.core.names import Registry
 from app.core.parallel import collective_steps as steps_mod
 from app.core.parallel.collective_cost import (
@@ -31,6 +32,7 @@ from app.core.parallel.collective_cost import (
 )
 from app.core.parallel.collective_steps import StepList
 from app.core.parallel.network import NetworkCalibration
+from app.core.params import param
 
 
 @dataclass(frozen=True)
@@ -155,31 +157,76 @@ def default_algorithm(op: str, place: Placement) -> str:
     return "ring"
 
 
-def resolve_links(
-    cal: NetworkCalibration,
-    *,
-    nvls: bool,
-    bandwidth: float | None = None,
-    latency: float | None = None,
-    network_bandwidth: float | None = None,
-    network_latency: float | None = None,
-) -> Links:
+@dataclass(frozen=True)
+class LinkQuery:
+    """The link parameters /collectives and /communication share (one declaration each)."""
+
+    gpus_per_node: int | None = param(
+        None,
+        "GPUs per node (default: the GPU preset's); ranks fill nodes in order.",
+        example=8,
+        ge=1,
+        le=limit("gpus_per_node"),
+    )
+    nvls: bool | None = param(
+        None,
+        "NVLink SHARP (in-switch reduction) for all-reduces inside one node (default: on "
+        "where the GPU preset has it).",
+        example=True,
+    )
+    bandwidth: float | None = param(
+        None,
+        "Override: intra-node bus bandwidth B in bytes/s per GPU (default: the preset's "
+        "nccl-tests figure).",
+        example=3.7e11,
+        ge=1e6,
+        le=limit("link_bandwidth"),
+    )
+    latency: float | None = param(
+        None, "Override: intra-node latency α in seconds per algorithm step.", example=3.1e-6,
+        ge=0, le=1,
+    )  # fmt: skip
+    network_bandwidth: float | None = param(
+        None,
+        "Override: network bus bandwidth in bytes/s per GPU (one NIC per GPU).",
+        example=4.7e10,
+        ge=1e6,
+        le=limit("link_bandwidth"),
+    )
+    network_latency: float | None = param(
+        None, "Override: network latency in seconds per step.", example=3.3e-5, ge=0, le=1
+    )
+
+    def overrides(self) -> dict[str, float | None]:
+        """The four link figures as given (None: the calibration's)."""
+        return {
+            "bandwidth": self.bandwidth,
+            "latency": self.latency,
+            "network_bandwidth": self.network_bandwidth,
+            "network_latency": self.network_latency,
+        }
+
+
+def resolve_links(cal: NetworkCalibration, *, nvls: bool, given: LinkQuery | None = None) -> Links:
     """The two links with the calibration's figures, NVLS if asked, overrides on top."""
     ci, cn = cal.intra_node, cal.network
+    o = given.overrides() if given is not None else dict.fromkeys(LinkQuery().overrides())
     b_intra = ci.nvls_bus_bandwidth if (nvls and ci.nvls_bus_bandwidth) else ci.bus_bandwidth
     intra_src = "NVLink SHARP busbw, " + ci.source if nvls else ci.source
+    intra_given = o["bandwidth"] is not None or o["latency"] is not None
+    net_given = o["network_bandwidth"] is not None or o["network_latency"] is not None
     return Links(
         Link(
             "intra_node",
-            bandwidth if bandwidth is not None else b_intra,
-            latency if latency is not None else ci.step_latency,
-            "query" if bandwidth is not None or latency is not None else intra_src,
+            o["bandwidth"] if o["bandwidth"] is not None else b_intra,
+            o["latency"] if o["latency"] is not None else ci.step_latency,
+            "query" if intra_given else intra_src,
         ),
         Link(
             "network",
-            network_bandwidth if network_bandwidth is not None else cn.bus_bandwidth,
-            network_latency if network_latency is not None else cn.step_latency,
-            "query" if network_bandwidth is not None or network_latency is not None else cn.source,
+            o["network_bandwidth"] if o["network_bandwidth"] is not None else cn.bus_bandwidth,
+            o["network_latency"] if o["network_latency"] is not None else cn.step_latency,
+            "query" if net_given else cn.source,
         ),
     )
 

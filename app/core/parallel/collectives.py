@@ -28,6 +28,7 @@ from app.core.parallel.collective_algorithms import (
     OP_NAMES,
     OPS,
     AlgorithmSpec,
+    LinkQuery,
     OpSpec,
     default_algorithm,
     phase_table,
@@ -55,7 +56,7 @@ Format = Literal["json", "columns"]
 
 
 @dataclass(frozen=True)
-class CollectiveQuery:
+class CollectiveQuery(LinkQuery):
     """Inputs of GET /api/v1/collectives, with their names, defaults and bounds."""
 
     op: str = param("all_reduce", "Collective: " + ", ".join(OPS) + ".", max_length=40)
@@ -82,44 +83,6 @@ class CollectiveQuery:
         le=limit("collective_bytes"),
     )
     gpu: str = param("h100-sxm", "GPU preset: its links' achievable figures.", max_length=40)
-    gpus_per_node: int | None = param(
-        None,
-        "GPUs per node (default: the GPU preset's); ranks fill nodes in order.",
-        example=8,
-        ge=1,
-        le=limit("gpus_per_node"),
-    )
-    nvls: bool | None = param(
-        None,
-        "Use the NVLink SHARP (in-switch reduction) bandwidth for an all-reduce inside one "
-        "node (default: on where the GPU preset has it).",
-        example=True,
-    )
-    bandwidth: float | None = param(
-        None,
-        "Override: intra-node bus bandwidth B in bytes/s per GPU (default: the preset's "
-        "nccl-tests figure).",
-        example=3.7e11,
-        ge=1e6,
-        le=limit("link_bandwidth"),
-    )
-    latency: float | None = param(
-        None,
-        "Override: intra-node latency α in seconds per algorithm step.",
-        example=3.1e-6,
-        ge=0,
-        le=1,
-    )
-    network_bandwidth: float | None = param(
-        None,
-        "Override: network bus bandwidth in bytes/s per GPU (one NIC per GPU).",
-        example=4.7e10,
-        ge=1e6,
-        le=limit("link_bandwidth"),
-    )
-    network_latency: float | None = param(
-        None, "Override: network latency in seconds per step.", example=3.3e-5, ge=0, le=1
-    )
     root: int = param(0, "Broadcast root rank.", example=0, ge=0, le=limit("mesh_ranks"))
     chunks: int | None = param(
         None,
@@ -217,14 +180,7 @@ def resolve(q: CollectiveQuery) -> Resolved:
         raise InvalidInput("nvls", f"{gpu.name} has no NVLink SHARP figure; set nvls=false")
     # NVLS reduces in the switch: it applies to an all-reduce inside one node
     use_nvls = nvls and op.name == "all_reduce" and not place.spans_nodes
-    links = resolve_links(
-        cal,
-        nvls=use_nvls,
-        bandwidth=q.bandwidth,
-        latency=q.latency,
-        network_bandwidth=q.network_bandwidth,
-        network_latency=q.network_latency,
-    )
+    links = resolve_links(cal, nvls=use_nvls, given=q)
     return Resolved(
         q, op, ALGORITHMS[algorithm], auto, gpu.name, per_node, place, links, nvls, chunks
     )

@@ -24,9 +24,9 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 from app.core.errors import InvalidInput
-from app.core.limits import limit
 from app.core.parallel.collective_algorithms import (
     OPS,
+    LinkQuery,
     default_algorithm,
     phase_table,
     resolve_links,
@@ -59,31 +59,9 @@ OVERLAPS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class CommunicationQuery(MemoryQuery):
+class CommunicationQuery(MemoryQuery, LinkQuery):
     """The memory endpoint's parameters, plus links, compute efficiency and overlap."""
 
-    gpus_per_node: int | None = param(
-        None, "GPUs per node (default: the GPU preset's).", example=8, ge=1,
-        le=limit("gpus_per_node"),
-    )  # fmt: skip
-    nvls: bool | None = param(
-        None, "NVLink SHARP for all-reduces inside a node (default: where the GPU has it).",
-        example=True,
-    )  # fmt: skip
-    bandwidth: float | None = param(
-        None, "Override: intra-node bus bandwidth, bytes/s per GPU.", example=3.7e11, ge=1e6,
-        le=limit("link_bandwidth"),
-    )  # fmt: skip
-    latency: float | None = param(
-        None, "Override: intra-node latency, seconds per step.", example=3.1e-6, ge=0, le=1
-    )
-    network_bandwidth: float | None = param(
-        None, "Override: network bus bandwidth, bytes/s per GPU.", example=4.7e10, ge=1e6,
-        le=limit("link_bandwidth"),
-    )  # fmt: skip
-    network_latency: float | None = param(
-        None, "Override: network latency, seconds per step.", example=3.3e-5, ge=0, le=1
-    )
     compute_dtype: Literal["bf16", "fp8"] = param(
         "bf16", "Tensor-core peak used for compute: bf16 or fp8 (dense).", example="bf16"
     )
@@ -225,16 +203,9 @@ def _price(call: Call, q: CommunicationQuery, cal: NetworkCalibration, per_node:
     place = call.group.placement(per_node)
     nvls_on = cal.intra_node.nvls_bus_bandwidth is not None if q.nvls is None else q.nvls
     op = call.collective
-    overrides = {
-        "bandwidth": q.bandwidth,
-        "latency": q.latency,
-        "network_bandwidth": q.network_bandwidth,
-        "network_latency": q.network_latency,
-    }
+    overrides = q.overrides()
     use_nvls = bool(nvls_on and op == "all_reduce" and not place.spans_nodes)
-    links = resolve_links(
-        cal, nvls=use_nvls and cal.intra_node.nvls_bus_bandwidth is not None, **overrides
-    )
+    links = resolve_links(cal, nvls=use_nvls, given=q)
     if op == "send_recv":  # one send to the neighbouring stage: a 2-rank, 1-piece broadcast
         net = place.local == 1
         hop = links.network if net else links.intra_node

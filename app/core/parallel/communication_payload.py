@@ -56,7 +56,7 @@ def _axes(bill: tuple[Priced, ...]) -> list[dict[str, Any]]:
             {
                 "axis": axis,
                 "title": title,
-                "group_size": biggest.call.group.size,
+                "group_size": max(p.call.group.size for p in mine),
                 "time": sum(p.time for p in mine),
                 "time_by_link": {
                     "intra_node": sum(p.time_intra for p in mine),

@@ -111,192 +111,93 @@ def _kv_width(m: ModelPreset) -> int:
     return 2 * m.kv_heads * m.head_dim
 
 
+# (collective, what, phase, count, buffer bytes, formula)
+Row = tuple[str, str, Phase, int, int, str]
+
+
+def _calls(
+    axis: Axis, group: Group, overlap: str, per_mb: bool, source: str, rows: list[Row]
+) -> list[Call]:
+    return [
+        Call(axis, coll, what, phase, per_mb, overlap, group, count, buf, formula, source)
+        for coll, what, phase, count, buf, formula in rows
+        if count > 0
+    ]
+
+
+def _tp(setup: MemorySetup, share: RankShare, mb: int, act: int) -> list[Call]:
+    q = setup.query
+    g = Group("tp", q.tp, 1)
+    fwd = 2 * share.layers * mb
+    bwd = (2 + 2 * (q.recompute == "full")) * share.layers * mb
+    per = "2 per layer × L × m; b·s·h·2 B"
+    if not q.sequence_parallel:
+        return _calls("tp", g, "tp", True, SRC_TP, [
+            ("all_reduce", "attention and MLP outputs", "forward", fwd, act, per),
+            ("all_reduce", "input gradients", "backward", bwd, act, per + " (+2 recomputed)"),
+        ])  # fmt: skip
+    return _calls("tp", g, "tp", True, SRC_SP, [
+        ("all_gather", "layer inputs (sequence parallel)", "forward", fwd, act, per),
+        ("reduce_scatter", "layer outputs (sequence parallel)", "forward", fwd, act, per),
+        ("all_gather", "output gradients (sequence parallel)", "backward", bwd, act, per),
+        ("reduce_scatter", "input gradients (sequence parallel)", "backward", bwd, act, per),
+    ])  # fmt: skip
+
+
+def _cp(setup: MemorySetup, share: RankShare, mb: int, tokens: int, algorithm: str) -> list[Call]:
+    q, m = setup.query, setup.model
+    assert m is not None
+    g = Group("cp", q.cp, q.tp)
+    n = share.layers * mb
+    if algorithm == "ring":
+        kv = q.cp * tokens * _kv_width(m) // q.tp * ACTIVATION_BYTES
+        per = "1 pass per layer × L × m; cp·b·(s/cp)·2·kv·2 B"
+        fwd = n * (1 + (q.recompute == "full"))
+        return _calls("cp", g, "cp", True, SRC_CP, [
+            ("all_gather", "K/V blocks around the ring", "forward", fwd, kv, per),
+            ("all_gather", "K/V blocks around the ring", "backward", n, kv, per),
+            ("reduce_scatter", "dK/dV blocks around the ring", "backward", n, kv, per),
+        ])  # fmt: skip
+    q_width = m.heads * m.head_dim
+    qkv = tokens * (q_width + _kv_width(m)) // q.tp * ACTIVATION_BYTES
+    out = tokens * q_width // q.tp * ACTIVATION_BYTES
+    per = "1 per layer × L × m"
+    return _calls("cp", g, "cp", True, SRC_ULYSSES, [
+        (c, what, phase, n, buf, per)
+        for phase in PASSES
+        for c, what, buf in (("all_to_all", "Q, K, V: heads ↔ sequence", qkv),
+                             ("all_to_all", "attention output", out))
+    ])  # fmt: skip
+
+
+def _ep(setup: MemorySetup, share: RankShare, mb: int, tokens: int) -> list[Call]:
+    q, m = setup.query, setup.model
+    assert m is not None
+    routed = (tokens // (q.tp if q.sequence_parallel else 1)) * m.experts_per_token
+    buf = routed * m.hidden * ACTIVATION_BYTES
+    n = share.moe_layers * mb
+    per = "1 per MoE layer × L × m; b·s·k·h·2 B"
+    return _calls("ep", Group("ep", q.ep, q.tp), "ep", True, SRC_EP, [
+        ("all_to_all", what, phase, n, buf, per)
+        for phase in PASSES
+        for what in ("dispatch tokens to experts", "combine expert outputs")
+    ])  # fmt: skip
+
+
 def layer_calls(
     setup: MemorySetup, share: RankShare, microbatches: int, cp_algorithm: str
 ) -> list[Call]:
     """TP, CP and EP collectives inside the layers of one rank, for one step."""
     q, m = setup.query, setup.model
     assert m is not None
-    mb, tokens, h = microbatches, q.micro_batch * setup.tokens, m.hidden
-    full = q.recompute == "full"
+    tokens = q.micro_batch * setup.tokens
     out: list[Call] = []
     if q.tp > 1:
-        g = Group("tp", q.tp, 1)
-        act = tokens * h * ACTIVATION_BYTES
-        fwd, bwd = 2 * share.layers * mb, (2 + 2 * full) * share.layers * mb
-        if q.sequence_parallel:
-            for coll, name in (("all_gather", "layer inputs"), ("reduce_scatter", "layer outputs")):
-                out += [
-                    Call(
-                        "tp",
-                        coll,
-                        f"{name} (sequence parallel)",
-                        "forward",
-                        True,
-                        "tp",
-                        g,
-                        fwd,
-                        act,
-                        "2 per layer × L × m; b·s·h·2 B",
-                        SRC_SP,
-                    ),
-                    Call(
-                        "tp",
-                        coll,
-                        f"{name} gradients (sequence parallel)",
-                        "backward",
-                        True,
-                        "tp",
-                        g,
-                        bwd,
-                        act,
-                        "2 per layer × L × m (+2 with full recompute)",
-                        SRC_SP,
-                    ),
-                ]
-        else:
-            out += [
-                Call(
-                    "tp",
-                    "all_reduce",
-                    "attention and MLP outputs",
-                    "forward",
-                    True,
-                    "tp",
-                    g,
-                    fwd,
-                    act,
-                    "2 per layer × L × m; b·s·h·2 B",
-                    SRC_TP,
-                ),
-                Call(
-                    "tp",
-                    "all_reduce",
-                    "input gradients (+ recomputed forward)" if full else "input gradients",
-                    "backward",
-                    True,
-                    "tp",
-                    g,
-                    bwd,
-                    act,
-                    "2 per layer × L × m (+2 with full recompute)",
-                    SRC_TP,
-                ),
-            ]
+        out += _tp(setup, share, microbatches, tokens * m.hidden * ACTIVATION_BYTES)
     if q.cp > 1:
-        g = Group("cp", q.cp, q.tp)
-        if cp_algorithm == "ring":
-            kv = q.cp * tokens * _kv_width(m) // q.tp * ACTIVATION_BYTES
-            n = share.layers * mb
-            out += [
-                Call(
-                    "cp",
-                    "all_gather",
-                    "K/V blocks around the ring (ring attention)",
-                    "forward",
-                    True,
-                    "cp",
-                    g,
-                    n * (1 + full),
-                    kv,
-                    "1 pass per layer × L × m; cp·b·(s/cp)·2·kv·2 B",
-                    SRC_CP,
-                ),
-                Call(
-                    "cp",
-                    "all_gather",
-                    "K/V blocks again (backward)",
-                    "backward",
-                    True,
-                    "cp",
-                    g,
-                    n,
-                    kv,
-                    "1 pass per layer × L × m",
-                    SRC_CP,
-                ),
-                Call(
-                    "cp",
-                    "reduce_scatter",
-                    "dK/dV blocks around the ring",
-                    "backward",
-                    True,
-                    "cp",
-                    g,
-                    n,
-                    kv,
-                    "1 pass per layer × L × m",
-                    SRC_CP,
-                ),
-            ]
-        else:
-            q_width = m.heads * m.head_dim
-            qkv = tokens * (q_width + _kv_width(m)) // q.tp * ACTIVATION_BYTES
-            o = tokens * q_width // q.tp * ACTIVATION_BYTES
-            n = share.layers * mb
-            for phase in PASSES:
-                out += [
-                    Call(
-                        "cp",
-                        "all_to_all",
-                        f"Q, K, V heads ↔ sequence ({phase})",
-                        phase,
-                        True,
-                        "cp",
-                        g,
-                        n,
-                        qkv,
-                        "1 per layer × L × m",
-                        SRC_ULYSSES,
-                    ),
-                    Call(
-                        "cp",
-                        "all_to_all",
-                        f"attention output ({phase})",
-                        phase,
-                        True,
-                        "cp",
-                        g,
-                        n,
-                        o,
-                        "1 per layer × L × m",
-                        SRC_ULYSSES,
-                    ),
-                ]
+        out += _cp(setup, share, microbatches, tokens, cp_algorithm)
     if q.ep > 1 and share.moe_layers:
-        g = Group("ep", q.ep, q.tp)
-        routed = (tokens // (q.tp if q.sequence_parallel else 1)) * m.experts_per_token
-        buf = routed * h * ACTIVATION_BYTES
-        n = share.moe_layers * mb
-        for phase in PASSES:
-            out += [
-                Call(
-                    "ep",
-                    "all_to_all",
-                    f"dispatch tokens to experts ({phase})",
-                    phase,
-                    True,
-                    "ep",
-                    g,
-                    n,
-                    buf,
-                    "1 per MoE layer × L × m; b·s·k·h·2 B",
-                    SRC_EP,
-                ),
-                Call(
-                    "ep",
-                    "all_to_all",
-                    f"combine expert outputs ({phase})",
-                    phase,
-                    True,
-                    "ep",
-                    g,
-                    n,
-                    buf,
-                    "1 per MoE layer × L × m",
-                    SRC_EP,
-                ),
-            ]
+        out += _ep(setup, share, microbatches, tokens)
     return out
 
 
@@ -306,168 +207,50 @@ def pipeline_calls(setup: MemorySetup, microbatches: int) -> list[Call]:
     assert m is not None
     if q.pp == 1:
         return []
-    g = Group("pp", 2, q.tp * q.cp * q.dp)
     act = q.micro_batch * setup.tokens * m.hidden // q.tp * ACTIVATION_BYTES
     n = microbatches * q.chunks
+    per = "1 per microbatch × chunk; b·(s/cp)·h·2/t B"
+    return _calls("pp", Group("pp", 2, q.tp * q.cp * q.dp), "pp", True, SRC_PP, [
+        ("send_recv", "activations to the next stage", "forward", n, act, per),
+        ("send_recv", "activation gradients to the previous stage", "backward", n, act, per),
+    ])  # fmt: skip
+
+
+def _zero(zero: int, kind: str, mb: int, grads: int, params: int) -> list[tuple[Row, bool, str]]:
+    """(row, inside the pipeline, overlap switch) of one parameter group under ZeRO `zero`."""
+    g, p = f"{kind}gradients", f"updated {kind}parameters"
+    once, each = "1 per step", "1 per microbatch"
+    if zero == 0:
+        return [(("all_reduce", g, "step", 1, grads, once + "; 2Ψ B"), False, "dp")]
+    if zero == 1:
+        return [
+            (("reduce_scatter", g, "step", 1, grads, once + "; 2Ψ B"), False, "dp"),
+            (("all_gather", p, "step", 1, params, once + "; Ψ × weight bytes"), False, "zero"),
+        ]
+    if zero == 2:
+        return [
+            (("reduce_scatter", g + " (each microbatch)", "backward", mb, grads, each), True, "dp"),
+            (("all_gather", p, "step", 1, params, once), False, "zero"),
+        ]  # fmt: skip
     return [
-        Call(
-            "pp",
-            "send_recv",
-            "activations to the next stage",
-            "forward",
-            True,
-            "pp",
-            g,
-            n,
-            act,
-            "1 per microbatch × chunk; b·(s/cp)·h·2/t B",
-            SRC_PP,
-        ),
-        Call(
-            "pp",
-            "send_recv",
-            "activation gradients to the previous stage",
-            "backward",
-            True,
-            "pp",
-            g,
-            n,
-            act,
-            "1 per microbatch × chunk",
-            SRC_PP,
-        ),
-    ]
+        (("all_gather", f"{kind}parameters", "forward", mb, params, each), True, "zero"),
+        (("all_gather", f"{kind}parameters", "backward", mb, params, each), True, "zero"),
+        (("reduce_scatter", g, "backward", mb, grads, each + "; 2Ψ B"), True, "dp"),
+    ]  # fmt: skip
 
 
 def data_parallel_calls(setup: MemorySetup, share: RankShare, microbatches: int) -> list[Call]:
     """Gradient reduction and parameter gathers of one rank under ZeRO stage `zero`."""
     q = setup.query
     n_d = setup.data_parallel
-    param_bytes = setup.weights.bits / 8
     groups = [(Group("dp", n_d, q.tp), share.psi_dense, "")]
     if share.psi_expert:
         groups.append((Group("dp", n_d // q.ep, q.tp * q.ep), share.psi_expert, "expert "))
     out: list[Call] = []
-    mb = microbatches
     for g, psi, kind in groups:
         if g.size == 1 or psi == 0:
             continue
-        grads = psi * GRAD_BYTES
-        params = round(psi * param_bytes)
-        if q.zero == 0:
-            out.append(
-                Call(
-                    "dp",
-                    "all_reduce",
-                    f"{kind}gradients",
-                    "step",
-                    False,
-                    "dp",
-                    g,
-                    1,
-                    grads,
-                    "1 per step; 2Ψ B",
-                    SRC_ZERO,
-                )
-            )
-        elif q.zero == 1:
-            out += [
-                Call(
-                    "dp",
-                    "reduce_scatter",
-                    f"{kind}gradients",
-                    "step",
-                    False,
-                    "dp",
-                    g,
-                    1,
-                    grads,
-                    "1 per step; 2Ψ B",
-                    SRC_ZERO,
-                ),
-                Call(
-                    "dp",
-                    "all_gather",
-                    f"updated {kind}parameters",
-                    "step",
-                    False,
-                    "zero",
-                    g,
-                    1,
-                    params,
-                    "1 per step; Ψ × weight bytes",
-                    SRC_ZERO,
-                ),
-            ]
-        elif q.zero == 2:
-            out += [
-                Call(
-                    "dp",
-                    "reduce_scatter",
-                    f"{kind}gradients (every microbatch)",
-                    "backward",
-                    True,
-                    "dp",
-                    g,
-                    mb,
-                    grads,
-                    "1 per microbatch; 2Ψ B",
-                    SRC_ZERO,
-                ),
-                Call(
-                    "dp",
-                    "all_gather",
-                    f"updated {kind}parameters",
-                    "step",
-                    False,
-                    "zero",
-                    g,
-                    1,
-                    params,
-                    "1 per step",
-                    SRC_ZERO,
-                ),
-            ]
-        else:
-            out += [
-                Call(
-                    "dp",
-                    "all_gather",
-                    f"{kind}parameters for the forward",
-                    "forward",
-                    True,
-                    "zero",
-                    g,
-                    mb,
-                    params,
-                    "1 per microbatch",
-                    SRC_ZERO,
-                ),
-                Call(
-                    "dp",
-                    "all_gather",
-                    f"{kind}parameters for the backward",
-                    "backward",
-                    True,
-                    "zero",
-                    g,
-                    mb,
-                    params,
-                    "1 per microbatch",
-                    SRC_ZERO,
-                ),
-                Call(
-                    "dp",
-                    "reduce_scatter",
-                    f"{kind}gradients",
-                    "backward",
-                    True,
-                    "dp",
-                    g,
-                    mb,
-                    grads,
-                    "1 per microbatch; 2Ψ B",
-                    SRC_ZERO,
-                ),
-            ]
+        params = round(psi * setup.weights.bits / 8)
+        for row, per_mb, overlap in _zero(q.zero, kind, microbatches, psi * GRAD_BYTES, params):
+            out += _calls("dp", g, overlap, per_mb, SRC_ZERO, [row])
     return out
