@@ -74,7 +74,12 @@ def test_memory_custom_architecture(client: TestClient) -> None:
 
 
 def test_memory_dtypes(client: TestClient) -> None:
-    for dtype, want in (("fp4", 531_250_000), ("nvfp4", 562_500_000), ("float8_e4m3fn", 10**9)):
+    for dtype, want in (
+        ("mxfp4", 531_250_000),  # 4 + 8/32 bits
+        ("fp4", 500_000_000),  # docs/dtypes.md: the bare E2M1 element, 4 bits
+        ("nvfp4", 562_500_000),  # 4 + 8/16 bits
+        ("float8_e4m3fn", 10**9),
+    ):
         d = _get(client, "/api/v1/memory", params=1e9, mode="inference", dtype=dtype)
         assert d["parameters"] == want
 
@@ -171,7 +176,7 @@ def test_query_echo_fills_defaults_as_computed(client: TestClient) -> None:
 
 
 def test_query_echo_spells_names_as_the_registries_do(client: TestClient) -> None:
-    q = _get(client, "/api/v1/memory", params=1e9, mode="inference", dtype="fp4", kv_dtype="bf16")
+    q = _get(client, "/api/v1/memory", params=1e9, mode="inference", dtype="MXFP4", kv_dtype="bf16")
     assert q["query"]["dtype"] == "mxfp4" and q["query"]["kv_dtype"] == "bfloat16"
     custom = _get(client, "/api/v1/memory", layers=4, hidden=64, heads=4)["query"]
     # a custom model's defaulted dimensions: kv_heads = heads, ffn = 4·hidden
