@@ -52,7 +52,7 @@ LIMITS: dict[str, Limit] = {
             262_144,
             "Most transfers listed as JSON objects (format=columns lists up to the step limit).",
         ),
-        Limit("collective_view_ranks", 64, "Most ranks for which drawing data is sent."),
+        Limit("collective_view_ranks", 96, "Most ranks for which drawing data is sent."),
         Limit("collective_chunks", 4_096, "Most pieces of a pipelined (ring) broadcast."),
         Limit("collective_bytes", 1 << 50, "Largest message size (bytes) of one collective."),
         Limit("link_bandwidth", 10**15, "Largest link bandwidth override (bytes/s)."),

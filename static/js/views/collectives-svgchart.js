@@ -40,3 +40,9 @@ export function svgChart(el, { className, label, legendClass = "", draw }) {
     },
   };
 }
+
+/** Load a view's stylesheet on a page that does not (the home gallery's previews). */
+export function ensureStylesheet(href) {
+  if (document.querySelector(`link[rel="stylesheet"][href="${href}"]`)) return;
+  document.head.append(h("link", { rel: "stylesheet", href }));
+}

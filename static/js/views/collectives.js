@@ -6,12 +6,14 @@
 //
 // mount(el, {onStep}) -> {update(data, step, why), exportSvg(), destroy()}
 import { h } from "../lib/dom.js";
+import { fetchJSON } from "../lib/api.js";
 import { createLoop, createRedraw } from "../lib/anim.js";
 import { onResize } from "../lib/canvas.js";
 import { onThemeChange } from "../lib/colors.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { prepare, stepAt } from "./collectives-model.js";
 import { createScene, build, drawFrame, drawMovers, describe, tipFor } from "./collectives-scene.js";
+import { ensureStylesheet } from "./collectives-svgchart.js";
 
 /** Milliseconds one step takes to play. */
 const STEP_MS = 1100;
@@ -153,4 +155,26 @@ export function mount(el, { onStep } = {}) {
       wrap.remove();
     },
   };
+}
+
+/** The home gallery's live preview: a ring all-reduce on 4 GPUs, looping (one request). */
+export async function preview(el) {
+  ensureStylesheet("/static/css/views/collectives.css");
+  const data = await fetchJSON("/api/v1/collectives?ranks=4&view=true&format=columns");
+  const scene = createScene();
+  scene.data = data;
+  scene.model = prepare(data);
+  build(scene, 220);
+  Object.assign(scene.root.style, { width: "100%", height: "100%" });
+  el.append(scene.root);
+  const p = { scene, ui: { scrub: {}, readout: {} }, wrap: { dataset: {} }, t: 0 };
+  const n = stepsOf(p) + 1; // one extra step to show the result before starting over
+  const loop = createLoop(el, (elapsed) => {
+    p.t = (elapsed / STEP_MS) % n;
+    paint(p);
+  });
+  if (!loop.start()) {
+    p.t = stepsOf(p);
+    paint(p);
+  }
 }

@@ -5,10 +5,11 @@
 //
 // mount(el) -> {update(data), exportSvg(), destroy()}
 import { svg, h } from "../lib/dom.js";
+import { fetchJSON } from "../lib/api.js";
 import { fmtTime, fmtBytes, fmtPct } from "../lib/format.js";
 import { niceTicks } from "../lib/scale.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
-import { svgChart } from "./collectives-svgchart.js";
+import { svgChart, ensureStylesheet } from "./collectives-svgchart.js";
 
 const ROW = 30;
 const GAP = 12;
@@ -125,4 +126,15 @@ function tipFor(ev, data, row, seg) {
   }
   showTip(ev, lines);
   moveTip(ev);
+}
+
+/** The home gallery's preview: the first published example's step and axes (two requests). */
+export async function preview(el) {
+  ensureStylesheet("/static/css/views/communication.css");
+  const { examples } = await fetchJSON("/api/v1/communication/examples");
+  const data = await fetchJSON(`/api/v1/communication?${examples[0].query}`);
+  const root = svg("svg", { class: "cm-svg", role: "img", "aria-label": `Communication bill of ${examples[0].title}` });
+  draw(root, h("div"), 420, data);
+  Object.assign(root.style, { width: "100%", height: "100%" });
+  el.append(root);
 }
