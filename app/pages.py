@@ -55,6 +55,21 @@ VIEWS: tuple[View, ...] = (
     View(
         "memory", "/memory", "Memory", "Where every byte of a model lives, per GPU.", "Parallelism"
     ),
+    # issue 10: collectives and the communication bill
+    View(
+        "collectives",
+        "/collectives",
+        "Collectives",
+        "Ring all-reduce step by step, and what it costs on real links.",
+        "Parallelism",
+    ),
+    View(
+        "communication",
+        "/communication",
+        "Communication",
+        "What each parallelism axis sends per training step, and how long it takes.",
+        "Parallelism",
+    ),
 )
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
 

@@ -50,6 +50,8 @@ def to_jsonable(obj: Any) -> Any:
     """
     if obj is None or isinstance(obj, bool | int | str):
         return obj
+    if isinstance(obj, bytes | bytearray):  # a request body echoed in a validation error
+        return bytes(obj).decode("utf-8", "replace")
     if isinstance(obj, float):
         return _float(obj)
     if isinstance(obj, np.ndarray):
