@@ -19,7 +19,12 @@ class Limit:
 LIMITS: dict[str, Limit] = {
     lim.name: lim
     for lim in (
-        Limit("request_body_bytes", 1_048_576, "Largest JSON body a POST accepts (413 beyond)."),
+        Limit(
+            "request_body_bytes",
+            8_388_608,
+            "Largest JSON body a POST accepts (413 beyond): room for quantize_posted_values "
+            "float64 numbers written out in full (up to 25 bytes each).",
+        ),
         Limit("value_table_bits", 16, "Widest format whose full value table can be listed."),
         Limit("query_string_bytes", 8_192, "Longest query string accepted."),
         Limit("pipeline_stages", 128, "Most pipeline ranks (stages) in one schedule."),
@@ -44,6 +49,18 @@ LIMITS: dict[str, Limit] = {
         Limit("micro_batch", 4_096, "Most sequences in one microbatch."),
         Limit("inference_batch", 1 << 20, "Most sequences held in an inference KV cache."),
         Limit("seq_len", 16_777_216, "Longest sequence (tokens) in a memory estimate."),
+        Limit("quantize_values", 1_048_576, "Most generated values in one quantization (n)."),
+        Limit("quantize_posted_values", 262_144, "Most values posted to POST /quantize."),
+        Limit("quantize_bins", 1_024, "Most histogram bins in a quantization report."),
+        Limit(
+            "quantize_block_elements",
+            256,
+            "Most elements listed per block in a quantization report's block detail.",
+        ),
+        Limit("accumulate_terms", 1_048_576, "Most terms in one running sum or dot product."),
+        Limit("attention_seq_len", 2_048, "Longest sequence in the low-precision attention lab."),
+        Limit("attention_lengths", 8, "Most sequence lengths in one attention query."),
+        Limit("attention_head_dim", 256, "Largest head dimension in the attention lab."),
     )
 }
 
