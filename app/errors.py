@@ -93,8 +93,16 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     return _html_error(request, 422, "That input cannot be used", msg)
 
 
+# FastAPI's answer when it cannot read a JSON body at all (json.loads raised, e.g. nested
+# past Python's recursion limit): bad input like any other, so a 422 on the body.
+_UNREADABLE_BODY = "There was an error parsing the body"
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if _is_api(request) and exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
+        msg = "the body could not be read as JSON (nested too deeply?)"
+        return _json(422, [{"loc": ["body"], "msg": msg, "type": "json_invalid"}])
     if _is_api(request):
         detail: Any = exc.detail
         if isinstance(detail, str):

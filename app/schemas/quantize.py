@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from app.core.limits import limit
 from app.core.numerics.attention import AttentionQuery
@@ -30,23 +30,27 @@ NON_FINITE: Final = ("nan", "inf", "-inf")
 
 
 def _reals(values: Any) -> Any:
-    """Numbers, or the contract's three strings; one pass before pydantic's own list[float].
+    """Numbers, or the contract's three strings (made floats here); one pass over the list.
 
-    A boolean or any other string is refused with its index (pydantic's lax float would take
-    ``true`` as 1.0 and ``"1e3"`` as 1000).
+    Anything else is refused with its index: a boolean, or another string (pydantic's lax
+    float would read ``true`` as 1.0 and ``"1e3"`` as 1000).
     """
     if not isinstance(values, list):
         return values  # pydantic reports the wrong type
+    out = values
     for i, v in enumerate(values):
         kind = type(v)
         if kind is float or kind is int:
             continue
         if kind is str and v in NON_FINITE:
+            if out is values:
+                out = list(values)
+            out[i] = float(v)
             continue
         raise ValueError(
             f'item {i} is {v!r}: each value is a number or one of "nan", "inf", "-inf"'
         )
-    return values
+    return out
 
 
 RealList = Annotated[
@@ -57,20 +61,19 @@ RealList = Annotated[
     ),
 ]
 
-QuantizeBody = create_model(
-    "QuantizeBody",
-    __base__=QuantizeOptionsParams,
-    values=(
-        RealList,
-        Field(
-            description='The tensor, row-major: numbers, or "nan", "inf", "-inf". At most '
-            f"{limit('quantize_posted_values'):,} values (quantize_posted_values).",
-            examples=[[0.1, -0.7, 3.3, 1.0, 5.9, "nan"]],
-            min_length=1,
-            max_length=limit("quantize_posted_values"),
-        ),
-    ),
-)
+
+class QuantizeBody(QuantizeOptionsParams):  # type: ignore[valid-type,misc]
+    """The GET's options as JSON, strictly typed (no "32" for 32, no true for 1), plus values."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    values: RealList = Field(
+        description='The tensor, row-major: numbers, or "nan", "inf", "-inf". At most '
+        f"{limit('quantize_posted_values'):,} values (quantize_posted_values).",
+        examples=[[0.1, -0.7, 3.3, 1.0, 5.9, "nan"]],
+        min_length=1,
+        max_length=limit("quantize_posted_values"),
+    )
 
 
 class ElementModel(BaseModel):

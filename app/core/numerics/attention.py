@@ -126,12 +126,15 @@ def _softmax64(s: F64) -> F64:
 Quantizer = Callable[[F32], F32]
 
 
-def _quantizer(fmt: str, q: AttentionQuery) -> Quantizer:
-    """x -> dequantized x for a format (float32: identity)."""
+def quantizer(
+    fmt: str, scheme: str = "tensor", block_size: int = 32, scale: str = "float32"
+) -> Quantizer:
+    """x -> dequantized x, e.g. ``quantizer("float8_e4m3fn")`` (one FP32 scale per tensor);
+    ``quantizer("float32")`` leaves x as it is."""
     if fmt == UNQUANTIZED:
         return lambda x: np.asarray(x, dtype=np.float32)
-    scheme = resolve_scheme(q.scheme, fmt, q.block_size, 1, q.scale_format)
-    return lambda x: quantize_tensor(x, scheme).dequantized
+    resolved = resolve_scheme(scheme, fmt, block_size, 1, scale)
+    return lambda x: quantize_tensor(x, resolved).dequantized
 
 
 def resolve_query(query: AttentionQuery) -> AttentionQuery:
@@ -150,8 +153,11 @@ def resolve_query(query: AttentionQuery) -> AttentionQuery:
     )
 
 
-def _head(qkv: tuple[F64, F64, F64], low: Quantizer, p_low: Quantizer) -> tuple[float, float]:
-    """(output error, weight error) of one head, low precision against float64."""
+def head_errors(qkv: tuple[F64, F64, F64], low: Quantizer, p_low: Quantizer) -> tuple[float, float]:
+    """(output error, weight error) of one head, low precision against float64.
+
+    `low` quantizes Q, K and V, `p_low` the probabilities P̃ (see the module docstring).
+    """
     q, k, v = qkv
     d = q.shape[1]
     p_ref = _softmax64(q @ k.T / math.sqrt(d))
@@ -180,10 +186,14 @@ def run_attention(query: AttentionQuery) -> AttentionResult:
     signs = rng.choice([-1.0, 1.0], size=channels.size)
     k_out = k.copy()
     k_out[:, channels] += signs * query.outlier_scale
-    low, p_low = _quantizer(query.format, query), _quantizer(query.p_format, query)
+
+    def make(fmt: str) -> Quantizer:
+        return quantizer(fmt, query.scheme, query.block_size, query.scale_format)
+
+    low, p_low = make(query.format), make(query.p_format)
     curves = []
     for keys in (k, k_out):
-        errs = [_head((q[:n], keys[:n], v[:n]), low, p_low) for n in lengths]
+        errs = [head_errors((q[:n], keys[:n], v[:n]), low, p_low) for n in lengths]
         curves.append(ErrorCurve(np.array([e[0] for e in errs]), np.array([e[1] for e in errs])))
     return AttentionResult(
         query={**effective(query), "lengths": ",".join(map(str, lengths))},

@@ -89,6 +89,26 @@ class Element:
     qmax: int = 0
     step: float = 1.0
 
+    @property
+    def spacing_at_max(self) -> float:
+        """Gap below the max: 2 for E2M1 (4, 6), 32 for E4M3 (416, 448), a step for integers."""
+        if self.integer:
+            return self.step
+        return 2.0 ** (self.emax - FORMATS[self.name].mantissa_bits)
+
+    def saturated(self, y: F32) -> npt.NDArray[np.bool_]:
+        """Where saturating to ±max changed the stored value.
+
+        Rounding alone sends |y| up to the midpoint above max (max + spacing / 2) back to max,
+        so only values past it lose anything; the midpoint itself is a tie that round-to-even
+        sends away from max when max's last significand bit is odd (E2M1: 7 is between 6 and
+        8, and 8 is even; E4M3: 464 is between 448 and 480, and 448 is even).
+        """
+        edge = np.float32(self.max + self.spacing_at_max / 2)
+        odd = round(self.max / self.spacing_at_max) % 2 == 1
+        a = np.abs(y)
+        return a >= edge if odd else a > edge
+
 
 def _float_element(name: str) -> Element:
     info = FORMATS[name]
@@ -323,7 +343,8 @@ def _cast_codes(values: npt.NDArray[Any], name: str) -> tuple[F32, npt.NDArray[n
 
 @cache
 def _decode_table(name: str) -> F32:
-    table = value_table(name).values.astype(np.float32)
+    with np.errstate(invalid="ignore"):  # NaN codes with payloads (float16) stay NaN
+        table = value_table(name).values.astype(np.float32)
     table.setflags(write=False)
     return table
 
@@ -366,7 +387,7 @@ class Quantized:
     scales: Scales
     dequantized: F32  # (rows, cols)
     codes: npt.NDArray[np.integer[Any]]  # (rows, cols) element codes (two's complement for ints)
-    clipped: npt.NDArray[np.bool_]  # (rows, cols): |x / scale| was past the element max
+    clipped: npt.NDArray[np.bool_]  # (rows, cols): saturation to the element max changed it
 
 
 def _quantize_elements(y: F32, elem: Element) -> tuple[F32, npt.NDArray[np.integer[Any]]]:
@@ -416,7 +437,7 @@ def quantize(x: npt.ArrayLike, scheme: Scheme) -> Quantized:
     if not scale32.all():  # a scale that underflowed to 0 (FP32 or E4M3 of a tiny amax)
         y = np.where(scale32 > 0, y, np.float32(0))
     values, codes = _quantize_elements(y, elem)
-    clipped = np.abs(y) > elem.max
+    clipped = elem.saturated(y)
     return Quantized(
         scheme,
         elem,

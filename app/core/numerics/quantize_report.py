@@ -3,8 +3,10 @@
 Definitions (docs/sources.md, "Block scaling"):
 - `mse` = mean((x − q(x))²); `sqnr_db` = 10·log10(Σx² / Σ(x − q(x))²) ("inf" when exact);
   `max_abs_error` = max |x − q(x)|.
-- `clipped_fraction`: elements whose scaled value |x / scale| lay past the element max, so
-  they were saturated (under the OCP rule a block's maximum can do that).
+- `clipped_fraction`: elements that saturation to the element max changed: |x / scale| past
+  the midpoint above max, which rounding alone would have carried beyond it (under the OCP
+  rule a block's maximum can do that). A value a hair over max that rounds to max anyway, as an
+  FP32 scale's rounding makes a tensor's amax do, is not clipped.
 - `zero_fraction`: non-zero inputs that came back as zero (flushed by the scale).
 - `bits_per_element`: element bits + scale bits per group, for a full group (the figure the
   formats are quoted with: MXFP4 4.25, NVFP4 4.5, MXFP8 8.25); `bits_per_element_total`
