@@ -86,9 +86,9 @@ def get_quantize(request: Request, params: Annotated[QuantizeParams, Query()]) -
     '"nan", "inf", "-inf"; non-finite values are quantized but left out of the metrics). '
     "Bodies past request_body_bytes are refused with a 413. " + QUANTIZE_DOC,
 )
-def post_quantize(body: Annotated[QuantizeBody, Body()]) -> Response:  # type: ignore[valid-type]
-    fields = body.model_dump(exclude={"values"})  # type: ignore[attr-defined]
-    values = np.asarray(body.values, dtype=np.float64)  # type: ignore[attr-defined]
+def post_quantize(body: Annotated[QuantizeBody, Body()]) -> Response:
+    fields = body.model_dump(exclude={"values"})
+    values = np.asarray(body.values, dtype=np.float64)
     with np.errstate(over="ignore"):  # past float32's range: ±inf, counted as non-finite
         x = values.astype(np.float32)
     report = quantize_report(QuantizeOptions(**fields), x)
