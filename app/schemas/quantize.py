@@ -155,12 +155,20 @@ class MetricsModel(BaseModel):
 class HistogramModel(BaseModel):
     edges: list[float] = Field(description="bins + 1 bin edges.", examples=[[-4.0, -3.875]])
     counts: list[int] = Field(description="Values per bin.", examples=[[3]])
+    below: int = Field(description="Values below the first edge (central range).", examples=[0])
+    above: int = Field(description="Values above the last edge (central range).", examples=[0])
 
 
 class HistogramsModel(BaseModel):
     input: HistogramModel = Field(description="The input values.")
     dequantized: HistogramModel = Field(description="q(x), on the input's edges.")
     error: HistogramModel = Field(description="x − q(x), on symmetric edges of its own.")
+    range: str = Field(
+        description='Range of the value bins: "full" or "central".', examples=["full"]
+    )
+    error_range: str = Field(
+        description='Range of the error bins: "full" or "central".', examples=["central"]
+    )
 
 
 class CodeUsageModel(BaseModel):
@@ -262,6 +270,9 @@ class DistributionNote(NamedNote):
     tensor: bool = Field(
         description="Offered by /quantize (false: sums only, e.g. ones).", examples=[True]
     )
+    params: list[str] = Field(
+        description="The generator parameters this shape reads.", examples=[["df"]]
+    )
 
 
 class PresetInfo(BaseModel):
@@ -294,6 +305,7 @@ class SchemesResponse(BaseModel):
     element_formats: list[ElementInfo] = Field(description="Every element format.")
     scale_formats: list[ScaleFormatNote] = Field(description="Formats a scale is stored in.")
     scale_rules: list[NamedNote] = Field(description="Rules for power-of-two scales.")
+    hist_ranges: list[NamedNote] = Field(description="What the histogram bins may cover.")
     distributions: list[DistributionNote] = Field(description="Seeded data shapes.")
     accumulators: list[str] = Field(
         description="Formats a sum can be kept in (/accumulate format and accumulator).",
@@ -302,6 +314,10 @@ class SchemesResponse(BaseModel):
     dot_formats: list[str] = Field(
         description="Input formats of /accumulate/dot (products exact in float32).",
         examples=[["bfloat16", "float8_e4m3fn"]],
+    )
+    attention_formats: list[str] = Field(
+        description="Formats of /attention's format and p_format (float32: left unquantized).",
+        examples=[["float8_e4m3fn", "float32"]],
     )
     limits: dict[str, int] = Field(
         description="The limits these endpoints enforce (see /api/v1/limits).",

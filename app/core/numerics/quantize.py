@@ -187,8 +187,8 @@ PRESETS: Final[dict[str, Scheme]] = {
             "float32",
             "ocp_floor",
             False,
-            "DeepSeek-V3 FP8 (1×128 tiles; block_rows=128 for 128×128 weight blocks)",
-            SRC_DEEPSEEK,
+            "DeepSeek-V3 FP8 (1×128 tiles)",
+            SRC_DEEPSEEK + "; block_rows=128 gives its 128×128 weight blocks",
         ),
     )
 }

@@ -24,6 +24,7 @@ from app.core.numerics.arithmetic import (
     accumulate,
     dot_growth,
 )
+from app.core.numerics.attention import UNQUANTIZED
 from app.core.numerics.quantize import (
     ELEMENT_FORMATS,
     KIND_NOTES,
@@ -46,10 +47,11 @@ from app.core.numerics.quantize_query import (
 )
 from app.core.numerics.quantize_report import (
     DETAIL_BLOCKS,
+    HIST_RANGE_NOTES,
     SCALE_BITS,
     BlockDetail,
     CodeUsage,
-    Histogram,
+    Histograms,
     Metrics,
     PresetRow,
     block_detail,
@@ -60,7 +62,12 @@ from app.core.numerics.quantize_report import (
     metrics,
     nominal_bits,
 )
-from app.core.numerics.tensors import DISTRIBUTION_NOTES, TENSOR_DISTRIBUTIONS, generate
+from app.core.numerics.tensors import (
+    DISTRIBUTION_NOTES,
+    DISTRIBUTION_PARAMS,
+    TENSOR_DISTRIBUTIONS,
+    generate,
+)
 from app.core.params import effective
 
 OPTIONS: Final = (
@@ -98,13 +105,6 @@ class DataInfo:
     n: int
     rows: int
     cols: int
-
-
-@dataclass(frozen=True)
-class Histograms:
-    input: Histogram
-    dequantized: Histogram
-    error: Histogram
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def quantize_report(
     rows, cols = matrix_shape(options, int(values.size))
     x = np.asarray(values, dtype=np.float32).reshape(rows, cols)
     q = quantize(x, scheme)
-    h_in, h_deq, h_err = histograms(x, q, options.bins)
+    hists = histograms(x, q, options.bins, options.hist_range)
     grid_rows, grid_cols = q.groups.grid
     count = grid_rows * grid_cols
     chosen = block_detail(x, q, options.block)  # a 422 naming `block` when out of range
@@ -167,7 +167,7 @@ def quantize_report(
         data=DataInfo(source, int(x.size), rows, cols),
         scheme=_scheme_info(scheme, q.scales.global_scale),
         metrics=metrics(x, q),
-        histograms=Histograms(h_in, h_deq, h_err),
+        histograms=hists,
         code_usage=code_table(q),
         grid=grid_values(q),
         block_grid=(grid_rows, grid_cols),
@@ -238,12 +238,19 @@ def catalogue() -> dict[str, Any]:
             for k, d in SCALE_FORMAT_NOTES.items()
         ],
         "scale_rules": [{"name": k, "description": d} for k, d in SCALE_RULE_NOTES.items()],
+        "hist_ranges": [{"name": k, "description": d} for k, d in HIST_RANGE_NOTES.items()],
         "distributions": [
-            {"name": k, "description": d, "tensor": k in TENSOR_DISTRIBUTIONS}
+            {
+                "name": k,
+                "description": d,
+                "tensor": k in TENSOR_DISTRIBUTIONS,
+                "params": list(DISTRIBUTION_PARAMS.get(k, ())),
+            }
             for k, d in DISTRIBUTION_NOTES.items()
         ],
         "accumulators": list(ACCUMULATORS),
         "dot_formats": list(DOT_FORMATS),
+        "attention_formats": [*ELEMENT_FORMATS, UNQUANTIZED],
         "limits": {
             k: limit(k)
             for k in (

@@ -15,6 +15,7 @@ from typing import Final
 from app.core.errors import InvalidInput
 from app.core.limits import limit
 from app.core.numerics.quantize import ScaleRule, Scheme, resolve_scheme
+from app.core.numerics.quantize_report import HistRange
 from app.core.numerics.tensors import Distribution, TensorDistribution
 from app.core.params import param
 
@@ -81,6 +82,13 @@ class QuantizeOptions:
         le=limit("quantize_values"),
     )
     bins: int = param(64, "Histogram bins.", example=64, ge=2, le=limit("quantize_bins"))
+    hist_range: HistRange = param(
+        "auto",
+        "What the histogram bins cover: full (min to max), central (the 0.1%–99.9% quantiles, "
+        "the rest counted as below / above) or auto (central when outliers would squeeze "
+        "every other value into one bin).",
+        example="full",
+    )
     block: int = param(
         0,
         "Scaling group (row-major over the group grid) to describe in full besides the first.",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -54,10 +54,25 @@ class Metrics:
 
 @dataclass(frozen=True)
 class Histogram:
-    """Counts on shared bin edges (len(edges) = len(counts) + 1)."""
+    """Counts on bin edges (len(edges) = len(counts) + 1); `below` / `above` count the values
+    outside the edges (only a central range leaves any out)."""
 
     edges: F64
     counts: npt.NDArray[np.int64]
+    below: int = 0
+    above: int = 0
+
+
+HistRange = Literal["auto", "full", "central"]
+HIST_RANGE_NOTES: Final = {
+    "auto": "central when the full range is over 4× the central one (a few outliers would "
+    "squeeze every other value into one bin), else full.",
+    "full": "from the smallest to the largest value.",
+    "central": "the central 99.8% of the values (0.1% and 99.9% quantiles); the rest are "
+    "counted as below and above.",
+}
+CENTRAL: Final = (0.001, 0.999)  # quantiles bounding the central range
+SQUEEZE: Final = 4.0  # auto: central once the full range is this many times wider
 
 
 @dataclass(frozen=True)
@@ -159,29 +174,64 @@ def uniform_counts(x: F64, edges: F64) -> npt.NDArray[np.int64]:
     return np.bincount(idx, minlength=bins).astype(np.int64)
 
 
+def _span(values: F64, how: HistRange) -> tuple[float, float, str]:
+    """(lo, hi, range used) of `values` under `how` (see HIST_RANGE_NOTES)."""
+    lo, hi = float(values.min()), float(values.max())
+    if how != "full" and values.size > 1:
+        c_lo, c_hi = (float(v) for v in np.quantile(values, CENTRAL))
+        if c_hi > c_lo and (how == "central" or hi - lo > SQUEEZE * (c_hi - c_lo)):
+            return c_lo, c_hi, "central"
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return lo, hi, "full"
+
+
+def _counted(values: F64, edges: F64) -> Histogram:
+    inside = (values >= edges[0]) & (values <= edges[-1])
+    counts = uniform_counts(values if inside.all() else values[inside], edges)
+    return Histogram(
+        edges,
+        counts,
+        int(np.count_nonzero(values < edges[0])),
+        int(np.count_nonzero(values > edges[-1])),
+    )
+
+
+@dataclass(frozen=True)
+class Histograms:
+    input: Histogram
+    dequantized: Histogram  # on the input's edges
+    error: Histogram  # on symmetric edges of its own
+    range: str  # the range used for the values: "full" or "central"
+    error_range: str
+
+
 def histograms(
-    x: npt.NDArray[np.float32], q: Quantized, bins: int
-) -> tuple[Histogram, Histogram, Histogram]:
-    """Input and dequantized values on shared edges; the error on its own symmetric edges."""
+    x: npt.NDArray[np.float32], q: Quantized, bins: int, how: HistRange = "full"
+) -> Histograms:
+    """Input and dequantized values on shared edges; the error on its own symmetric edges.
+
+    `how` picks the range the bins cover (HIST_RANGE_NOTES); the error's range follows the
+    same rule on |error|.
+    """
     xs, deq, _ = _finite_pairs(x, q)
     ok = np.isfinite(deq)
     if not ok.all():
         xs, deq = xs[ok], deq[ok]
     if xs.size == 0:
         edges = np.linspace(-1.0, 1.0, bins + 1)
-        zero = np.zeros(bins, dtype=np.int64)
-        return Histogram(edges, zero), Histogram(edges, zero), Histogram(edges, zero)
-    lo, hi = float(min(xs.min(), deq.min())), float(max(xs.max(), deq.max()))
-    if lo == hi:
-        lo, hi = lo - 0.5, hi + 0.5
+        zero = Histogram(edges, np.zeros(bins, dtype=np.int64))
+        return Histograms(zero, zero, zero, "full", "full")
+    lo, hi, used = _span(xs, how)
+    if used == "full":  # the dequantized values may reach past the inputs (a scale rounded up)
+        lo, hi = min(lo, float(deq.min())), max(hi, float(deq.max()))
     edges = np.linspace(lo, hi, bins + 1)
     err = xs - deq
-    e = float(np.abs(err).max()) or 1.0
+    _, e, err_used = _span(np.abs(err), how)
+    e = e or 1.0
     err_edges = np.linspace(-e, e, bins + 1)
-    return (
-        Histogram(edges, uniform_counts(xs, edges)),
-        Histogram(edges, uniform_counts(deq, edges)),
-        Histogram(err_edges, uniform_counts(err, err_edges)),
+    return Histograms(
+        _counted(xs, edges), _counted(deq, edges), _counted(err, err_edges), used, err_used
     )
 
 

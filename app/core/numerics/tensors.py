@@ -27,6 +27,11 @@ DISTRIBUTION_NOTES: Final = {
     "N(0, outlier_scale²): the activation outliers block scaling exists for.",
     "ones": "Every value 1.0 (for sums: shows where an accumulator stops growing).",
 }
+# The generator parameters each shape reads (the others are ignored for it)
+DISTRIBUTION_PARAMS: Final = {
+    "student_t": ("df",),
+    "outliers": ("outlier_fraction", "outlier_scale"),
+}
 DISTRIBUTIONS: Final = tuple(DISTRIBUTION_NOTES)
 TENSOR_DISTRIBUTIONS: Final = tuple(d for d in DISTRIBUTIONS if d != "ones")
 

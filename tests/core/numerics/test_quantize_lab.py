@@ -17,7 +17,8 @@ from app.core.numerics.arithmetic import accumulate, ulp
 from app.core.numerics.quantize import element, quantize, resolve_scheme
 from app.core.numerics.quantize_lab import catalogue, quantize_report, run_quantize
 from app.core.numerics.quantize_query import QuantizeOptions, QuantizeQuery
-from app.core.numerics.quantize_report import block_detail, code_table, uniform_counts
+from app.core.numerics.quantize_report import block_detail, code_table, histograms, uniform_counts
+from app.core.numerics.tensors import generate
 
 
 @settings(derandomize=True, max_examples=200, deadline=None)
@@ -128,3 +129,21 @@ def test_clipped_means_saturation_changed_the_value() -> None:
     x = np.random.default_rng(1).standard_normal(10_000).astype(np.float32)
     for fmt in ("int8", "float8_e4m3fn", "float4_e2m1fn"):
         assert not quantize(x, resolve_scheme("tensor", fmt)).clipped.any(), fmt
+
+
+def test_central_range_keeps_the_bulk_visible_and_counts_the_rest() -> None:
+    x = generate("outliers", 20_000, seed=4, outlier_fraction=0.002)
+    q = quantize(x, resolve_scheme("mxfp8_e4m3"))
+    auto = histograms(x, q, 50, "auto")
+    full = histograms(x, q, 50, "full")
+    assert (auto.range, full.range) == ("central", "full")
+    lo, hi = np.quantile(x.astype(np.float64), [0.001, 0.999])
+    assert auto.input.edges[0] == lo and auto.input.edges[-1] == hi
+    assert auto.input.below == np.count_nonzero(x < lo) and auto.input.above == np.count_nonzero(
+        x > hi
+    )
+    assert auto.input.counts.sum() + auto.input.below + auto.input.above == x.size
+    assert full.input.counts.sum() == x.size and full.input.below == full.input.above == 0
+    # no outliers: auto keeps the full range
+    y = generate("uniform", 20_000, seed=4)
+    assert histograms(y, quantize(y, resolve_scheme("mxfp4")), 50, "auto").range == "full"
