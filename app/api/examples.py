@@ -73,8 +73,10 @@ def api_routes(app: FastAPI) -> list[APIRoute]:
 def install(app: FastAPI) -> None:
     """Attach each route's examples (routes without parameters are their own example)."""
     for route in api_routes(app):
+        if "GET" not in (route.methods or ()):
+            continue  # the examples are GET URLs (POST /quantize documents its body instead)
         urls = EXAMPLES.get(route.path)
-        if urls is None and "{" not in route.path and "GET" in (route.methods or ()):
+        if urls is None and "{" not in route.path:
             urls = (route.path,)
         if urls:
             route.openapi_extra = {**(route.openapi_extra or {}), "x-examples": list(urls)}

@@ -51,7 +51,7 @@ LIMITS: dict[str, Limit] = {
         Limit("seq_len", 16_777_216, "Longest sequence (tokens) in a memory estimate."),
         Limit("quantize_values", 1_048_576, "Most generated values in one quantization (n)."),
         Limit("quantize_posted_values", 262_144, "Most values posted to POST /quantize."),
-        Limit("quantize_bins", 1_024, "Most histogram bins in a quantization report."),
+        Limit("quantize_bins", 2_048, "Most histogram bins in a quantization report."),
         Limit(
             "quantize_block_elements",
             256,
@@ -59,7 +59,7 @@ LIMITS: dict[str, Limit] = {
         ),
         Limit("accumulate_terms", 1_048_576, "Most terms in one running sum or dot product."),
         Limit("attention_seq_len", 2_048, "Longest sequence in the low-precision attention lab."),
-        Limit("attention_lengths", 8, "Most sequence lengths in one attention query."),
+        Limit("attention_lengths", 12, "Most sequence lengths in one attention query."),
         Limit("attention_head_dim", 256, "Largest head dimension in the attention lab."),
     )
 }

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from app.core.errors import InvalidInput, UnknownName
+from app.core.limits import limit
 from app.core.numerics.attention import (
     AttentionQuery,
     head_errors,
@@ -77,7 +78,7 @@ def test_bad_lengths_and_names() -> None:
         "1e3",
         "²",
         "99999",
-        ",".join(["8"] * 3 + [str(i) for i in range(9, 20)]),
+        ",".join(str(i) for i in range(1, limit("attention_lengths") + 2)),
     ):
         with pytest.raises(InvalidInput) as err:
             parse_lengths(bad)
