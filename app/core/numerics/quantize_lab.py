@@ -44,6 +44,7 @@ from app.core.numerics.quantize_query import (
     QuantizeQuery,
     matrix_shape,
     resolve_options,
+    used_options,
 )
 from app.core.numerics.quantize_report import (
     DETAIL_BLOCKS,
@@ -124,26 +125,17 @@ class QuantizeReport:
 
 
 def _scheme_info(scheme: Scheme, global_value: float | None) -> SchemeInfo:
-    blocked = scheme.kind == "block"
-    scaled = scheme.kind != "none"
     preset = PRESETS.get(scheme.name)
-    modified = [k for k in OPTIONS if preset and getattr(scheme, k) != getattr(preset, k)]
+    used = used_options(scheme)
     return SchemeInfo(
         name=scheme.name,
         title=scheme.title or f"{scheme.kind} scaling, {scheme.format} elements",
         source=scheme.source,
         kind=scheme.kind,
-        format=scheme.format,
         element=element(scheme.format),
-        block_size=scheme.block_size if blocked else None,
-        block_rows=scheme.block_rows if blocked else None,
-        scale_format=scheme.scale_format if scaled else None,
-        scale_rule=scheme.scale_rule
-        if scaled and scheme.scale_format == "float8_e8m0fnu"
-        else None,
-        global_scale=scheme.global_scale,
+        **{**used, "global_scale": scheme.global_scale},
         global_scale_value=global_value,
-        modified=modified,
+        modified=[k for k in OPTIONS if preset and getattr(scheme, k) != getattr(preset, k)],
     )
 
 

@@ -10,7 +10,7 @@ lab's running sum and dot product. Every default and bound lives here (bounds fr
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Final
+from typing import Any, Final
 
 from app.core.errors import InvalidInput
 from app.core.limits import limit
@@ -121,8 +121,8 @@ class QuantizeQuery(QuantizeOptions):
 def resolve_options(options: QuantizeOptions) -> tuple[QuantizeOptions, Scheme]:
     """The options with every preset value filled in, and the scheme they name.
 
-    Fields a scheme does not use are None in the result (a per-tensor scale has no block size,
-    only E8M0 scales have a rule), so the echo says what was computed.
+    Fields a scheme does not use are None in the result (`used_options`), so the echo says
+    what was computed.
     """
     scheme = resolve_scheme(
         options.scheme,
@@ -133,23 +133,26 @@ def resolve_options(options: QuantizeOptions) -> tuple[QuantizeOptions, Scheme]:
         options.scale_rule,
         options.global_scale,
     )
+    return replace(options, scheme=scheme.name, **used_options(scheme)), scheme
+
+
+def used_options(scheme: Scheme) -> dict[str, Any]:
+    """The scheme's options, None where the scheme does not use one: a per-tensor scale has no
+    block size, only E8M0 scales have a rule, only E4M3 block scales a tensor scale above."""
     blocked = scheme.kind == "block"
     scaled = scheme.kind != "none"
-    effective = replace(
-        options,
-        scheme=scheme.name,
-        format=scheme.format,
-        block_size=scheme.block_size if blocked else None,
-        block_rows=scheme.block_rows if blocked else None,
-        scale_format=scheme.scale_format if scaled else None,
-        scale_rule=scheme.scale_rule
+    return {
+        "format": scheme.format,
+        "block_size": scheme.block_size if blocked else None,
+        "block_rows": scheme.block_rows if blocked else None,
+        "scale_format": scheme.scale_format if scaled else None,
+        "scale_rule": scheme.scale_rule
         if scaled and scheme.scale_format == "float8_e8m0fnu"
         else None,
-        global_scale=scheme.global_scale
-        if scaled and scheme.scale_format == "float8_e4m3fn"
-        else None,
-    )
-    return effective, scheme
+        "global_scale": (
+            scheme.global_scale if scaled and scheme.scale_format == "float8_e4m3fn" else None
+        ),
+    }
 
 
 def matrix_shape(options: QuantizeOptions, n: int) -> tuple[int, int]:
