@@ -65,14 +65,14 @@ class Histogram:
 
 HistRange = Literal["auto", "full", "central"]
 HIST_RANGE_NOTES: Final = {
-    "auto": "central when the full range is over 4× the central one (a few outliers would "
+    "auto": "central when the full range is over 2.5× the central one (a few outliers would "
     "squeeze every other value into one bin), else full.",
     "full": "from the smallest to the largest value.",
     "central": "the central 99.8% of the values (0.1% and 99.9% quantiles); the rest are "
     "counted as below and above.",
 }
 CENTRAL: Final = (0.001, 0.999)  # quantiles bounding the central range
-SQUEEZE: Final = 4.0  # auto: central once the full range is this many times wider
+SQUEEZE: Final = 2.5  # auto: central once the full range is this many times wider
 
 
 @dataclass(frozen=True)
