@@ -208,6 +208,10 @@ class BlockModel(BaseModel):
         description="What each element is multiplied by (NVFP4: block scale × tensor scale).",
         examples=[0.5],
     )
+    max_value: float = Field(
+        description="The largest value the block can store: element max × multiplier.",
+        examples=[3.0],
+    )
     clipped: int = Field(description="Elements saturated to the element max.", examples=[0])
     codes: list[int] = Field(description="Element codes.", examples=[[1, 9, 3]])
     code_bits: list[str] = Field(
@@ -217,6 +221,9 @@ class BlockModel(BaseModel):
         description="Element values before scaling.", examples=[[0.5, -0.5, 1.5]]
     )
     inputs: list[Real] = Field(description="The input values.", examples=[[0.13, -0.13, 0.64]])
+    errors: list[Real] = Field(
+        description="input − dequantized, per element.", examples=[[-0.12, 0.12, -0.11]]
+    )
     dequantized: list[Real] = Field(
         description="element × multiplier.", examples=[[0.25, -0.25, 0.75]]
     )
@@ -243,6 +250,11 @@ class QuantizeResponse(BaseModel):
     grid: list[float] = Field(
         description="Non-negative element values (before scaling): the grid every block scales.",
         examples=[[0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0]],
+    )
+    grid_in_block: list[float] = Field(
+        description="Every value `block` can store inside the value histogram's range, "
+        "ascending: the grid × the block's multiplier, rounded as dequantization rounds.",
+        examples=[[-3.0, -2.0, -1.5, -1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5]],
     )
     block_grid: list[int] = Field(description="[group rows, group columns].", examples=[[1, 512]])
     block_count: int = Field(description="Scaling groups in the tensor.", examples=[512])

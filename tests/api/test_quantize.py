@@ -80,6 +80,9 @@ def test_a_hand_worked_mxfp4_block(client: TestClient) -> None:
     assert b["dequantized"][:8] == [0.0, -0.5, 3.0, 1.0, 6.0, 0.0, 1.0, -2.0]
     assert b["code_bits"][:8] == ["0000", "1001", "0101", "0010", "0111", "0000", "0010", "1100"]
     assert r["grid"] == E2M1
+    # scale 1: the block stores ±E2M1 itself; the histogram spans -2.5 to q(5.9) = 6
+    assert r["grid_in_block"] == [-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
+    assert b["max_value"] == 6.0 and b["errors"][:3] == pytest.approx([0.1, -0.2, 0.3])
     assert r["code_usage"]["values"][:8] == E2M1 and r["code_usage"]["complete"] is True
     assert sum(r["code_usage"]["counts"]) == 32 and r["block_count"] == 1
 

@@ -423,6 +423,20 @@ def _dequantize(values: F32, scales: Scales) -> F32:
     return partial * np.float32(scales.global_scale)
 
 
+def block_values(values: npt.ArrayLike, scales: Scales, row: int, col: int) -> F32:
+    """Element values × the multiplier of group (row, col), rounded exactly as `quantize`
+    rounds a dequantized value (the largest storable value is ``block_values([max], ...)``)."""
+    one = Scales(
+        scales.value[row : row + 1, col : col + 1],
+        scales.code[row : row + 1, col : col + 1],
+        scales.stored[row : row + 1, col : col + 1],
+        scales.amax[row : row + 1, col : col + 1],
+        scales.global_scale,
+    )
+    v = np.asarray(values, dtype=np.float32).reshape(1, 1, -1)
+    return _dequantize(v, one).ravel()
+
+
 def quantize(x: npt.ArrayLike, scheme: Scheme) -> Quantized:
     """Quantize a 1-D or 2-D tensor (a 1-D one is one row) with `scheme`."""
     arr = np.asarray(x, dtype=np.float32)

@@ -56,6 +56,7 @@ from app.core.numerics.quantize_report import (
     Metrics,
     PresetRow,
     block_detail,
+    block_grid,
     code_table,
     compare_presets,
     grid_values,
@@ -117,6 +118,7 @@ class QuantizeReport:
     histograms: Histograms
     code_usage: CodeUsage
     grid: list[float]
+    grid_in_block: list[float]  # values `block` can store, inside the value histogram's range
     block_grid: tuple[int, int]
     block_count: int
     blocks: list[BlockDetail]
@@ -162,6 +164,9 @@ def quantize_report(
         histograms=hists,
         code_usage=code_table(q),
         grid=grid_values(q),
+        grid_in_block=block_grid(
+            q, chosen.index, float(hists.input.edges[0]), float(hists.input.edges[-1])
+        ),
         block_grid=(grid_rows, grid_cols),
         block_count=count,
         blocks=[

@@ -30,6 +30,7 @@ from app.core.numerics.quantize import (
     PRESETS,
     Quantized,
     Scheme,
+    block_values,
     element,
     element_values,
     quantize,
@@ -90,12 +91,14 @@ class BlockDetail:
     scale_exponent: int | None  # k of a power-of-two (E8M0) scale 2^k
     scale: float  # the stored scale
     multiplier: float  # what each element is multiplied by (× the global scale for NVFP4)
+    max_value: float  # the largest value the block can store: element max × multiplier
     clipped: int
     codes: list[int]
     code_bits: list[str]
     elements: list[float]  # element values before scaling
     inputs: list[float]
     dequantized: list[float]
+    errors: list[float]  # input − dequantized
     clipped_flags: list[bool]
 
 
@@ -308,12 +311,14 @@ def block_detail(
         scale_exponent=code - 127 if scaled and fmt == "float8_e8m0fnu" else None,
         scale=float(q.scales.stored[r, c]),
         multiplier=float(q.scales.value[r, c]),
+        max_value=float(block_values([q.element.max], q.scales, r, c)[0]),
         clipped=int(q.clipped[rows, cols].sum()),
         codes=codes.tolist(),
         code_bits=[format(k, f"0{q.element.bits}b") for k in codes.tolist()],
         elements=element_values(codes, q.element).astype(np.float64).tolist(),
         inputs=xs.astype(np.float64).tolist(),
         dequantized=deq.astype(np.float64).tolist(),
+        errors=(xs.astype(np.float64) - deq.astype(np.float64)).tolist(),
         clipped_flags=flags.tolist(),
     )
 
@@ -324,6 +329,16 @@ def grid_values(q: Quantized) -> list[float]:
         return [k * q.element.step for k in range(q.element.qmax + 1)]
     table = value_table(q.element.name)
     return sorted({float(v) for v in table.magnitudes.tolist()})
+
+
+def block_grid(q: Quantized, index: int, lo: float, hi: float) -> list[float]:
+    """Every value block `index` can store that lies in [lo, hi], ascending (both signs)."""
+    _, gc = q.groups.grid
+    r, c = divmod(index, gc)
+    grid = np.asarray(grid_values(q), dtype=np.float32)
+    values = block_values(np.concatenate([-grid[:0:-1], grid]), q.scales, r, c)  # one zero
+    inside = values[(values >= lo) & (values <= hi)].astype(np.float64)
+    return sorted(set(inside.tolist()))
 
 
 @dataclass(frozen=True)

@@ -44,16 +44,16 @@ function drawBars(el, data) {
   const narrow = width < 560;
   const n = b.listed;
   const lay0 = blockLayout(n, width - 60);
-  const m = { top: 14, right: 10, bottom: lay0.labels ? (lay0.rotate ? 14 + 7 * data.scheme.element.bits : 34) : 26, left: narrow ? 54 : 62 };
+  const m = { top: 14, right: 10, bottom: (lay0.labels ? (lay0.rotate ? 14 + 7 * data.scheme.element.bits : 34) : 10) + 20, left: narrow ? 54 : 62 };
   const f = frame(width, narrow ? 250 : 300, m, `Block ${b.index}: ${n} elements, inputs and dequantized values`);
   const lay = blockLayout(n, f.w);
-  const limit = num(data.scheme.element.max) * num(b.multiplier);
+  const limit = num(b.max_value);
   const inputs = b.inputs.map(num).filter(Number.isFinite);
   const top = Math.max(limit, num(b.amax), ...inputs.map(Math.abs)) * 1.1 || 1;
   const y = linear(-top, top, f.h, 0);
   axisLeft(f.plot, y, f.w, { ticks: y.ticks(6), format: (v) => fmtNum(v, 3), label: "value", inset: m.left - 14 });
   const guides = [
-    [limit, "q-limit", `largest storable: element max ${fmtNum(data.scheme.element.max)} × ${fmtNum(b.multiplier, 6)}`],
+    [limit, "q-limit", `largest storable: element max ${fmtNum(data.scheme.element.max)} × multiplier ${fmtNum(b.multiplier, 6)}`],
     [num(b.amax), "q-amax", "amax of the block"],
   ];
   for (const [v, cls, label] of guides) {
@@ -65,6 +65,8 @@ function drawBars(el, data) {
   }
   f.plot.append(svg("line", { class: "q-zero", x1: 0, x2: f.w, y1: y(0), y2: y(0) }));
   for (let i = 0; i < n; i += 1) f.plot.append(elementMark(data, i, lay, y, f.h));
+  f.plot.append(svg("text", { class: "axis-label", x: f.w / 2, y: f.h + m.bottom - 6, "text-anchor": "middle" },
+    lay.labels ? "elements of the block, in order (code in binary under each)" : "elements of the block, in order"));
   clear(el).append(f.root);
   return f.root;
 }
@@ -100,7 +102,7 @@ function elementMark(data, i, lay, y, plotH) {
     ["element value", fmtNum(b.elements[i], 6)],
     ["× multiplier", fmtNum(b.multiplier, 6)],
     ["q(x)", fmtNum(b.dequantized[i], 6)],
-    ["error x − q(x)", fmtNum(num(b.inputs[i]) - num(b.dequantized[i]), 4)],
+    ["error x − q(x)", fmtNum(b.errors[i], 4)],
   ]);
   return g;
 }

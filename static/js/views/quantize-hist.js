@@ -7,7 +7,6 @@ import { createLoop, createRedraw, easeInOut, prefersReducedMotion } from "../li
 import { onResize } from "../lib/canvas.js";
 import { cssVar, mix, onThemeChange } from "../lib/colors.js";
 import { fmtInt, fmtNum } from "../lib/format.js";
-import { num } from "../lib/api.js";
 import { linear, niceTicks } from "../lib/scale.js";
 import { axisBottom, axisLeft, countScale, frame, tip } from "./quantize-svg.js";
 
@@ -30,18 +29,6 @@ export function bins(hist, x) {
   });
 }
 
-/** Representable values of the selected block inside [lo, hi]: ±grid × multiplier. */
-export function gridMarks(grid, multiplier, lo, hi) {
-  const out = [];
-  for (const g of grid) {
-    for (const v of g === 0 ? [0] : [-g, g]) {
-      const value = v * multiplier;
-      if (value >= lo && value <= hi) out.push({ element: v, value });
-    }
-  }
-  return out;
-}
-
 /** The morph chart: bars + the input's outline + the grid; returns a setter for t. */
 function drawMorph(el, data, t0) {
   const { width, height, m } = histSize(el.clientWidth || 600);
@@ -52,13 +39,13 @@ function drawMorph(el, data, t0) {
   const top = Math.max(1, ...hist.input.counts, ...hist.dequantized.counts);
   const y = countScale(top, f.h, 5);
   axisLeft(f.plot, y, f.w, { ticks: y.ticks(5), format: fmtInt, label: "values per bin", inset: m.left - 14 });
-  const marks = gridMarks(data.grid, num(data.block.multiplier), x.domain[0], x.domain[1]);
+  const marks = data.grid_in_block; // every value the selected block can store, in range
   const gridG = svg("g", { class: "q-grid" });
-  for (const mk of marks) {
-    const px = x(mk.value);
+  for (const value of marks) {
+    const px = x(value);
     if (marks.length <= 160) gridG.append(svg("line", { class: "q-grid-line", x1: px, x2: px, y1: 0, y2: f.h }));
-    const rug = svg("line", { class: "q-grid-rug", x1: px, x2: px, y1: f.h - 9, y2: f.h });
-    tip(rug, () => ["Representable value", ["value", fmtNum(mk.value, 6)], ["element", fmtNum(mk.element, 6)], ["× multiplier", fmtNum(data.block.multiplier, 6)]]);
+    const rug = svg("line", { class: "q-grid-rug", x1: px, x2: px, y1: f.h - 9, y2: f.h, "data-value": value });
+    tip(rug, () => [`A value block ${data.block.index} can store`, ["value", fmtNum(value, 6)], ["element × multiplier", fmtNum(data.block.multiplier, 6)]]);
     gridG.append(rug);
   }
   const geo = bins(hist, x);
