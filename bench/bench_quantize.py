@@ -5,13 +5,14 @@ In process, for each preset on the same 2^20 float32 values (seeded N(0, 1)): th
 `x.astype(fmt).astype(float32)` round trip of the same array in the same run, and their ratio;
 for MXINT8, whose elements are int8 × 2^-6 (no ml_dtypes type), the bare round trip is
 `(x · 64).astype(int8).astype(float32)`: numpy's own SIMD integer cast, far faster than any
-ml_dtypes cast, so that ratio says little. Then the report around it (metrics,
-histograms, code table, block detail). Over HTTP (a live uvicorn): the full
-GET /api/v1/quantize?scheme=P&n=1048576 uncached (a new seed per request), the same request
-cached, and POST /api/v1/quantize with 262,144 values. Times are the median (p50) of repeated
-runs in milliseconds, and for the in-process pair also the minimum (the least disturbed run); the 1-minute load average is printed beside them, since a shared 2-core
-machine inflates every figure. Targets (issue 9): the quantize step within 2× of the bare cast
-and under 150 ms per preset.
+ml_dtypes cast, so that ratio says little. Then the report around it
+(metrics, histograms, code table, block detail, every preset). Over HTTP (a live uvicorn): the
+full GET /api/v1/quantize?scheme=P&n=1048576 uncached (a new seed per request), the same
+request cached, and POST /api/v1/quantize with 262,144 values. Times are the median (p50) of
+repeated runs in milliseconds, and for the in-process pair also the minimum (the least disturbed
+run); the 1-minute load average is printed beside them, since a shared 2-core machine inflates
+every figure. Targets (issue 9): the quantize step within 2× of the bare cast and under
+150 ms per preset.
 
     .venv/bin/python bench/bench_quantize.py
 """
