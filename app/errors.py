@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.common import to_jsonable
+from app.api.encoding import to_jsonable
 from app.core.errors import InvalidInput, UnknownName
 from app.templating import templates
 

@@ -97,7 +97,7 @@ def _side(root: Path, args: tuple[str, ...]) -> dict[str, Any]:
 
 def _encode_times() -> dict[str, Any]:
     """In-process: the stdlib generic path against encode_json, on the same payloads."""
-    from app.api.common import encode_json, to_jsonable
+    from app.api.encoding import encode_json, to_jsonable
     from app.core.parallel.memory import MemoryQuery, compute_memory
     from app.core.parallel.pipeline import simulate_pipeline
 

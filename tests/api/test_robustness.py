@@ -169,7 +169,7 @@ CROSS: dict[tuple[str, str], set[str]] = {
     ("/api/v1/sharding", "shape"): {"spec"},
     ("/api/v1/pipeline", "stages"): {"microbatches", "chunks", "stage_costs"},
     ("/api/v1/pipeline", "chunks"): {"microbatches", "stage_costs"},
-    ("/api/v1/pipeline", "schedule"): {"microbatches", "chunks"},
+    ("/api/v1/pipeline", "schedule"): {"microbatches", "chunks", "stage_costs"},
     ("/api/v1/pipeline", "forward"): {"backward_input", "backward_weight"},
     ("/api/v1/pipeline", "backward_input"): {"forward"},
     ("/api/v1/pipeline", "backward_weight"): {"forward"},
@@ -682,13 +682,13 @@ def test_fuzz_pipeline(api: Client, case: tuple[dict[str, Any], str | None]) -> 
     if a.status != 200 or params["format"] != "json":
         return
     r = a.body
-    p, m, v = r["ranks"], r["parameters"]["microbatches"], r["chunks"]
+    p, m, v = r["ranks"], r["query"]["microbatches"], r["chunks"]
     assert p == int(params["stages"]) and m == int(params["microbatches"])
     assert r["num_stages"] == p * v
     n = p * v * m
-    per_mb = 3 if params["schedule"] in SPLIT_BACKWARD else 2
+    per_mb = 3 if r["schedule"] in SPLIT_BACKWARD else 2
     assert len(r["ops"]) == r["op_count"]
-    if params["schedule"] == "dualpipev":  # an overlapped pair may run one B, not I + W
+    if r["schedule"] == "dualpipev":  # an overlapped pair may run one B, not I + W
         assert 2 * n <= r["op_count"] <= 3 * n
     else:
         assert r["op_count"] == per_mb * n

@@ -20,8 +20,8 @@ OVER = "model=llama3-8b&seq_len=4096"
 INFERENCE = "model=llama3-70b&mode=inference&tp=4&seq_len=32768&batch=8"
 
 
-def fmt_bytes(b: float) -> str:
-    """static/js/lib/format.js fmtBytes(b, 1): SI units, one decimal below 100."""
+def fmt_bytes(b: float, digits: int = 1) -> str:
+    """static/js/lib/format.js fmtBytes(b, digits): SI units, `digits` decimals below 100."""
     units = ["B", "KB", "MB", "GB", "TB", "PB"]
     i = 0
     while abs(b) >= 1000 and i < len(units) - 1:
@@ -29,7 +29,7 @@ def fmt_bytes(b: float) -> str:
         i += 1
     if i == 0:
         return f"{round(b)} B"
-    return f"{b:.0f} {units[i]}" if b >= 100 else f"{b:.1f} {units[i]}"
+    return f"{b:.0f} {units[i]}" if b >= 100 else f"{b:.{digits}f} {units[i]}"
 
 
 def wait_loaded(page: Any, previous: str | None = None) -> str:
@@ -58,6 +58,47 @@ def open_memory(page: Any, live_server: str, query: str, width: int = 1280) -> N
     page.emulate_media(reduced_motion="reduce")  # bars jump to their final heights
     page.goto(f"{live_server}/memory?{query}")
     wait_loaded(page)
+
+
+def api_for(live_server: str, query: str) -> dict[str, Any]:
+    data: dict[str, Any] = httpx.get(f"{live_server}/api/v1/memory?{query}").json()
+    return data
+
+
+def drawn_bars(page: Any) -> list[dict[str, Any]]:
+    """Every drawn bar: its total and the bytes of each visible segment, as data attributes."""
+    bars: list[dict[str, Any]] = page.eval_on_selector_all(
+        ".mem-bar",
+        """gs => gs.map(g => ({
+            total: +g.dataset.total,
+            segments: Object.fromEntries([...g.querySelectorAll('rect.mem-seg')]
+                .filter(r => r.getAttribute('display') !== 'none')
+                .map(r => [r.dataset.key, +r.dataset.bytes])),
+        }))""",
+    )
+    return bars
+
+
+def assert_bars_are_the_api_stages(page: Any, data: dict[str, Any]) -> None:
+    """One bar per stage; its total and each segment's bytes are what the API's terms say."""
+    bars = drawn_bars(page)
+    assert len(bars) == len(data["per_stage"])
+    for bar, stage in zip(bars, data["per_stage"], strict=True):
+        assert bar["total"] == stage["total"]
+        for key, drawn in bar["segments"].items():
+            assert drawn == sum(t["bytes"] for t in stage["terms"] if t["segment"] == key)
+
+
+def assert_headline_is_the_api(page: Any, data: dict[str, Any]) -> None:
+    shown = page.eval_on_selector(".mem-total-value", "e => [e.dataset.bytes, e.textContent]")
+    assert int(shown[0]) == data["total"]
+    assert shown[1] == fmt_bytes(data["total"])
+    badge = page.eval_on_selector(".mem-verdict-badge", "e => [e.dataset.fits, e.dataset.verdict]")
+    assert badge == [str(data["fits"]).lower(), data["verdict"]]
+    text = page.inner_text(".mem-verdict-text")
+    assert (
+        text == {"fits": "Fits", "tight": "Fits, barely", "over": "Does not fit"}[data["verdict"]]
+    )
 
 
 def seg_height(page: Any, stage: int, key: str) -> float:
@@ -125,6 +166,78 @@ def test_total_verdict_and_bars_equal_the_api(page: Any, live_server: str, query
         assert formula == term["formula"]
 
 
+HEADLINE_QUERIES = [
+    "model=llama3-70b",  # every other parameter at its default: the issue's 3.03 TB vs 1.65 TB
+    FITS,
+    INFERENCE,
+    "params=7.5e9&dp=64&zero=2",
+    "layers=32&hidden=4096&heads=32&kv_heads=8&pp=2&recompute=full",
+]
+
+
+@pytest.mark.parametrize("embed", [False, True])
+@pytest.mark.parametrize("query", HEADLINE_QUERIES)
+def test_headline_equals_the_api_for_the_same_query_string(
+    page: Any, live_server: str, query: str, embed: bool
+) -> None:
+    page.set_viewport_size({"width": 600 if embed else 1280, "height": 900})
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(f"{live_server}{'/embed' if embed else ''}/memory?{query}")
+    wait_loaded(page)
+    # the page asked for exactly its query string, and kept it in its URL
+    asked = page.eval_on_selector("#app", "el => el.dataset.apiUrl")
+    assert asked == f"/api/v1/memory?{query}"
+    assert urlsplit(page.url).query == query
+    data = api_for(live_server, query)
+    assert_headline_is_the_api(page, data)
+    assert_bars_are_the_api_stages(page, data)
+    assert page.problems == []
+
+
+def test_an_empty_query_string_shows_the_landing_layout_in_its_url(
+    page: Any, live_server: str
+) -> None:
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(f"{live_server}/memory?theme=dark")
+    wait_loaded(page)
+    query = urlsplit(page.url).query
+    assert "model=" in query and query.endswith("&theme=dark")
+    api_query = query.removesuffix("&theme=dark")  # the theme is the page's, not the API's
+    assert page.eval_on_selector("#app", "el => el.dataset.apiUrl") == f"/api/v1/memory?{api_query}"
+    assert_headline_is_the_api(page, api_for(live_server, api_query))
+
+
+def test_controls_show_the_values_the_api_computed_with(page: Any, live_server: str) -> None:
+    query = "model=llama3-70b&mode=inference&dtype=fp8&kv_dtype=e4m3&tp=8"
+    open_memory(page, live_server, query)
+    q = api_for(live_server, query)["query"]
+    assert page.input_value("#mem-dtype") == q["dtype"]  # the alias, as the registry spells it
+    assert page.input_value("#mem-kv_dtype") == q["kv_dtype"]
+    for key in ("dp", "tp", "pp", "batch"):
+        assert page.input_value(f"#mem-{key}") == str(q[key])
+    assert page.text_content("#mem-seq-out") == f"{q['seq_len']:,} tokens"
+    assert (
+        page.get_attribute(f'#mem-mode button[data-value="{q["mode"]}"]', "aria-pressed") == "true"
+    )
+
+
+def test_an_invalid_first_query_shows_the_declared_defaults(page: Any, live_server: str) -> None:
+    page.goto(f"{live_server}/memory?model=llama3-8b&tp=3")
+    page.wait_for_function(
+        "() => (document.querySelector('#app').dataset.loaded || '').startsWith('error:')"
+    )
+    doc = httpx.get(f"{live_server}/api/v1/openapi.json").json()
+    declared = {
+        p["name"]: p["schema"].get("default")
+        for p in doc["paths"]["/api/v1/memory"]["get"]["parameters"]
+    }
+    page.wait_for_function("() => document.querySelector('#mem-dp').value !== ''")
+    assert page.input_value("#mem-tp") == "3"  # the URL's own value, marked invalid
+    assert page.input_value("#mem-dp") == str(declared["dp"])
+    assert page.input_value("#mem-dtype") == declared["dtype"]
+    assert page.input_value("#mem-gpu") == declared["gpu"]
+
+
 def test_segments_are_proportional_to_bytes(page: Any, live_server: str) -> None:
     open_memory(page, live_server, FITS)
     data = api(live_server, page)
@@ -165,7 +278,10 @@ def test_stepper_doubles_pp_and_adds_bars(page: Any, live_server: str) -> None:
     wait_loaded(page, prev)
     assert parse_qs(urlsplit(page.url).query)["pp"] == ["8"]
     assert page.input_value("#mem-pp") == "8"
-    assert len(page.query_selector_all(".mem-bar")) == 8
+    data = api(live_server, page)
+    assert data["query"]["pp"] == 8
+    assert_bars_are_the_api_stages(page, data)
+    assert_headline_is_the_api(page, data)
 
 
 def test_tooltip_on_a_segment_shows_its_formula_and_source(page: Any, live_server: str) -> None:
@@ -273,18 +389,21 @@ def test_embed_loads(page: Any, live_server: str) -> None:
     page.goto(f"{live_server}/embed/memory?{FITS}")
     wait_loaded(page)
     assert page.query_selector(".site-header") is None
-    assert len(page.query_selector_all(".mem-bar")) == 4
+    assert_bars_are_the_api_stages(page, api(live_server, page))
     assert page.problems == []
     assert horizontal_overflow(page) == 0
 
 
-def test_home_preview_draws_bars(page: Any, live_server: str) -> None:
+def test_home_preview_draws_the_api_totals(page: Any, live_server: str) -> None:
     page.goto(live_server + "/")
     card = page.locator('[data-preview="memory"]')
-    card.scroll_into_view_if_needed()
-    page.wait_for_function(
-        "() => document.querySelectorAll('[data-preview=\"memory\"] svg rect').length >= 8"
-    )
+    with page.expect_response(lambda r: "/api/v1/memory?" in r.url) as answer:
+        card.scroll_into_view_if_needed()
+    data = answer.value.json()
+    totals = [fmt_bytes(s["total"], 0) for s in data["per_stage"]]
+    sel = '[data-preview="memory"] svg g text'
+    page.wait_for_function(f"() => document.querySelectorAll('{sel}').length >= {len(totals)}")
+    assert page.eval_on_selector_all(sel, "ts => ts.map(t => t.textContent)") == totals
     # other cards' previews are other views' business
     assert [p for p in page.problems if "memory" in p] == []
 
@@ -299,9 +418,10 @@ def test_rapid_changes_paint_only_the_latest_answer(page: Any, live_server: str)
         " && !document.querySelector('#app').classList.contains('is-loading')"
     )
     assert parse_qs(urlsplit(page.url).query)["pp"] == ["32"]
-    assert len(page.query_selector_all(".mem-bar")) == 32
     data = api(live_server, page)
-    assert int(page.eval_on_selector(".mem-total-value", "e => e.dataset.bytes")) == data["total"]
+    assert len(data["per_stage"]) == 32
+    assert_bars_are_the_api_stages(page, data)
+    assert_headline_is_the_api(page, data)
     # superseded requests may be aborted; nothing else may go wrong
     assert [p for p in page.problems if not p.startswith("request failed")] == []
 
@@ -417,6 +537,16 @@ def test_embed_folds_controls_and_terms_but_names_the_setup(page: Any, live_serv
     assert page.locator("details.mem-embed-controls").evaluate("d => d.open")
     assert page.get_attribute("#mem-tp", "aria-invalid") == "true"
     assert horizontal_overflow(page) == 0
+
+
+def test_note_says_what_the_api_says_about_stages(page: Any, live_server: str) -> None:
+    open_memory(page, live_server, FITS)
+    data = api(live_server, page)
+    note = page.text_content("#mem-note")
+    first, last = data["per_stage"][0], data["per_stage"][-1]
+    assert f"the {data['gpus_per_stage']} GPUs of a stage" in note
+    assert f"embeddings and {first['microbatches_in_flight']:g} microbatches" in note
+    assert f"LM head and {last['microbatches_in_flight']:g} microbatch" in note
 
 
 def test_page_keeps_terms_and_controls_unfolded(page: Any, live_server: str) -> None:

@@ -70,7 +70,7 @@ def decimate(n: int, points: int = MAX_POINTS) -> npt.NDArray[np.int64]:
     return np.unique(np.linspace(0, n - 1, points).round().astype(np.int64))
 
 
-def pairwise_sum(terms: npt.NDArray[np.generic]) -> float:
+def pairwise_sum(terms: npt.NDArray[Any]) -> float:
     """Sum by a balanced tree, each partial sum rounded to the terms' own type."""
     level: npt.NDArray[Any] = terms
     while level.size > 1:

@@ -1,19 +1,27 @@
-"""The memory query: its inputs, the model they name, and which combinations are valid.
+"""Step one of the memory pipeline: the query, and what it resolves to.
 
 A query names a preset model, a custom architecture (layers, hidden, heads, ...) or only a
-parameter count; `_resolve_model` turns it into a `ModelPreset` (or None for params= only) and
-`_check` rejects parallel layouts the model cannot be split into, naming the field to change.
+parameter count, a GPU, dtypes and a parallel layout. `resolve` checks that the model can be
+split that way (naming the field to change when not) and returns a `MemorySetup`: the model
+(None for params= only), the GPU, the dtypes, each pipeline rank's layers, and the query with
+every default filled in, which the response echoes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from app.core.errors import InvalidInput
 from app.core.limits import limit
-from app.core.parallel.memory_terms import Mode, Recompute
-from app.core.parallel.presets import ModelPreset, get_model
-from app.core.params import param
+from app.core.parallel.memory_layout import (
+    StageLayout,
+    pipeline_filling_microbatches,
+    stage_layouts,
+)
+from app.core.parallel.memory_terms import Mode, Recompute, WeightDtype, resolve_dtype
+from app.core.parallel.presets import GPUPreset, ModelPreset, get_gpu, get_model
+from app.core.params import effective, param
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,8 @@ class MemoryQuery:
     )
     microbatches: int | None = param(
         None,
-        "Microbatches per iteration (default: at least pp, so 1F1B has p in flight).",
+        "Microbatches per iteration (default: enough to fill the pipeline, pp for 1F1B and "
+        "2·pp when interleaved; the response's `microbatches` says how many).",
         example=8,
         ge=1,
         le=limit("pipeline_microbatches"),
@@ -129,7 +138,7 @@ def _custom_model(q: MemoryQuery) -> ModelPreset:
     )
 
 
-def _resolve_model(q: MemoryQuery) -> ModelPreset | None:
+def _model(q: MemoryQuery) -> ModelPreset | None:
     custom = [n for n in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab") if getattr(q, n)]
     if q.model is not None:
         if custom:
@@ -198,3 +207,68 @@ def _check(q: MemoryQuery, m: ModelPreset | None) -> None:
         raise InvalidInput("ep", f"{m.name} is dense: expert parallelism needs an MoE model")
     if m.is_moe and m.experts % q.ep:
         raise InvalidInput("ep", f"ep ({q.ep}) must divide the {m.experts} experts")
+
+
+@dataclass(frozen=True)
+class MemorySetup:
+    """A checked query and what it names: model, GPU, dtypes and each rank's layers."""
+
+    query: MemoryQuery
+    model: ModelPreset | None
+    gpu: GPUPreset
+    weights: WeightDtype
+    kv: WeightDtype
+    stages: tuple[StageLayout, ...]
+    microbatches: int
+    formulas: bool = True  # print every term's formula (advice needs only the bytes)
+
+    @property
+    def data_parallel(self) -> int:
+        """N_d = dp·cp: the ranks ZeRO shards over (CP ranks hold identical weights)."""
+        return self.query.dp * self.query.cp
+
+    @property
+    def gpus_per_stage(self) -> int:
+        """dp·tp·cp GPUs share each pipeline stage's bytes (EP is carved out of dp·cp)."""
+        return self.query.dp * self.query.tp * self.query.cp
+
+    @property
+    def world_size(self) -> int:
+        return self.gpus_per_stage * self.query.pp
+
+    @property
+    def tokens(self) -> int:
+        """Tokens of one sequence on one GPU: seq_len/cp."""
+        return self.query.seq_len // self.query.cp
+
+    def effective(self) -> dict[str, Any]:
+        """Every parameter as computed: defaults filled in, names as the registries spell them.
+
+        Sent back as the same query, it gives the same answer. `microbatches` stays as given:
+        left out, it means "enough to fill the pipeline" whatever pp a change leads to (the
+        count that assumes is `microbatches` on the setup).
+        """
+        out = effective(self.query)
+        m = self.model
+        if m is not None and self.query.model is not None:
+            out["model"] = m.name
+        elif m is not None:  # a custom architecture: its defaulted dimensions
+            out.update(kv_heads=m.kv_heads, ffn=m.ffn, vocab=m.vocab)
+        out.update(gpu=self.gpu.name, dtype=self.weights.name, kv_dtype=self.kv.name)
+        return out
+
+
+def resolve(q: MemoryQuery) -> MemorySetup:
+    """Check `q` and look up what it names; raises `InvalidInput` / `UnknownName` naming a field.
+
+    For example ``resolve(MemoryQuery(model="llama3-8b", pp=4)).stages[0].layers == 8``.
+    """
+    gpu = get_gpu(q.gpu)
+    m = _model(q)
+    _check(q, m)
+    weights = resolve_dtype(q.dtype)
+    kv = resolve_dtype(q.kv_dtype, field="kv_dtype")
+    stages = stage_layouts(m.layers if m else 0, m.n_dense_layers if m else 0, q.pp, q.chunks)
+    filling = pipeline_filling_microbatches(q.pp, q.chunks)
+    microbatches = q.microbatches if q.microbatches is not None else filling
+    return MemorySetup(q, m, gpu, weights, kv, stages, microbatches)

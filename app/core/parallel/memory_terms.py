@@ -1,18 +1,21 @@
-"""What one memory term costs: storage dtypes, activation bytes per layer, term sources.
+"""What one memory term is: storage dtypes, sources, the `Term` and Table 2 per layer.
 
-The formulas here take plain numbers; `memory_stages` applies them to the layers and
-parameters of one pipeline stage, and every `Term` carries its substituted formula and its
-source so the page can show where each byte comes from.
+The bottom of the memory pipeline (query -> layout -> per-layer terms -> per-stage totals ->
+verdict and advice). A `Term` is built from one `app.core.symbolic` expression, so its bytes
+and its printed formula cannot disagree; `memory_stages` builds the terms of one stage.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
-from app.core.errors import InvalidInput
-from app.core.numerics.formats import FORMATS
+from app.core.errors import InvalidInput, UnknownName
+from app.core.numerics import dtypes
+from app.core.numerics.dtypes import ALIASES, DTYPES
+from app.core.symbolic import Expr, Quantity, define, explain
 
 Mode = Literal["train", "inference"]
 Recompute = Literal["none", "selective", "full"]
@@ -29,8 +32,6 @@ SRC_1F1B = (
 SRC_MEGATRON_EMB = "Megatron-LM megatron/training/theoretical_memory_usage.py"
 SRC_KV = "KV cache: 2 · bytes · head_dim · kv_heads · layers · tokens · batch (GQA/MQA)"
 SRC_MLA = "DeepSeek-V2 (arXiv 2405.04434) §2.1: MLA caches the kv latent + rope key per token"
-SRC_MX = "OCP Microscaling Formats (MX) v1.0: 32 elements share one E8M0 scale (4 + 8/32 bits)"
-SRC_NVFP4 = "NVIDIA NVFP4: 16 elements share one E4M3 scale (4 + 8/16 bits) + FP32 per tensor"
 
 
 @dataclass(frozen=True)
@@ -40,27 +41,17 @@ class WeightDtype:
     source: str
 
 
+# Storage dtypes resolve through the one dtype table (app.core.numerics.dtypes, docs/dtypes.md):
+# "fp8" is float8_e4m3fn and "fp4" the bare float4_e2m1fn (4 bits); with block scales it is
+# mxfp4 (4.25 bits) or nvfp4 (4.5).
 _BLOCK_FORMATS = {
-    "mxfp8": WeightDtype("mxfp8", 8 + 8 / 32, SRC_MX),
-    "mxfp6": WeightDtype("mxfp6", 6 + 8 / 32, SRC_MX),
-    "mxfp4": WeightDtype("mxfp4", 4 + 8 / 32, SRC_MX),
-    "nvfp4": WeightDtype("nvfp4", 4 + 8 / 16, SRC_NVFP4),
+    d.name: WeightDtype(d.name, d.bits, d.source) for d in DTYPES.values() if d.kind == "block"
 }
-# "fp4" means a deployable 4-bit format, i.e. with its block scales (MXFP4, as gpt-oss ships).
-_ALIASES = {
-    "bf16": "bfloat16",
-    "fp16": "float16",
-    "half": "float16",
-    "fp32": "float32",
-    "fp8": "float8_e4m3fn",
-    "e4m3": "float8_e4m3fn",
-    "e5m2": "float8_e5m2",
-    "fp4": "mxfp4",
-}
+_ALIASES = dict(ALIASES)
 
 
 def dtype_names() -> list[str]:
-    return sorted([*FORMATS, *_BLOCK_FORMATS, *_ALIASES])
+    return sorted(dtypes.dtype_names())
 
 
 # The storage choices a memory picker offers, widest first (each resolves through resolve_dtype).
@@ -84,66 +75,97 @@ def picker_dtypes() -> list[WeightDtype]:
 
 
 def resolve_dtype(name: str, field: str = "dtype") -> WeightDtype:
-    """Storage cost of a weight / cache dtype, e.g. ``resolve_dtype("fp4").bits == 4.25``."""
-    key = _ALIASES.get(name.lower(), name.lower())
-    if key in _BLOCK_FORMATS:
-        return _BLOCK_FORMATS[key]
-    if key in FORMATS:
-        return WeightDtype(key, float(FORMATS[key].bits), "ml_dtypes format registry")
-    raise InvalidInput(field, f"unknown dtype {name!r}; choose from {', '.join(dtype_names())}")
+    """Storage cost of a weight / cache dtype, e.g. ``resolve_dtype("mxfp4").bits == 4.25``,
+    ``resolve_dtype("FP8").name == "float8_e4m3fn"``; an unknown name is a 422 on `field`."""
+    try:
+        d = dtypes.resolve(name, field)
+    except UnknownName as miss:
+        hint = f" (did you mean {miss.suggestion!r}?)" if miss.suggestion else ""
+        valid = ", ".join(DTYPES)
+        raise InvalidInput(field, f"unknown dtype {name!r}{hint}; choose from {valid}") from None
+    return WeightDtype(d.name, d.bits, d.source)
+
+
+Segment = Literal["parameters", "gradients", "optimizer_states", "activations", "kv_cache"]
+SEGMENTS: tuple[Segment, ...] = (
+    "parameters",
+    "gradients",
+    "optimizer_states",
+    "activations",
+    "kv_cache",
+)
 
 
 @dataclass(frozen=True)
 class Term:
+    """Bytes of one kind on one GPU, with the formula they come from and its source.
+
+    `segment` is the part of a GPU's memory the bytes belong to (a bar segment on the page):
+    the embedding inputs and the logits are `activations` like the layers' own.
+    """
+
     name: str
+    segment: Segment
     bytes: int
     formula: str
     source: str
 
 
-def _n(x: int | float | Fraction) -> str:
-    """Readable number for formulas: 7500000000 -> '7,500,000,000', 2.5 -> '2.5'."""
-    if isinstance(x, Fraction):
-        x = int(x) if x.denominator == 1 else float(x)
-    if isinstance(x, float) and x.is_integer():
-        x = int(x)
-    if isinstance(x, int):
-        return f"{x:,}"
-    return f"{x:,.6g}"
+def term(
+    name: str, segment: Segment, expr: Expr, source: str, note: str = "", formula: bool = True
+) -> Term:
+    """A term whose bytes and printed formula both come from `expr` (bytes rounded).
+
+    For example ``term("gradients", "gradients", 2 * Quantity("Ψ", 10), "ZeRO")`` has
+    ``bytes == 20`` and ``formula == "2·Ψ = 2 × 10"``. With ``formula=False`` the printing is
+    skipped (formula ""): searching for advice needs only the bytes.
+    """
+    text = explain(expr) if formula else ""
+    return Term(
+        name, segment, round(expr.value), f"{note}: {text}" if note and text else text, source
+    )
 
 
 # ---------------------------------------------------------------- activations (Korthikanti)
 
 
-def activation_bytes_per_layer(
-    s: int, b: int, h: int, a: int, t: int, sequence_parallel: bool, recompute: Recompute
-) -> tuple[Fraction, str]:
-    """Activation bytes of one transformer layer (16-bit activations), Korthikanti Table 2.
-
-    For example GPT-3 175B (s=2048, b=1, h=12288, a=96) with t=8, no recompute, no SP:
-    sbh(10 + 24/t + 5as/(ht)) = 25,165,824 × (10 + 3 + 10) = 578,813,952 bytes.
-    """
-    sbh = s * b * h
-    attn = Fraction(5 * a * s, h)
-    if recompute == "full":
-        if sequence_parallel:
-            return Fraction(2 * sbh, t), f"2sbh/t = 2 × {_n(sbh)} / {t}"
-        return Fraction(2 * sbh), f"2sbh = 2 × {_n(sbh)}"
-    if recompute == "selective":
-        if sequence_parallel:
-            return Fraction(34 * sbh, t), f"34·sbh/t = 34 × {_n(sbh)} / {t}"
-        v = sbh * (10 + Fraction(24, t))
-        return v, f"sbh(10 + 24/t) = {_n(sbh)} × (10 + 24/{t})"
-    if sequence_parallel:
-        v = Fraction(sbh, t) * (34 + attn)
-        return v, f"(sbh/t)(34 + 5as/h) = ({_n(sbh)}/{t}) × (34 + 5·{a}·{s}/{h})"
-    v = sbh * (10 + Fraction(24, t) + attn / t)
-    return v, f"sbh(10 + 24/t + 5as/(ht)) = {_n(sbh)} × (10 + 24/{t} + 5·{a}·{s}/({h}·{t}))"
-
-
-def _label(sp: bool, recompute: Recompute, t: int) -> str:
+def table2_row(sequence_parallel: bool, recompute: Recompute, t: int) -> str:
+    """The row of Korthikanti Table 2 a layout uses, e.g. ``"TP + SP + selective"``."""
     parts = ["TP" if t > 1 else "no TP"]
-    if sp:
+    if sequence_parallel:
         parts.append("SP")
     parts.append({"none": "no recompute", "selective": "selective", "full": "full"}[recompute])
     return " + ".join(parts)
+
+
+@lru_cache(maxsize=1024)  # every stage of a layout, and every advice candidate, asks again
+def activation_per_layer(
+    s: int, b: int, h: int, a: int, t: int, sequence_parallel: bool, recompute: Recompute
+) -> Quantity:
+    """Activation bytes of one transformer layer (16-bit activations), Korthikanti Table 2.
+
+    The quantity ``A`` with its Table 2 formula. For example GPT-3 175B (s=2048, b=1,
+    h=12288, a=96) with t=8, no recompute, no SP: sbh·(10 + 24/t + 5·a·s/(h·t)) =
+    25,165,824 × (10 + 3 + 10) = 578,813,952 bytes.
+    """
+    S, B, H, A, T = (Quantity(n, v) for n, v in (("s", s), ("b", b), ("h", h), ("a", a), ("t", t)))
+    sbh = define("sbh", S * B * H)
+    if recompute == "full":  # only each layer's input is kept
+        expr = 2 * sbh / T if sequence_parallel else 2 * sbh
+    elif recompute == "selective":  # attention's softmax, dropout and scores recomputed
+        expr = 34 * sbh / T if sequence_parallel else sbh * (10 + 24 / T)
+    elif sequence_parallel:
+        expr = sbh / T * (34 + 5 * A * S / H)
+    else:
+        expr = sbh * (10 + 24 / T + 5 * A * S / (H * T))
+    row = table2_row(sequence_parallel, recompute, t)
+    return define("A", expr, f"bytes per layer per microbatch, Korthikanti Table 2: {row}")
+
+
+def activation_bytes_per_layer(
+    s: int, b: int, h: int, a: int, t: int, sequence_parallel: bool, recompute: Recompute
+) -> tuple[Fraction, str]:
+    """`activation_per_layer` as (exact bytes, printed formula)."""
+    q = activation_per_layer(s, b, h, a, t, sequence_parallel, recompute)
+    assert q.definition is not None
+    return Fraction(q.value), explain(q.definition)

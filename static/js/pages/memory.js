@@ -1,135 +1,226 @@
-// /memory: read the URL, fetch /api/v1/memory (debounced, latest wins), draw the bars, the
-// verdict and the table of terms, and keep every control in the URL.
+// /memory: the query string is the state. The page sends exactly its query string to
+// /api/v1/memory and draws the answer; every control shows the answer's `query` (each
+// parameter as computed, defaults filled in), so no default, limit or rule lives here.
 import { $, $$, h, clear } from "../lib/dom.js";
-import { fetchJSON, latest, errorBox, num } from "../lib/api.js";
-import { readState } from "../lib/urlstate.js";
+import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtBytes, fmtInt, fmtPct } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
 import { mount } from "../views/memory.js";
-import { SEGMENTS, barsFrom, parseChange, segmentOf, shortGpu, verdict } from "../views/memory-model.js";
+import { LANDING_QUERY, SEGMENTS, shortGpu, termLabel } from "../views/memory-model.js";
 
-const ARCH = ["layers", "hidden", "heads", "kv_heads", "ffn", "vocab"];
-const DEGREES = ["dp", "tp", "pp", "cp", "ep", "chunks", "micro_batch", "batch"];
-const MAX_DEGREE = 65536;
+/** Keys of the page's chrome, not of the API (the API answers unknown keys with a 422). */
+const PAGE_ONLY = ["theme"];
 
-const SCHEMA = {
-  model: { type: "str", default: "llama3-70b" },
-  gpu: { type: "str", default: "h100-sxm" },
-  mode: { type: "str", default: "train", choices: ["train", "inference"] },
-  dtype: { type: "str", default: "bfloat16" },
-  kv_dtype: { type: "str", default: "bfloat16" },
-  dp: { type: "int", default: 1, min: 1, max: MAX_DEGREE },
-  tp: { type: "int", default: 1, min: 1, max: MAX_DEGREE },
-  pp: { type: "int", default: 1, min: 1, max: MAX_DEGREE },
-  cp: { type: "int", default: 1, min: 1, max: MAX_DEGREE },
-  ep: { type: "int", default: 1, min: 1, max: MAX_DEGREE },
-  chunks: { type: "int", default: 1, min: 1, max: 16 },
-  zero: { type: "int", default: 0, min: 0, max: 3 },
-  micro_batch: { type: "int", default: 1, min: 1, max: MAX_DEGREE },
-  batch: { type: "int", default: 1, min: 1, max: MAX_DEGREE },
-  microbatches: { type: "int", default: null, min: 1, max: 1024 },
-  seq_len: { type: "int", default: 8192, min: 1, max: 1 << 24 },
-  recompute: { type: "str", default: "none", choices: ["none", "selective", "full"] },
-  sequence_parallel: { type: "bool", default: false },
-  layers: { type: "int", default: 32, min: 1 },
-  hidden: { type: "int", default: 4096, min: 1 },
-  heads: { type: "int", default: 32, min: 1 },
-  kv_heads: { type: "int", default: 8, min: 1 },
-  ffn: { type: "int", default: 14336, min: 1 },
-  vocab: { type: "int", default: 128256, min: 1 },
-  params: { type: "float", default: 7.5e9, min: 1 },
-};
-
-/** What /memory shows with no query: a 70B model on 256 H100s, the way Megatron lays it out. */
-const LANDING = { model: "llama3-70b", dp: 8, tp: 8, pp: 4, zero: 1, seq_len: 8192, sequence_parallel: true, recompute: "selective" };
-
-/** The API's dtype aliases, shown under their registry names. */
-const DTYPE_ALIASES = { bf16: "bfloat16", fp16: "float16", half: "float16", fp32: "float32", fp8: "float8_e4m3fn", e4m3: "float8_e4m3fn", e5m2: "float8_e5m2", fp4: "mxfp4" };
-
-function initialState() {
-  const q = new URLSearchParams(location.search);
-  const owned = Object.keys(SCHEMA).some((k) => q.has(k));
-  const s = readState(SCHEMA);
-  for (const k of ["dtype", "kv_dtype"]) s[k] = DTYPE_ALIASES[String(s[k]).toLowerCase()] || s[k];
-  if (!owned) return { ...s, ...LANDING };
-  if (!q.has("model")) {
-    if (q.has("layers") || q.has("hidden")) s.model = "custom";
-    else if (q.has("params")) s.model = "params";
-  }
-  return s;
-}
-
-/**
- * The query string for both the page and the API: the model (preset, custom architecture or
- * parameter count), then every setting that applies in this mode. `all` keeps defaults.
- */
-export function memoryQuery(state, all = false) {
-  const q = new URLSearchParams();
-  const put = (k) => {
-    if (state[k] === null || state[k] === undefined) return;
-    if (all || k === "seq_len" || state[k] !== SCHEMA[k].default) {
-      q.set(k, SCHEMA[k].type === "bool" ? String(Boolean(state[k])) : String(state[k]));
-    }
-  };
-  if (state.model === "custom") for (const k of ARCH) q.set(k, String(state[k]));
-  else if (state.model === "params") q.set("params", String(Math.round(state.params)));
-  else q.set("model", state.model);
-  ["gpu", "mode", "dtype", "dp", "tp", "pp", "cp", "ep", "seq_len"].forEach(put);
-  if (state.mode === "train") ["chunks", "zero", "micro_batch", "microbatches", "recompute", "sequence_parallel"].forEach(put);
-  else ["batch", "kv_dtype"].forEach(put);
-  return q;
-}
-
-function writeUrl(state) {
-  const q = memoryQuery(state);
-  for (const [k, v] of new URLSearchParams(location.search)) if (!(k in SCHEMA)) q.set(k, v);
-  const s = q.toString();
-  const next = s ? `?${s}` : "";
-  if (next !== location.search) history.replaceState(null, "", location.pathname + next);
-}
-
-// ------------------------------------------------------------------ setup
-
-const state = initialState();
 const app = $("#app");
 const form = $("#mem-controls");
 const errors = errorBox($("#mem-errors"));
-const chartEl = $("#mem-chart");
 const verdictEl = $("#mem-verdict");
 const termsBody = $("#mem-terms tbody");
 const noteEl = $("#mem-note");
+const chart = mount($("#mem-chart"));
+/** Custom-architecture fields: the inputs of #mem-custom, named as the API names them. */
+const ARCH = $$("#mem-custom input[name]").map((el) => el.name);
+
+let params = startingParams();
+let shown = null; // the last answer drawn
+let shownFor = ""; // the API query it answers
+let declared = {}; // the endpoint's declared defaults, fetched only if the first answer fails
 let models = new Map();
 let gpus = new Map();
-let lastData = null;
 
-const chart = mount(chartEl);
 mountShareBar($("#share"), {
-  getSvg: () => {
-    const m = models.get(state.model);
-    return chart.exportSvg(setupSummary(state, m ? m.title : ""));
-  },
+  getSvg: () => chart.exportSvg(shown ? setupSummary(shown) : ""),
   name: "bitmesh-memory",
   embedHeight: 1050, // the embed folds its controls and table: verdict + chart ≈ 1,000 px at 600 px wide
 });
 
-function setOptions(select, items, extra = []) {
-  const current = select.value;
-  clear(select);
-  for (const it of items) select.append(h("option", { value: it.value }, it.label));
-  if (extra.length) {
-    const grp = h("optgroup", { label: "Your own" });
-    for (const it of extra) grp.append(h("option", { value: it.value }, it.label));
-    select.append(grp);
-  }
-  select.value = current;
+// ------------------------------------------------------------------ the query string
+
+/** The URL's parameters; a URL naming no API parameter starts from the landing layout. */
+function startingParams() {
+  const q = new URLSearchParams(location.search);
+  if ([...q.keys()].some((k) => !PAGE_ONLY.includes(k))) return q;
+  const landing = new URLSearchParams(LANDING_QUERY);
+  for (const k of PAGE_ONLY) if (q.has(k)) landing.set(k, q.get(k));
+  return landing;
 }
+
+/** Exactly the page's query string, less the page's own keys: what the API is asked. */
+function apiQuery() {
+  const q = new URLSearchParams(params);
+  for (const k of PAGE_ONLY) q.delete(k);
+  return q.toString();
+}
+
+function writeUrl() {
+  const s = params.toString();
+  const next = s ? `?${s}` : "";
+  if (next !== location.search) history.replaceState(null, "", location.pathname + next);
+}
+
+/**
+ * A parameter as the page shows it: as the API computed it when the last answer is for the
+ * current query (defaults filled in, names as the registries spell them), else the URL's value
+ * while a newer request is on its way, else the last answer's.
+ */
+function value(key) {
+  const current = shown && shownFor === apiQuery();
+  if (!current && params.has(key)) return params.get(key);
+  const v = shown ? shown.query[key] : declared[key];
+  return v === undefined || v === null ? "" : String(v);
+}
+
+/**
+ * With no answer drawn yet (the first query is invalid), the controls the query leaves out
+ * show the endpoint's declared defaults, read from the API's OpenAPI document.
+ */
+async function loadDeclaredDefaults() {
+  try {
+    const doc = await fetchJSON("/api/v1/openapi.json");
+    const declaredParams = doc.paths["/api/v1/memory"].get.parameters;
+    declared = Object.fromEntries(declaredParams.map((p) => [p.name, p.schema ? p.schema.default : undefined]));
+    syncControls();
+  } catch (_) {
+    /* the controls stay blank until a valid answer fills them */
+  }
+}
+
+/** Which kind of model the query names: a preset, a custom architecture or a parameter count. */
+function modelKind() {
+  if (params.has("model")) return "preset";
+  if (ARCH.some((k) => params.has(k))) return "custom";
+  return params.has("params") ? "params" : "preset";
+}
+
+function update(patch, { remove = [], now = false } = {}) {
+  for (const k of remove) params.delete(k);
+  for (const [k, v] of Object.entries(patch)) params.set(k, String(v));
+  writeUrl();
+  syncControls();
+  schedule(now ? 0 : 90);
+}
+
+// ------------------------------------------------------------------ controls -> query
+
+function chooseModel(v) {
+  const current = models.get(value("model")) || models.values().next().value;
+  if (v === "custom") {
+    const arch = current ? Object.fromEntries(ARCH.map((k) => [k, current[k]])) : {};
+    update(arch, { remove: ["model", "params"], now: true });
+  } else if (v === "params") {
+    const total = shown ? shown.params_total : current ? current.total_params : "";
+    update({ params: total }, { remove: ["model", ...ARCH], now: true });
+  } else {
+    update({ model: v }, { remove: ["params", ...ARCH], now: true });
+  }
+}
+
+function wireControls() {
+  $("#mem-model").addEventListener("change", (e) => chooseModel(e.target.value));
+  for (const sel of $$("select[name]", form)) {
+    if (sel.name !== "model") sel.addEventListener("change", () => update({ [sel.name]: sel.value }, { now: true }));
+  }
+  $("#mem-sp").addEventListener("change", (e) => update({ sequence_parallel: e.target.checked }, { now: true }));
+  for (const group of $$(".segmented[data-param]", form)) {
+    group.addEventListener("click", (e) => {
+      const b = e.target.closest("button[data-value]");
+      if (b) update({ [group.dataset.param]: b.dataset.value }, { now: true });
+    });
+  }
+  for (const inp of $$("#mem-custom input[name]")) {
+    inp.addEventListener("input", () => {
+      if (/^\d+$/.test(inp.value)) update({ [inp.name]: inp.value });
+    });
+  }
+  $("#mem-params").addEventListener("input", (e) => {
+    const v = Number.parseFloat(e.target.value);
+    if (Number.isFinite(v) && v > 0) update({ params: Math.round(v * 1e9) });
+  });
+  for (const wrap of $$(".mem-stepper")) wireStepper(wrap);
+  const seq = $("#mem-seq");
+  seq.addEventListener("input", () => update({ seq_len: 2 ** Number(seq.value) }));
+  $("#mem-layout").addEventListener("change", (e) => {
+    if (!e.target.value) return;
+    const q = new URLSearchParams(e.target.value);
+    for (const k of PAGE_ONLY) if (params.has(k)) q.set(k, params.get(k));
+    location.search = `?${q}`;
+  });
+}
+
+/** A degree: typed, doubled or halved (the degrees people use are powers of two). */
+function wireStepper(wrap) {
+  const key = wrap.dataset.key;
+  const input = $("input", wrap);
+  input.addEventListener("input", () => {
+    if (/^\d+$/.test(input.value)) update({ [key]: input.value });
+  });
+  for (const btn of $$("button[data-dir]", wrap)) {
+    btn.addEventListener("click", () => {
+      const v = Number(value(key));
+      if (!Number.isFinite(v) || v < 1) return;
+      const next = btn.dataset.dir === "1" ? v * 2 : Math.floor(v / 2);
+      if (next >= 1 && next !== v) update({ [key]: next }, { now: true });
+    });
+  }
+}
+
+// ------------------------------------------------------------------ query -> controls
+
+function selectValue(sel, v) {
+  if (v && ![...sel.options].some((o) => o.value === v)) sel.append(h("option", { value: v }, v));
+  sel.value = v;
+}
+
+function pressed(group, v) {
+  for (const b of $$("button[data-value]", group)) b.setAttribute("aria-pressed", String(b.dataset.value === v));
+}
+
+function syncControls() {
+  const kind = modelKind();
+  selectValue($("#mem-model"), kind === "preset" ? value("model") : kind);
+  for (const sel of $$("select[name]", form)) if (sel.name !== "model") selectValue(sel, value(sel.name));
+  for (const inp of $$("#mem-custom input[name], .mem-stepper input")) {
+    const key = inp.name || inp.closest(".mem-stepper").dataset.key;
+    if (document.activeElement !== inp) inp.value = value(key);
+  }
+  const pin = $("#mem-params");
+  if (document.activeElement !== pin && value("params")) pin.value = String(Number((Number(value("params")) / 1e9).toPrecision(6)));
+  for (const group of $$(".segmented[data-param]", form)) pressed(group, value(group.dataset.param));
+  $("#mem-sp").checked = value("sequence_parallel") === "true";
+  const seqLen = Number(value("seq_len"));
+  if (seqLen > 0) $("#mem-seq").value = String(Math.round(Math.log2(seqLen)));
+  $("#mem-seq-out").textContent = seqLen > 0 ? `${fmtInt(seqLen)} tokens` : "";
+  const inference = value("mode") === "inference";
+  $("#mem-seq-name").textContent = inference ? "Context length" : "Sequence length";
+  $("#mem-model-info").textContent = modelInfo(kind);
+  $("#mem-custom").hidden = kind !== "custom";
+  $("#mem-params-only").hidden = kind !== "params";
+  form.classList.toggle("is-inference", inference);
+  form.classList.toggle("is-params", kind === "params");
+  syncLayout();
+}
+
+function modelInfo(kind) {
+  if (kind === "custom") {
+    const counted = shown && shown.model === "custom" ? `${fmtBillions(shown.params_total)} parameters (counted by the API). ` : "";
+    return `${counted}Dense transformer: gated MLP, grouped-query attention.`;
+  }
+  if (kind === "params") return "Model states only (weights, gradients, Adam): no activations without an architecture.";
+  const m = models.get(value("model"));
+  if (!m) return "";
+  const moe = m.experts ? ` · ${m.experts} experts, ${m.experts_per_token} active` : "";
+  const active = m.experts ? ` (${fmtBillions(m.active_params)} active)` : "";
+  return `${fmtBillions(m.total_params)} parameters${active} · ${m.layers} layers · hidden ${fmtInt(m.hidden)} · ${m.heads} heads, ${m.kv_heads} KV${moe}`;
+}
+
+const fmtBillions = (x) => `${(x / 1e9).toFixed(x >= 1e11 ? 0 : 1)} B`;
+
+// ------------------------------------------------------------------ published layouts
 
 /**
  * A published layout's query with the memory techniques every such run uses but papers rarely
  * list: attention that never stores the s×s score matrix (FlashAttention, which Korthikanti et
  * al. 2022 Table 2 count as "selective" recompute) and, with TP, Megatron sequence parallelism.
- * Without them Table 2 charges 5as/h·sbh per layer for the scores: Llama 3 405B on its Table 4
- * layout would need 867 GB per GPU instead of about 82 GB.
  */
 export function publishedLayoutQuery(query) {
   const q = new URLSearchParams(query);
@@ -138,191 +229,46 @@ export function publishedLayoutQuery(query) {
   return q.toString();
 }
 
-/** Whether the page state is exactly the layout in `query` (every key it sets agrees). */
-function stateMatches(query) {
-  for (const [k, v] of new URLSearchParams(query)) {
-    if (k === "model" ? state.model !== v : k === "params" ? state.model !== "params" || Number(v) !== Math.round(state.params) : !(k in SCHEMA) || String(state[k]) !== v) return false;
-  }
-  return true;
-}
-
+/** The layout option whose every parameter the last answer computed with, if any. */
 function syncLayout() {
   const sel = $("#mem-layout");
-  const match = [...sel.options].find((o) => o.value && stateMatches(o.value));
+  const eff = shown ? shown.query : null;
+  const same = (k, v) => eff && k in eff && (k === "params" ? Number(eff[k]) === Number(v) : String(eff[k]) === v);
+  const match = [...sel.options].find((o) => o.value && [...new URLSearchParams(o.value)].every(([k, v]) => same(k, v)));
   sel.value = match ? match.value : "";
   return match || null;
 }
 
-async function loadLayouts() {
-  try {
-    const { presets } = await fetchJSON("/api/v1/presets/parallel");
-    const sel = $("#mem-layout");
-    for (const p of presets) {
-      sel.append(h("option", { value: publishedLayoutQuery(p.memory_query), title: p.source, dataset: { published: "1" } }, `${p.title} (published degrees)`));
+async function loadCatalogues() {
+  const [layouts, m, g] = await Promise.allSettled([
+    fetchJSON("/api/v1/presets/parallel"),
+    fetchJSON("/api/v1/presets/models"),
+    fetchJSON("/api/v1/presets/gpus"),
+  ]);
+  if (layouts.status === "fulfilled") {
+    for (const p of layouts.value.presets) {
+      $("#mem-layout").append(h("option", { value: publishedLayoutQuery(p.memory_query), title: p.source, dataset: { published: "1" } }, `${p.title} (published degrees)`));
     }
-  } catch (_) {
-    /* the layout picker is a convenience; the page works without it */
   }
-  syncLayout();
-  if (lastData) renderNote(lastData);
-}
-
-$("#mem-layout").addEventListener("change", (e) => {
-  const query = e.target.value;
-  if (!query) return;
-  const q = new URLSearchParams(query);
-  const theme = new URLSearchParams(location.search).get("theme");
-  if (theme) q.set("theme", theme);
-  location.search = `?${q}`;
-});
-
-async function loadPresets() {
-  try {
-    const [m, g] = await Promise.all([fetchJSON("/api/v1/presets/models"), fetchJSON("/api/v1/presets/gpus")]);
-    models = new Map(m.models.map((x) => [x.name, x]));
-    gpus = new Map(g.gpus.map((x) => [x.name, x]));
-    setOptions($("#mem-model"), m.models.map((x) => ({ value: x.name, label: x.title })), [
+  if (m.status === "fulfilled") {
+    models = new Map(m.value.models.map((x) => [x.name, x]));
+    fillSelect($("#mem-model"), m.value.models.map((x) => ({ value: x.name, label: x.title })), [
       { value: "custom", label: "Custom architecture…" },
       { value: "params", label: "Parameter count only…" },
     ]);
-    setOptions($("#mem-gpu"), g.gpus.map((x) => ({ value: x.name, label: `${shortGpu(x.title)}` })));
-  } catch (err) {
-    errors.show(err);
-  }
+  } else errors.show(m.reason);
+  if (g.status === "fulfilled") {
+    gpus = new Map(g.value.gpus.map((x) => [x.name, x]));
+    fillSelect($("#mem-gpu"), g.value.gpus.map((x) => ({ value: x.name, label: shortGpu(x.title) })));
+  } else errors.show(g.reason);
   syncControls();
+  if (shown) render(shown);
 }
 
-// ------------------------------------------------------------------ controls -> state
-
-function setState(patch, { now = false } = {}) {
-  Object.assign(state, patch);
-  writeUrl(state);
-  syncControls();
-  schedule(now ? 0 : 90);
-}
-
-function prefillCustom(kind) {
-  const m = models.get(state.model);
-  if (!m) return {};
-  if (kind === "params") return { params: m.total_params };
-  return { layers: m.layers, hidden: m.hidden, heads: m.heads, kv_heads: m.kv_heads, ffn: m.ffn, vocab: m.vocab };
-}
-
-$("#mem-model").addEventListener("change", (e) => {
-  const v = e.target.value;
-  const patch = { model: v };
-  if (v === "custom" || v === "params") Object.assign(patch, prefillCustom(v));
-  setState(patch, { now: true });
-});
-$("#mem-gpu").addEventListener("change", (e) => setState({ gpu: e.target.value }, { now: true }));
-$("#mem-dtype").addEventListener("change", (e) => setState({ dtype: e.target.value }, { now: true }));
-$("#mem-kv_dtype").addEventListener("change", (e) => setState({ kv_dtype: e.target.value }, { now: true }));
-$("#mem-sp").addEventListener("change", (e) => setState({ sequence_parallel: e.target.checked }, { now: true }));
-
-for (const [id, key, parse] of [
-  ["#mem-mode", "mode", String],
-  ["#mem-zero", "zero", Number],
-  ["#mem-recompute", "recompute", String],
-]) {
-  $(id).addEventListener("click", (e) => {
-    const b = e.target.closest("button[data-value]");
-    if (b) setState({ [key]: parse(b.dataset.value) }, { now: true });
-  });
-}
-
-for (const key of ARCH) {
-  $(`#mem-${key}`).addEventListener("input", (e) => {
-    const v = Number.parseInt(e.target.value, 10);
-    if (Number.isFinite(v) && v >= 1) setState({ [key]: v });
-  });
-}
-$("#mem-params").addEventListener("input", (e) => {
-  const v = Number.parseFloat(e.target.value);
-  if (Number.isFinite(v) && v > 0) setState({ params: Math.round(v * 1e9) });
-});
-
-for (const wrap of $$(".mem-stepper")) {
-  const key = wrap.dataset.key;
-  const input = $("input", wrap);
-  const max = SCHEMA[key].max;
-  input.max = String(max);
-  input.addEventListener("input", () => {
-    const v = Number.parseInt(input.value, 10);
-    if (Number.isFinite(v) && v >= 1 && v <= max) setState({ [key]: v });
-  });
-  for (const btn of $$("button[data-dir]", wrap)) {
-    btn.addEventListener("click", () => {
-      const up = btn.dataset.dir === "1";
-      const v = state[key];
-      // double / halve: the degrees people actually use are powers of two
-      const next = up ? Math.min(max, v * 2) : Math.max(1, Math.floor(v / 2));
-      if (next !== v) setState({ [key]: next }, { now: true });
-    });
-  }
-}
-
-const seq = $("#mem-seq");
-seq.addEventListener("input", () => setState({ seq_len: 2 ** Number(seq.value) }));
-
-// ------------------------------------------------------------------ state -> controls
-
-function pressed(groupId, value) {
-  for (const b of $$(`${groupId} button[data-value]`)) b.setAttribute("aria-pressed", String(b.dataset.value === String(value)));
-}
-
-function modelInfo() {
-  const m = models.get(state.model);
-  if (state.model === "custom") return "Dense transformer: gated MLP, grouped-query attention.";
-  if (state.model === "params") return "Model states only (weights, gradients, Adam): no activations without an architecture.";
-  if (!m) return "";
-  const b = (x) => `${(x / 1e9).toFixed(x >= 1e11 ? 0 : 1)} B`;
-  const moe = m.experts ? ` · ${m.experts} experts, ${m.experts_per_token} active` : "";
-  const active = m.experts ? ` (${b(m.active_params)} active)` : "";
-  return `${b(m.total_params)} parameters${active} · ${m.layers} layers · hidden ${fmtInt(m.hidden)} · ${m.heads} heads, ${m.kv_heads} KV${moe}`;
-}
-
-function syncControls() {
-  const modelSel = $("#mem-model");
-  if (![...modelSel.options].some((o) => o.value === state.model)) modelSel.append(h("option", { value: state.model }, state.model));
-  modelSel.value = state.model;
-  const gpuSel = $("#mem-gpu");
-  if (![...gpuSel.options].some((o) => o.value === state.gpu)) gpuSel.append(h("option", { value: state.gpu }, state.gpu));
-  gpuSel.value = state.gpu;
-  for (const key of ["dtype", "kv_dtype"]) {
-    const sel = $(`#mem-${key}`);
-    if (![...sel.options].some((o) => o.value === state[key])) sel.append(h("option", { value: state[key] }, state[key]));
-    sel.value = state[key];
-  }
-  $("#mem-model-info").textContent = modelInfo();
-  $("#mem-custom").hidden = state.model !== "custom";
-  $("#mem-params-only").hidden = state.model !== "params";
-  for (const k of ARCH) {
-    const inp = $(`#mem-${k}`);
-    if (document.activeElement !== inp) inp.value = String(state[k]);
-  }
-  const pin = $("#mem-params");
-  if (document.activeElement !== pin) pin.value = String(Number((state.params / 1e9).toPrecision(6)));
-  for (const key of DEGREES) {
-    const inp = $(`#mem-${key}`);
-    if (document.activeElement !== inp) inp.value = String(state[key]);
-  }
-  pressed("#mem-mode", state.mode);
-  pressed("#mem-zero", state.zero);
-  pressed("#mem-recompute", state.recompute);
-  $("#mem-sp").checked = state.sequence_parallel;
-  const lg = Math.log2(state.seq_len);
-  seq.value = String(Math.round(lg));
-  $("#mem-seq-out").textContent = `${fmtInt(state.seq_len)} tokens`;
-  $("#mem-seq-name").textContent = state.mode === "inference" ? "Context length" : "Sequence length";
-  form.classList.toggle("is-inference", state.mode === "inference");
-  form.classList.toggle("is-params", state.model === "params");
-  showWorld(state.dp * state.tp * state.pp * state.cp);
-  syncLayout();
-}
-
-function showWorld(world) {
-  $("#mem-world").textContent = `${fmtInt(world)} GPU${world === 1 ? "" : "s"}`;
-  $("#mem-world").title = "dp × tp × pp × cp GPUs (EP is carved out of DP, as in Megatron-LM)";
+function fillSelect(select, items, extra = []) {
+  clear(select);
+  for (const it of items) select.append(h("option", { value: it.value }, it.label));
+  if (extra.length) select.append(h("optgroup", { label: "Your own" }, ...extra.map((it) => h("option", { value: it.value }, it.label))));
 }
 
 // ------------------------------------------------------------------ fetch
@@ -332,6 +278,42 @@ let timer = 0;
 function schedule(delay) {
   clearTimeout(timer);
   timer = setTimeout(refresh, delay);
+}
+
+async function refresh() {
+  const url = `/api/v1/memory?${apiQuery()}`;
+  app.dataset.apiUrl = url;
+  app.classList.add("is-loading");
+  try {
+    const data = await load(url);
+    shown = data;
+    shownFor = url.slice(url.indexOf("?") + 1);
+    errors.clear();
+    markInvalid(null);
+    app.classList.remove("is-stale", "is-loading", "no-data");
+    syncControls();
+    render(data);
+    app.dataset.loaded = url;
+  } catch (err) {
+    if (err && err.name === "AbortError") return;
+    showFailure(err, url);
+  }
+}
+
+function showFailure(err, url) {
+  if (!shown && !Object.keys(declared).length) loadDeclaredDefaults();
+  app.classList.remove("is-loading");
+  app.classList.toggle("is-stale", Boolean(shown));
+  app.classList.toggle("no-data", !shown);
+  errors.show(err);
+  markInvalid(err);
+  const fold = form.closest("details"); // embeds fold the controls away: show the bad one
+  if (fold) fold.open = true;
+  verdictEl.classList.remove("fits", "over", "tight");
+  verdictEl.replaceChildren(h("div", { class: "mem-verdict-error" },
+    h("b", {}, "The API cannot compute this layout. "), err && err.message ? err.message : String(err),
+    h("span", { class: "muted" }, shown ? " The chart shows the last valid layout." : " Change the highlighted setting.")));
+  app.dataset.loaded = `error:${url}`;
 }
 
 /** Mark the controls the API named in its error, with the API's message under each. */
@@ -346,7 +328,7 @@ function markInvalid(err) {
     if (m) fields.push([m[1], err.message]);
   }
   for (const [f, msg] of fields) {
-    const el = $(`#mem-${f === "sequence_parallel" ? "sp" : f === "seq_len" ? "seq" : f}`);
+    const el = $(`[name="${CSS.escape(f)}"], [data-param="${CSS.escape(f)}"]`, form);
     if (!el) continue;
     el.setAttribute("aria-invalid", "true");
     const control = el.closest(".mem-steppers") || el.closest(".control");
@@ -354,204 +336,150 @@ function markInvalid(err) {
   }
 }
 
-async function refresh() {
-  const url = `/api/v1/memory?${memoryQuery(state, true)}`;
-  app.dataset.apiUrl = url;
-  app.classList.add("is-loading");
-  try {
-    const data = await load(url);
-    lastData = data;
-    errors.clear();
-    markInvalid(null);
-    app.classList.remove("is-stale", "is-loading", "no-data");
-    app.dataset.loaded = url;
-    render(data);
-  } catch (err) {
-    if (err && err.name === "AbortError") return;
-    app.classList.remove("is-loading");
-    app.classList.toggle("is-stale", Boolean(lastData));
-    errors.show(err);
-    markInvalid(err);
-    const fold = form.closest("details"); // embeds fold the controls away: show the bad one
-    if (fold) fold.open = true;
-    app.dataset.loaded = `error:${url}`;
-    app.classList.toggle("no-data", !lastData);
-    verdictEl.classList.remove("fits", "over", "tight");
-    const msg = h("div", { class: "mem-verdict-error" },
-      h("b", {}, "The API cannot compute this layout. "), err && err.message ? err.message : String(err),
-      h("span", { class: "muted" }, lastData ? " The chart shows the last valid layout." : " Change the highlighted setting."));
-    verdictEl.replaceChildren(msg);
-  }
-}
-
 // ------------------------------------------------------------------ render
 
-function segLabel(name) {
-  const s = SEGMENTS.find((x) => x.key === name);
-  return s ? s.label : name.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
-}
-
-function worstStage(data) {
-  const st = Array.isArray(data.per_stage) ? data.per_stage : [];
-  if (st.length < 2) return null;
-  return st.reduce((a, b) => (num(b.total) > num(a.total) ? b : a));
+function gpuName(data) {
+  const gpu = gpus.get(data.gpu);
+  return gpu ? shortGpu(gpu.title) : data.gpu;
 }
 
 function renderVerdict(data) {
-  const cap = num(data.capacity);
-  const total = num(data.total);
-  const v = verdict(total, cap);
-  const fits = typeof data.fits === "boolean" ? data.fits : v.fits;
-  const gpu = gpus.get(state.gpu);
-  const gpuName = gpu ? shortGpu(gpu.title) : state.gpu;
-  const worst = worstStage(data);
-  const where = worst ? ` on stage ${worst.stage}, the fullest` : "";
+  const { total, capacity: cap, verdict } = data;
+  const fits = data.fits;
+  const where = data.per_stage.length > 1 ? ` on stage ${data.worst_stage}, the fullest` : "";
   // the meter spans max(total, capacity): used up to capacity, then the overflow hatched
   const span = Math.max(total, cap);
-  const fill = h("div", { class: "mem-meter-fill" });
-  const overflow = h("div", { class: "mem-meter-over" });
-  const tick = h("div", { class: "mem-meter-cap" });
-  fill.style.width = `${(100 * Math.min(total, cap)) / span}%`;
-  overflow.style.left = `${(100 * cap) / span}%`;
-  overflow.style.width = `${(100 * Math.max(0, total - cap)) / span}%`;
-  tick.style.left = `${(100 * cap) / span}%`;
-  const meter = h("div", { class: "mem-meter", role: "img", "aria-label": `${fmtPct(v.used, 0)} of capacity` }, fill, overflow, tick);
-
+  const fill = h("div", { class: "mem-meter-fill", style: { width: `${(100 * Math.min(total, cap)) / span}%` } });
+  const overflow = h("div", { class: "mem-meter-over", style: { left: `${(100 * cap) / span}%`, width: `${(100 * Math.max(0, total - cap)) / span}%` } });
+  const tick = h("div", { class: "mem-meter-cap", style: { left: `${(100 * cap) / span}%` } });
+  const used = fmtPct(data.utilisation, 0);
+  const meter = h("div", { class: "mem-meter", role: "img", "aria-label": `${used} of capacity` }, fill, overflow, tick);
   const headline = fits
-    ? `${fmtBytes(v.headroom)} headroom · uses ${fmtPct(v.used, 0)} of capacity`
-    : `${fmtBytes(-v.headroom)} over · needs ${fmtPct(v.used, 0)} of capacity`;
-  const advice = Array.isArray(data.advice) ? data.advice : [];
-  const adviceBlock = advice.length
-    ? h("div", { class: "mem-advice" },
-        h("span", { class: "mem-advice-title" }, fits ? "To lower it further" : "What to change"),
-        h("div", { class: "mem-advice-list" },
-          advice.map((a) => {
-            const change = a.params && typeof a.params === "object" ? a.params : parseChange(a.change);
-            // A bigger pp, tp or cp lowers the bytes per GPU by buying more GPUs: say so.
-            const next = { ...state, ...change };
-            const gpusNow = state.dp * state.tp * state.pp * state.cp;
-            const gpusNext = ["dp", "tp", "pp", "cp"].reduce((a, k) => a * (Number(next[k]) || 1), 1);
-            const more = gpusNext !== gpusNow;
-            const btn = h("button", { type: "button", class: `mem-advice-btn ${a.fits ? "fits" : "over"}`,
-              title: more ? `Apply this change: ${fmtInt(gpusNext)} GPUs instead of ${fmtInt(gpusNow)}` : "Apply this change (same GPU count)" },
-              h("code", {}, a.change), ` → ${fmtBytes(a.total)} `, h("span", { class: "mem-advice-verdict" }, a.fits ? "fits" : "still over"),
-              more ? h("span", { class: "mem-advice-gpus" }, ` · ${fmtInt(gpusNext)} GPUs`) : null);
-            btn.addEventListener("click", () => applyChange(change));
-            return btn;
-          })),
-        !fits && advice.every((a) => !a.fits)
-          ? h("span", { class: "muted" }, "No single change is enough: apply one and look again.")
-          : null)
-    : !fits
-      ? h("p", { class: "mem-advice muted" }, "No single change fits; try more pipeline stages, ZeRO-3, full recompute or a bigger GPU.")
-      : null;
-
-  const tight = fits && v.used > 0.9;
-  verdictEl.classList.toggle("tight", tight);
-  verdictEl.classList.toggle("fits", fits);
-  verdictEl.classList.toggle("over", !fits);
+    ? `${fmtBytes(data.headroom)} headroom · uses ${used} of capacity`
+    : `${fmtBytes(-data.headroom)} over · needs ${used} of capacity`;
+  const tight = verdict === "tight";
+  for (const v of ["fits", "tight", "over"]) verdictEl.classList.toggle(v, v === verdict || (v === "fits" && tight));
+  const advice = adviceBlock(data);
   verdictEl.replaceChildren(
     h("div", { class: "mem-verdict-row" },
-      h("div", { class: "mem-verdict-badge", "data-fits": String(fits) },
+      h("div", { class: "mem-verdict-badge", "data-fits": String(fits), "data-verdict": verdict },
         h("span", { class: "mem-verdict-icon", "aria-hidden": "true" }, fits ? "✓" : "✕"),
         h("span", { class: "mem-verdict-text" }, tight ? "Fits, barely" : fits ? "Fits" : "Does not fit")),
       h("div", { class: "mem-verdict-numbers" },
         h("div", { class: "mem-verdict-total" },
           h("span", { class: "mem-total-value", "data-bytes": String(total) }, fmtBytes(total)),
-          h("span", { class: "mem-of" }, ` of ${fmtBytes(cap)} on one ${gpuName}`)),
+          h("span", { class: "mem-of" }, ` of ${fmtBytes(cap)} on one ${gpuName(data)}`)),
         h("div", { class: "mem-verdict-sub" }, `${headline}${where}.`),
-        tight ? h("div", { class: "mem-verdict-sub mem-tight-note" }, "Under 10% free: the CUDA context, NCCL buffers and allocator fragmentation often take a few GB.") : null)),
+        tight ? h("div", { class: "mem-verdict-sub mem-tight-note" }, "Little room left: the CUDA context, NCCL buffers and allocator fragmentation often take a few GB.") : null)),
     meter,
-    ...(adviceBlock ? [adviceBlock] : []),
+    ...(advice ? [advice] : []),
   );
 }
 
-function applyChange(change) {
-  const patch = {};
-  for (const [k, raw] of Object.entries(change)) {
-    if (!(k in SCHEMA)) continue;
-    const spec = SCHEMA[k];
-    patch[k] = typeof raw !== "string" ? raw : spec.type === "int" ? Number.parseInt(raw, 10) : spec.type === "float" ? Number(raw) : spec.type === "bool" ? raw === "true" || raw === "1" : raw;
+function adviceBlock(data) {
+  const advice = data.advice;
+  if (!advice.length) {
+    return data.fits ? null : h("p", { class: "mem-advice muted" }, "No single change fits; try more pipeline stages, ZeRO-3, full recompute or a bigger GPU.");
   }
-  setState(patch, { now: true });
+  const buttons = advice.map((a) => {
+    // A bigger pp, tp or cp lowers the bytes per GPU by buying more GPUs: say so.
+    const more = a.world_size !== data.world_size;
+    const title = more ? `Apply this change: ${fmtInt(a.world_size)} GPUs instead of ${fmtInt(data.world_size)}` : "Apply this change (same GPU count)";
+    const btn = h("button", { type: "button", class: `mem-advice-btn ${a.fits ? "fits" : "over"}`, title },
+      h("code", {}, a.change), ` → ${fmtBytes(a.total)} `, h("span", { class: "mem-advice-verdict" }, a.fits ? "fits" : "still over"),
+      more ? h("span", { class: "mem-advice-gpus" }, ` · ${fmtInt(a.world_size)} GPUs`) : null);
+    btn.addEventListener("click", () => update(a.params, { now: true }));
+    return btn;
+  });
+  return h("div", { class: "mem-advice" },
+    h("span", { class: "mem-advice-title" }, data.fits ? "To lower it further" : "What to change"),
+    h("div", { class: "mem-advice-list" }, buttons),
+    !data.fits && advice.every((a) => !a.fits) ? h("span", { class: "muted" }, "No single change is enough: apply one and look again.") : null);
 }
 
 function renderNote(data) {
-  const n = Array.isArray(data.per_stage) ? data.per_stage.length : 1;
-  const same = state.dp * state.tp * state.cp;
+  const stages = data.per_stage;
   const parts = [];
-  if (n > 1) {
-    parts.push(`Each bar is one GPU of a pipeline stage; the ${fmtInt(same)} GPUs of a stage (dp × tp × cp) hold the same bytes.`);
-    if (state.mode === "train") parts.push(`Stage 0 holds the embeddings and, under 1F1B, ${n} microbatches of activations in flight; the last stage holds the LM head and 1 microbatch.`);
+  if (stages.length > 1) {
+    parts.push(`Each bar is one GPU of a pipeline stage; the ${fmtInt(data.gpus_per_stage)} GPUs of a stage (dp × tp × cp) hold the same bytes.`);
+    const first = stages[0];
+    const last = stages[stages.length - 1];
+    if (data.mode === "train") parts.push(`Stage 0 holds the embeddings and ${inFlight(first)} of activations in flight; the last stage holds the LM head and ${inFlight(last)}.`);
     else parts.push("Stage 0 holds the embeddings, the last stage the LM head; the KV cache is split by the layers each stage owns.");
   } else {
-    parts.push(`One pipeline stage: every GPU holds all layers${state.tp > 1 ? `, each matrix split ${state.tp} ways by TP` : ""}.`);
+    const tp = data.query.tp;
+    parts.push(`One pipeline stage: every GPU holds all layers${tp > 1 ? `, each matrix split ${tp} ways by TP` : ""}.`);
   }
   const layout = syncLayout();
   if (layout && layout.dataset.published) {
-    parts.push(`Published layout (${layout.title}); the paper gives the parallel degrees, and the page assumes FlashAttention-style attention (Korthikanti's "selective" recompute)${state.tp > 1 ? " and sequence parallelism" : ""}, without which the same layout cannot fit.`);
+    parts.push(`Published layout (${layout.title}); the paper gives the parallel degrees, and the page assumes FlashAttention-style attention (Korthikanti's "selective" recompute)${data.query.tp > 1 ? " and sequence parallelism" : ""}, without which the same layout cannot fit.`);
   }
-  if (Array.isArray(data.notes)) parts.push(...data.notes.map((n) => (/[.!?]$/.test(n.trim()) ? n.trim() : `${n.trim()}.`)));
-  const gpu = gpus.get(state.gpu);
-  if (gpu) parts.push(`Capacity: the ${shortGpu(gpu.title)}'s ${gpu.memory_gb_datasheet} GB of HBM are ${gpu.memory_gb_datasheet} GiB = ${fmtBytes(gpu.memory_bytes)}.`);
+  parts.push(...data.notes.map((n) => (/[.!?]$/.test(n.trim()) ? n.trim() : `${n.trim()}.`)));
+  const gpu = gpus.get(data.gpu);
+  if (gpu) parts.push(`Capacity: the ${shortGpu(gpu.title)}'s ${gpu.memory_gb_datasheet} GB of HBM are ${gpu.memory_gb_datasheet} GiB = ${fmtBytes(data.capacity)}.`);
   parts.push("GB = 10⁹ bytes.");
   noteEl.textContent = parts.join(" ");
 }
 
+function inFlight(stage) {
+  const m = Number(stage.microbatches_in_flight.toFixed(2));
+  return m === 1 ? "1 microbatch" : `${m} microbatches`;
+}
+
 /** One line naming what the chart is of, so an embed (controls folded) still says it. */
-export function setupSummary(st, modelTitle) {
-  const model = st.model === "params" ? `Ψ = ${fmtInt(Math.round(st.params))} parameters` : st.model === "custom" ? `custom ${st.layers}-layer model (hidden ${fmtInt(st.hidden)})` : modelTitle || st.model;
-  const degrees = ["dp", "tp", "pp", "cp", "ep"].filter((k) => st[k] > 1).map((k) => `${k.toUpperCase()} ${fmtInt(st[k])}`);
-  const gpus = st.dp * st.tp * st.pp * st.cp;
-  const parts = [model, st.mode === "train" ? "training" : "inference", st.dtype];
-  parts.push(`${degrees.length ? degrees.join(" × ") : "1 GPU"}${gpus > 1 ? ` (${fmtInt(gpus)} GPUs)` : ""}`);
-  if (st.mode === "train") {
-    if (st.chunks > 1) parts.push(`${st.chunks} chunks per rank`);
-    parts.push(`ZeRO-${st.zero}`);
-    if (st.model !== "params") {
-      parts.push(`seq ${fmtInt(st.seq_len)} × micro batch ${st.micro_batch}`);
-      parts.push(st.recompute === "none" ? "no recompute" : `${st.recompute} recompute`);
-      if (st.sequence_parallel) parts.push("sequence parallel");
+export function setupSummary(data) {
+  const q = data.query;
+  const m = models.get(data.model);
+  const model = data.model === "params" ? `Ψ = ${fmtInt(data.params_total)} parameters` : data.model === "custom" ? `custom ${q.layers}-layer model (hidden ${fmtInt(q.hidden)})` : m ? m.title : data.model;
+  const degrees = ["dp", "tp", "pp", "cp", "ep"].filter((k) => q[k] > 1).map((k) => `${k.toUpperCase()} ${fmtInt(q[k])}`);
+  const parts = [model, data.mode === "train" ? "training" : "inference", q.dtype];
+  parts.push(`${degrees.length ? degrees.join(" × ") : "1 GPU"}${data.world_size > 1 ? ` (${fmtInt(data.world_size)} GPUs)` : ""}`);
+  if (data.mode === "train") {
+    if (q.chunks > 1) parts.push(`${q.chunks} chunks per rank`);
+    parts.push(`ZeRO-${q.zero}`);
+    if (data.model !== "params") {
+      parts.push(`seq ${fmtInt(q.seq_len)} × micro batch ${q.micro_batch}`);
+      parts.push(q.recompute === "none" ? "no recompute" : `${q.recompute} recompute`);
+      if (q.sequence_parallel) parts.push("sequence parallel");
     }
   } else {
-    parts.push(`${fmtInt(st.batch)} × ${fmtInt(st.seq_len)} tokens of KV cache in ${st.kv_dtype}`);
+    parts.push(`${fmtInt(q.batch)} × ${fmtInt(q.seq_len)} tokens of KV cache in ${q.kv_dtype}`);
   }
   return parts.join(" · ");
 }
 
+/** A formula, then each quantity it defines on a line of its own (the text is unchanged). */
+function formulaLines(formula) {
+  return formula.split("; ").flatMap((part, i) => (i ? ["; ", h("br"), part] : [part]));
+}
+
 function renderTerms(data) {
-  const terms = Array.isArray(data.terms) ? data.terms : [];
-  const rows = terms.map((t) => {
-    const seg = SEGMENTS.find((s) => s.key === segmentOf(t.name));
-    const sw = h("span", { class: "swatch" });
-    sw.style.background = `var(${seg.color})`;
-    return h("tr", { "data-term": t.name },
-      h("th", { scope: "row" }, h("span", { class: "mem-term-name" }, sw, segLabel(t.name))),
-      h("td", { class: "num", title: `${fmtInt(t.bytes)} bytes` }, fmtBytes(num(t.bytes), 2)),
-      h("td", { class: "mem-formula" }, h("code", {}, t.formula || "")),
-      h("td", { class: "mem-source" }, t.source || ""));
+  const rows = data.terms.map((t) => {
+    const seg = SEGMENTS.find((s) => s.key === t.segment);
+    const sw = h("span", { class: "swatch", style: { background: seg ? `var(${seg.color})` : "" } });
+    return h("tr", { "data-term": t.name, "data-segment": t.segment },
+      h("th", { scope: "row" }, h("span", { class: "mem-term-name" }, sw, termLabel(t.name))),
+      h("td", { class: "num", title: `${fmtInt(t.bytes)} bytes` }, fmtBytes(t.bytes, 2)),
+      h("td", { class: "mem-formula" }, h("code", {}, formulaLines(t.formula))),
+      h("td", { class: "mem-source" }, t.source));
   });
   rows.push(h("tr", { class: "mem-total-row" },
     h("th", { scope: "row" }, "Total (fullest GPU)"),
-    h("td", { class: "num", title: `${fmtInt(data.total)} bytes` }, fmtBytes(num(data.total), 2)),
+    h("td", { class: "num", title: `${fmtInt(data.total)} bytes` }, fmtBytes(data.total, 2)),
     h("td", { class: "mem-formula" }, h("code", {}, `capacity ${fmtInt(data.capacity)} B`)),
     h("td", { class: "mem-source" }, h("a", { href: app.dataset.apiUrl, rel: "nofollow" }, "this answer as JSON"))));
   termsBody.replaceChildren(...rows);
 }
 
 function render(data) {
-  const gpu = gpus.get(state.gpu);
+  const gpu = gpus.get(data.gpu);
   chart.update(data, {
-    gpuTitle: gpu ? gpu.title : state.gpu,
-    xLabel: (data.per_stage || []).length > 1 ? "Pipeline stage (one GPU of each)" : "One GPU (no pipeline)",
+    gpuTitle: gpu ? gpu.title : data.gpu,
+    xLabel: data.per_stage.length > 1 ? "Pipeline stage (one GPU of each)" : "One GPU (no pipeline)",
   });
-  if (data.world_size) showWorld(num(data.world_size));
-  if (state.model === "custom" && data.params_total) {
-    const b = num(data.params_total) / 1e9;
-    $("#mem-model-info").textContent = `${b.toFixed(b >= 100 ? 0 : 2)} B parameters (counted by the API). ${modelInfo()}`;
-  }
-  const m = models.get(state.model);
-  $("#mem-setup").textContent = setupSummary(state, m ? m.title : "");
+  $("#mem-world").textContent = `${fmtInt(data.world_size)} GPU${data.world_size === 1 ? "" : "s"}`;
+  $("#mem-world").title = "dp × tp × pp × cp GPUs (EP is carved out of DP, as in Megatron-LM)";
+  $("#mem-setup").textContent = setupSummary(data);
   renderVerdict(data);
   renderNote(data);
   renderTerms(data);
@@ -559,10 +487,8 @@ function render(data) {
 
 // ------------------------------------------------------------------ go
 
-writeUrl(state);
+wireControls();
+writeUrl();
 syncControls();
-loadLayouts();
-loadPresets().then(() => {
-  if (lastData) render(lastData);
-});
+loadCatalogues();
 refresh();

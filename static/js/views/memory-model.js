@@ -1,78 +1,58 @@
 // Pure helpers for the memory view: which segments a bar has, how an API answer becomes bars,
 // how bars become rectangles, and how two answers blend during a tween. No DOM here.
 import { niceTicks } from "../lib/scale.js";
-import { num } from "../lib/api.js";
 
-/** Stack order, bottom to top; `key` is the API field, `color` the theme variable. */
+/**
+ * What /memory shows when its query string names nothing (and what the home gallery previews):
+ * a 70B model on 256 H100s the way Megatron lays it out. The page writes it into its URL and
+ * sends exactly that to the API, like any other query.
+ */
+export const LANDING_QUERY = "model=llama3-70b&dp=8&tp=8&pp=4&zero=1&seq_len=8192&sequence_parallel=true&recompute=selective";
+
+/**
+ * Stack order, bottom to top, of the API's term segments (`term.segment`), with the label and
+ * theme colour each is drawn in.
+ */
 export const SEGMENTS = [
   { key: "parameters", label: "Parameters", color: "--mem-params" },
   { key: "gradients", label: "Gradients", color: "--mem-grads" },
   { key: "optimizer_states", label: "Optimizer states", color: "--mem-optim" },
   { key: "activations", label: "Activations", color: "--mem-act" },
   { key: "kv_cache", label: "KV cache", color: "--mem-kv" },
-  { key: "other", label: "Other", color: "--mem-other" },
 ];
-const KNOWN = SEGMENTS.filter((s) => s.key !== "other").map((s) => s.key);
 
-/**
- * The segment a term of the API adds to: "embedding_activations" and "output_activations" are
- * part of a stage's activations, anything unnamed is "other".
- */
-export function segmentOf(termName) {
-  const n = String(termName);
-  if (KNOWN.includes(n)) return n;
-  if (n.includes("activation")) return "activations";
-  if (n.includes("kv")) return "kv_cache";
-  if (n.includes("optim")) return "optimizer_states";
-  if (n.includes("grad")) return "gradients";
-  if (n.includes("param") || n.includes("weight")) return "parameters";
-  return "other";
+/** A term's name as a label: "embedding_activations" → "Embedding activations". */
+export function termLabel(name) {
+  const seg = SEGMENTS.find((s) => s.key === name);
+  return seg ? seg.label : name.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
 }
 
-/** Segment values of one record (a stage or the whole answer); `other` is what the total has on top. */
-export function segmentValues(rec) {
-  const values = {};
-  let sum = 0;
-  for (const k of KNOWN) {
-    const v = Math.max(0, num(rec[k] ?? 0)) || 0;
-    values[k] = v;
-    sum += v;
-  }
-  const total = num(rec.total ?? sum);
-  values.other = Math.max(0, total - sum);
-  return { values, total: Math.max(total, sum) };
+/** Bytes of each segment in one stage: the sum of its terms by the segment the API gave them. */
+export function segmentValues(stage) {
+  const values = Object.fromEntries(SEGMENTS.map((s) => [s.key, 0]));
+  for (const t of stage.terms) if (t.segment in values) values[t.segment] += t.bytes;
+  return values;
 }
 
-/**
- * Bars from an API answer: one per pipeline stage (per_stage), or a single bar for the GPU when
- * the answer has no per-stage breakdown.
- */
+const ROLE = { first: " (embeddings)", last: " (LM head)" };
+
+/** One bar per pipeline stage of an API answer, labelled with the stage's role. */
 export function barsFrom(data) {
-  const stages = Array.isArray(data.per_stage) && data.per_stage.length ? data.per_stage : null;
-  if (!stages) {
-    const { values, total } = segmentValues(data);
-    return [{ id: 0, label: "GPU", long: "Every GPU", layers: null, values, total }];
-  }
-  const n = stages.length;
-  return stages.map((s, i) => {
-    const { values, total } = segmentValues(s);
-    const stage = s.stage ?? i;
-    const role = n === 1 ? "" : stage === 0 ? " (embeddings)" : stage === n - 1 ? " (LM head)" : "";
-    return {
-      id: stage,
-      label: n === 1 ? "all layers" : `${stage}`,
-      long: n === 1 ? "The only stage" : `Stage ${stage}${role}`,
-      layers: s.layers ?? null,
-      values,
-      total,
-    };
-  });
+  return data.per_stage.map((s) => ({
+    id: s.stage,
+    label: s.role === "only" ? "all layers" : `${s.stage}`,
+    long: s.role === "only" ? "The only stage" : `Stage ${s.stage}${ROLE[s.role] || ""}`,
+    layers: s.layers,
+    values: segmentValues(s),
+    total: s.total,
+    terms: s.terms,
+  }));
 }
 
 /** The y-axis top: capacity and the tallest bar, with room for the total labels. */
 export function yTop(bars, capacity) {
   const tallest = Math.max(0, ...bars.map((b) => b.total));
-  const top = Math.max(tallest, num(capacity) || 0) * 1.1;
+  const top = Math.max(tallest, capacity || 0) * 1.1;
   const ticks = niceTicks(0, top, 5);
   const step = ticks.length > 1 ? ticks[1] - ticks[0] : top;
   return Math.max(top, Math.ceil(top / step) * step) || 1;
@@ -151,21 +131,4 @@ export function labelledBars(n, slot, minGap = 26) {
 /** Short GPU name for the capacity line: "NVIDIA H100 SXM 80GB" → "H100 SXM 80GB". */
 export function shortGpu(title) {
   return String(title || "").replace(/^(NVIDIA|AMD)\s+(Instinct\s+)?/i, "");
-}
-
-/** The verdict for a total against a capacity: {fits, headroom, used}. */
-export function verdict(total, capacity) {
-  const t = num(total);
-  const c = num(capacity);
-  return { fits: t <= c, headroom: c - t, used: c > 0 ? t / c : Infinity };
-}
-
-/** Turn an advice change such as "zero=3" or "tp=8, pp=2" into {zero: "3"}. */
-export function parseChange(change) {
-  const out = {};
-  for (const part of String(change).split(/[,&;\s]+/)) {
-    const m = /^([a-z_]+)=([\w.+-]+)$/i.exec(part.trim());
-    if (m) out[m[1]] = m[2];
-  }
-  return out;
 }

@@ -1,14 +1,15 @@
 // Per-GPU memory as stacked bars, one per pipeline stage, against the GPU's capacity line.
 // SVG (a few dozen marks). Bars tween from the previous answer to the new one, each frame
-// derived from time t; under prefers-reduced-motion they jump.
+// derived from time t; under prefers-reduced-motion they jump. Everything drawn comes from the
+// /api/v1/memory answer: stage totals, roles, and each term's bytes and segment.
 import { svg, clear } from "../lib/dom.js";
-import { createLoop, easeInOut } from "../lib/anim.js";
+import { createLoop, createRedraw, easeInOut } from "../lib/anim.js";
 import { onResize } from "../lib/canvas.js";
 import { fetchJSON } from "../lib/api.js";
 import { fmtBytes, fmtInt, fmtPct } from "../lib/format.js";
 import { niceTicks } from "../lib/scale.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
-import { SEGMENTS, barsFrom, segmentOf, blendBars, labelledBars, layoutBars, lerp, shortGpu, yTop } from "./memory-model.js";
+import { LANDING_QUERY, SEGMENTS, barsFrom, blendBars, labelledBars, layoutBars, lerp, shortGpu, yTop } from "./memory-model.js";
 
 const TWEEN_MS = 420;
 const SEG_BY_KEY = Object.fromEntries(SEGMENTS.map((s) => [s.key, s]));
@@ -65,32 +66,257 @@ export function capLabelPlace(geo, textWidth, capY, plotWidth) {
 }
 
 /**
+ * The capacity tag: the full GPU name where it fits beside the bars, else the short one; when
+ * every bar crosses the line there is no free spot (`onAxis`), and the value goes on the y axis.
+ */
+function capacityTag(geo, capY, pw, gpuTitle, capacity) {
+  const name = shortGpu(gpuTitle) || "GPU";
+  let text = `${name} · ${fmtBytes(capacity)}`;
+  let pos = capLabelPlace(geo, text.length * 6.6, capY, pw);
+  if (pos.blocked) {
+    const short = `${name.split(" ")[0]} · ${fmtBytes(capacity)}`;
+    const alt = capLabelPlace(geo, short.length * 6.6, capY, pw);
+    if (!alt.blocked) {
+      text = short;
+      pos = alt;
+    }
+  }
+  return { text, pos, onAxis: Boolean(pos.blocked) };
+}
+
+// ------------------------------------------------------------------ drawing steps
+
+/** The legend inside the SVG (so a downloaded chart explains itself); returns its height. */
+function drawLegend(g, target, gpuTitle, W) {
+  clear(g);
+  const items = SEGMENTS.filter((s) => s.key === "parameters" || target.bars.some((b) => b.values[s.key] > 0))
+    .map((s) => ({ label: s.label, mark: () => svg("rect", { width: 11, height: 11, rx: 2, y: -9, class: `mem-seg seg-${s.key}` }) }));
+  const capName = shortGpu(gpuTitle);
+  items.push({
+    label: `Capacity (${capName ? `${capName}, ` : ""}${fmtBytes(target.capacity)})`,
+    mark: () => svg("line", { x1: 0, x2: 16, y1: -3.5, y2: -3.5, class: "mem-cap-line" }),
+    w: 16,
+  });
+  if (target.bars.some((b) => b.total > target.capacity)) {
+    items.push({ label: "Over capacity", mark: () => svg("rect", { width: 11, height: 11, y: -9, class: "mem-overflow" }) });
+  }
+  let x = 0;
+  let row = 0;
+  for (const it of items) {
+    const w = (it.w || 11) + 6 + it.label.length * 6.7 + 16;
+    if (x > 0 && x + w > W) {
+      x = 0;
+      row += 1;
+    }
+    g.append(svg("g", { transform: `translate(${x + 1},${14 + row * 19})` }, it.mark(),
+      svg("text", { x: (it.w || 11) + 6, y: 0, class: "mem-legend-text" }, it.label)));
+    x += w;
+  }
+  return (row + 1) * 19 + 6;
+}
+
+/** Grid lines, the y axis in GB and the x axis of stage numbers (thinned when crowded). */
+function drawAxes(gGrid, gAxes, p, geo, bars, top, tag) {
+  const { m, pw, ph, H, narrow } = p;
+  clear(gGrid);
+  clear(gAxes);
+  for (const v of niceTicks(0, top, narrow ? 4 : 6)) {
+    const yy = m.top + geo.y(v);
+    gGrid.append(svg("line", { x1: m.left, x2: m.left + pw, y1: yy, y2: yy, class: v === 0 ? "mem-baseline" : "mem-gridline" }));
+    if (tag.onAxis && Math.abs(geo.y(v) - tag.capY) < 13) continue; // the capacity value takes this spot
+    gAxes.append(svg("text", { x: m.left - 6, y: yy, "text-anchor": "end", "dominant-baseline": "central" }, gbTick(v)));
+  }
+  gAxes.append(svg("text", {
+    class: "axis-label",
+    transform: `translate(${narrow ? 11 : 14},${m.top + ph / 2}) rotate(-90)`,
+    "text-anchor": "middle",
+  }, "GB per GPU (10⁹ bytes)"));
+  const labelled = labelledBars(bars.length, geo.slot, narrow ? 22 : 26);
+  geo.bars.forEach((b, i) => {
+    if (labelled.has(i)) gAxes.append(svg("text", { x: m.left + b.cx, y: m.top + ph + 16, "text-anchor": "middle" }, b.bar.label));
+  });
+  gAxes.append(svg("text", { class: "axis-label", x: m.left + pw / 2, y: H - 6, "text-anchor": "middle" }, p.xLabel || "Pipeline stage"));
+}
+
+/** The SVG nodes of one bar: a rect and a label per segment, the overflow hatch, the total. */
+function barGroup(i, gBars, gTotals) {
+  const g = svg("g", { class: "mem-bar", tabindex: 0, "data-index": i });
+  const rects = {};
+  const labels = {};
+  for (const s of SEGMENTS) {
+    rects[s.key] = svg("rect", { class: `mem-seg seg-${s.key}`, "data-index": i, "data-key": s.key });
+    g.append(rects[s.key]);
+  }
+  const over = svg("rect", { class: "mem-overflow", "data-index": i, "data-key": "overflow" });
+  g.append(over);
+  for (const s of SEGMENTS) {
+    labels[s.key] = svg("text", { class: "mem-seg-label", "text-anchor": "middle", "dominant-baseline": "central" });
+    g.append(labels[s.key]);
+  }
+  // paint-order as an attribute, so the halo survives "Download SVG" (which inlines styles)
+  const total = svg("text", { class: "mem-total", "text-anchor": "middle", "paint-order": "stroke" });
+  const totalBg = svg("rect", { class: "mem-total-bg", height: 14, rx: 2 });
+  gTotals.append(totalBg, total);
+  gBars.append(g);
+  return { g, rects, labels, over, total, totalBg, remove: () => [g, total, totalBg].forEach((x) => x.remove()) };
+}
+
+/** One segment's rect (data-bytes = the API's bytes) and, where it has room, its GB label. */
+function paintSegment(r, lab, seg, barWidth) {
+  if (!seg || seg.h < 0.25) {
+    r.setAttribute("display", "none");
+    lab.setAttribute("display", "none");
+    return;
+  }
+  r.removeAttribute("display");
+  for (const [k, v] of [["x", 0], ["y", seg.y], ["width", barWidth], ["height", seg.h]]) r.setAttribute(k, v);
+  r.dataset.bytes = String(Math.round(seg.bytes));
+  if (seg.h >= 15 && barWidth >= 30) {
+    lab.removeAttribute("display");
+    lab.setAttribute("x", barWidth / 2);
+    lab.setAttribute("y", seg.y + seg.h / 2);
+    lab.textContent = gbShort(seg.bytes);
+  } else {
+    lab.setAttribute("display", "none");
+  }
+}
+
+function paintBar(grp, b, geo, p, capacity, capY, count) {
+  const { m } = p;
+  grp.g.setAttribute("transform", `translate(${m.left + b.x},${m.top})`);
+  grp.g.setAttribute("aria-label", `${b.bar.long}: ${fmtBytes(b.bar.total)} of ${fmtBytes(capacity)}`);
+  grp.g.dataset.total = String(Math.round(b.bar.total));
+  grp.g.classList.toggle("ghost", Boolean(b.bar.ghost));
+  const byKey = Object.fromEntries(b.segments.map((s) => [s.key, s]));
+  for (const s of SEGMENTS) paintSegment(grp.rects[s.key], grp.labels[s.key], byKey[s.key], geo.barWidth);
+  // the part above the capacity line is hatched
+  if (b.bar.total > capacity && capY - b.yTotal > 0.5) {
+    grp.over.removeAttribute("display");
+    for (const [k, v] of [["x", 0], ["y", b.yTotal], ["width", geo.barWidth], ["height", capY - b.yTotal]]) grp.over.setAttribute(k, v);
+  } else {
+    grp.over.setAttribute("display", "none");
+  }
+  const showTotal = geo.barWidth >= 26 || count <= 8;
+  const cx = m.left + b.x + geo.barWidth / 2;
+  grp.total.setAttribute("display", showTotal ? "inline" : "none");
+  grp.total.setAttribute("x", cx);
+  grp.total.setAttribute("y", m.top + b.yTotal - 6);
+  grp.total.classList.toggle("over", b.bar.total > capacity);
+  grp.total.textContent = geo.barWidth >= 52 ? fmtBytes(b.bar.total) : gbShort(b.bar.total);
+  const tw = grp.total.textContent.length * 7 + 6;
+  grp.totalBg.setAttribute("display", showTotal ? "inline" : "none");
+  grp.totalBg.setAttribute("x", cx - tw / 2);
+  grp.totalBg.setAttribute("y", m.top + b.yTotal - 17);
+  grp.totalBg.setAttribute("width", tw);
+}
+
+/** The capacity line, and its tag beside the bars or its value on the y axis. */
+function drawCapacity(g, p, tag, capacity) {
+  clear(g);
+  const { m, pw } = p;
+  const cy = m.top + tag.capY;
+  g.append(svg("line", { x1: m.left, x2: m.left + pw, y1: cy, y2: cy, class: "mem-cap-line" }));
+  if (tag.onAxis) {
+    g.append(svg("text", { x: m.left - 6, y: cy, "text-anchor": "end", "dominant-baseline": "central", class: "mem-cap-axis" }, gbTick(capacity)));
+    return;
+  }
+  const tagBg = svg("rect", { class: "mem-cap-tag", rx: 3 });
+  const text = svg("text", { x: m.left + tag.pos.x, y: cy, "text-anchor": tag.pos.anchor, "dominant-baseline": "central", class: "mem-cap-label" }, tag.text);
+  g.append(tagBg, text);
+  const bb = text.getBBox();
+  if (bb.width > 0) {
+    for (const [k, v] of [["x", bb.x - 6], ["y", bb.y - 2], ["width", bb.width + 12], ["height", bb.height + 4]]) tagBg.setAttribute(k, v);
+  }
+}
+
+// ------------------------------------------------------------------ tooltips
+
+/** Tooltip lines for segment `key` of bar `i`: bytes, share, and the API's terms behind it. */
+function segmentLines(target, i, key) {
+  const bar = target && target.bars[i];
+  if (!bar) return null;
+  if (key === "overflow") {
+    const over = bar.total - target.capacity;
+    return [`${bar.long}: over capacity`, ["Over by", `${fmtBytes(over)} (${fmtPct(over / target.capacity)} of ${fmtBytes(target.capacity)})`]];
+  }
+  const v = bar.values[key];
+  const lines = [`${SEG_BY_KEY[key].label} · ${bar.long}`, ["Bytes", `${fmtBytes(v, 2)} (${fmtInt(v)} B)`], ["Share", `${fmtPct(v / bar.total)} of this GPU's ${fmtBytes(bar.total)}`]];
+  const terms = (bar.terms || []).filter((t) => t.segment === key);
+  for (const term of terms) {
+    lines.push([terms.length > 1 ? `${term.name.replaceAll("_", " ")} (${fmtBytes(term.bytes)})` : "Formula", term.formula]);
+    if (term.source) lines.push(["Source", term.source]);
+  }
+  return lines;
+}
+
+function barLines(target, i) {
+  const bar = target && target.bars[i];
+  if (!bar) return null;
+  const lines = [`${bar.long}${bar.layers !== null ? ` · ${bar.layers} layers` : ""}`];
+  for (const s of SEGMENTS) if (bar.values[s.key] > 0) lines.push([s.label, fmtBytes(bar.values[s.key], 2)]);
+  lines.push(["Total", `${fmtBytes(bar.total, 2)} of ${fmtBytes(target.capacity)} (${fmtPct(bar.total / target.capacity, 0)})`]);
+  return lines;
+}
+
+/** Hover a segment or focus a bar for its breakdown; delegated, so it survives repaints. */
+function wireTooltips(root, getTarget, onSegmentHover) {
+  let hovered = null;
+  const leave = () => {
+    if (hovered) hovered.classList.remove("hover");
+    hovered = null;
+    hideTip();
+    if (onSegmentHover) onSegmentHover(null, -1);
+  };
+  root.addEventListener("pointermove", (ev) => {
+    const t = ev.target;
+    if (!(t instanceof SVGElement) || !t.dataset.key) return leave();
+    const lines = segmentLines(getTarget(), Number(t.dataset.index), t.dataset.key);
+    if (!lines) return;
+    if (hovered === t) return moveTip(ev);
+    if (hovered) hovered.classList.remove("hover");
+    hovered = t;
+    t.classList.add("hover");
+    showTip(ev, lines);
+    if (onSegmentHover) onSegmentHover(t.dataset.key, Number(t.dataset.index));
+  });
+  root.addEventListener("pointerleave", leave);
+  root.addEventListener("focusin", (ev) => {
+    const g = ev.target.closest && ev.target.closest(".mem-bar");
+    if (!g) return;
+    const r = g.getBoundingClientRect();
+    const lines = barLines(getTarget(), Number(g.dataset.index));
+    if (lines) showTip({ clientX: r.right, clientY: r.top + r.height / 2 }, lines);
+  });
+  root.addEventListener("focusout", hideTip);
+}
+
+// ------------------------------------------------------------------ the chart
+
+function chartNodes(el) {
+  const root = svg("svg", { class: "mem-svg", role: "group", "aria-label": "Bytes per GPU by pipeline stage" });
+  const defs = svg("defs", {}, svg("pattern",
+    { id: "mem-over", width: 6, height: 6, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" },
+    svg("rect", { width: 2.2, height: 6, class: "mem-over-stripe" })));
+  const layers = {
+    legend: svg("g", { class: "mem-legend" }),
+    grid: svg("g", { class: "axis mem-grid" }),
+    bars: svg("g", { class: "mem-bars" }),
+    cap: svg("g", { class: "mem-capacity" }),
+    totals: svg("g", { class: "mem-totals" }), // above the capacity line, so their halo keeps them legible
+    axes: svg("g", { class: "axis" }),
+  };
+  root.append(defs, ...Object.values(layers));
+  el.append(root);
+  return { root, layers };
+}
+
+/**
  * Mount the chart in `el`. `update(data, meta)` takes a /api/v1/memory answer and
  * {gpuTitle, xLabel}; the chart keeps showing the previous answer until it is called.
  */
 export function mount(el, { onSegmentHover } = {}) {
-  const root = svg("svg", { class: "mem-svg", role: "group", "aria-label": "Bytes per GPU by pipeline stage" });
-  const defs = svg(
-    "defs",
-    {},
-    svg(
-      "pattern",
-      { id: "mem-over", width: 6, height: 6, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" },
-      svg("rect", { width: 2.2, height: 6, class: "mem-over-stripe" }),
-    ),
-  );
-  const gLegend = svg("g", { class: "mem-legend" });
-  const gGrid = svg("g", { class: "axis mem-grid" });
-  const gBars = svg("g", { class: "mem-bars" });
-  const gCap = svg("g", { class: "mem-capacity" });
-  const gTotals = svg("g", { class: "mem-totals" });
-  const gAxes = svg("g", { class: "axis" });
-  // totals above the capacity line, so their halo keeps them legible where they cross it
-  root.append(defs, gLegend, gGrid, gBars, gCap, gTotals, gAxes);
-  el.append(root);
-
+  const { root, layers } = chartNodes(el);
   let width = Math.max(240, el.clientWidth || 640);
-  let data = null;
   let meta = {};
   let target = null; // {bars, top, capacity}
   let shown = null; // what is on screen now (possibly mid-tween)
@@ -104,309 +330,46 @@ export function mount(el, { onSegmentHover } = {}) {
   });
   io.observe(el);
 
+  function paint(frame) {
+    shown = frame;
+    const size = plotSize(width);
+    const legendH = drawLegend(layers.legend, target, meta.gpuTitle, size.width);
+    const m = { ...size.m, top: size.m.top + legendH };
+    const H = size.height + legendH;
+    const p = { ...size, m, H, pw: size.width - m.left - m.right, ph: H - m.top - m.bottom, xLabel: meta.xLabel };
+    for (const [k, v] of [["viewBox", `0 0 ${size.width} ${H}`], ["width", size.width], ["height", H]]) root.setAttribute(k, v);
+    const { bars, top, capacity } = frame;
+    const geo = layoutBars(bars, p.pw, p.ph, top);
+    const capY = geo.y(capacity);
+    const tag = { ...capacityTag(geo, capY, p.pw, meta.gpuTitle, capacity), capY };
+    drawAxes(layers.grid, layers.axes, p, geo, bars, top, tag);
+    while (groups.length < bars.length) groups.push(barGroup(groups.length, layers.bars, layers.totals));
+    while (groups.length > bars.length) groups.pop().remove();
+    geo.bars.forEach((b, i) => paintBar(groups[i], b, geo, p, capacity, capY, bars.length));
+    drawCapacity(layers.cap, p, tag, capacity);
+  }
+
   const loop = createLoop(el, (ms) => {
     const t = easeInOut(ms / TWEEN_MS);
-    paint(blend(from, target, t));
+    paint(t >= 1 || !from ? target : { bars: blendBars(from.bars, target.bars, t), top: lerp(from.top, target.top, t), capacity: lerp(from.capacity, target.capacity, t) });
     return ms < TWEEN_MS;
   });
-
-  function blend(a, b, t) {
-    if (!a || t >= 1) return b;
-    return {
-      bars: blendBars(a.bars, b.bars, t),
-      top: lerp(a.top, b.top, t),
-      capacity: lerp(a.capacity, b.capacity, t),
-    };
-  }
-
-  /** The legend inside the SVG (so a downloaded chart explains itself); returns its height. */
-  function drawLegend(W) {
-    clear(gLegend);
-    if (!target) return 0;
-    const items = SEGMENTS.filter((s) => s.key === "parameters" || target.bars.some((b) => b.values[s.key] > 0))
-      .map((s) => ({ label: s.label, mark: () => svg("rect", { width: 11, height: 11, rx: 2, y: -9, class: `mem-seg seg-${s.key}` }) }));
-    const capName = shortGpu(meta.gpuTitle);
-    const capLabel = `Capacity${capName ? ` (${capName}, ${fmtBytes(target.capacity)})` : ` (${fmtBytes(target.capacity)})`}`;
-    items.push({ label: capLabel, mark: () => svg("line", { x1: 0, x2: 16, y1: -3.5, y2: -3.5, class: "mem-cap-line" }), w: 16 });
-    if (target.bars.some((b) => b.total > target.capacity)) {
-      items.push({ label: "Over capacity", mark: () => svg("rect", { width: 11, height: 11, y: -9, class: "mem-overflow" }) });
-    }
-    let x = 0;
-    let row = 0;
-    for (const it of items) {
-      const w = (it.w || 11) + 6 + it.label.length * 6.7 + 16;
-      if (x > 0 && x + w > W) {
-        x = 0;
-        row += 1;
-      }
-      const g = svg("g", { transform: `translate(${x + 1},${14 + row * 19})` }, it.mark(),
-        svg("text", { x: (it.w || 11) + 6, y: 0, class: "mem-legend-text" }, it.label));
-      gLegend.append(g);
-      x += w;
-    }
-    return (row + 1) * 19 + 6;
-  }
-
-  function ensureGroups(n) {
-    while (groups.length < n) {
-      const i = groups.length;
-      const g = svg("g", { class: "mem-bar", tabindex: 0, "data-index": i });
-      const rects = {};
-      const labels = {};
-      for (const s of SEGMENTS) {
-        rects[s.key] = svg("rect", { class: `mem-seg seg-${s.key}`, "data-index": i, "data-key": s.key });
-        g.append(rects[s.key]);
-      }
-      const over = svg("rect", { class: "mem-overflow", "data-index": i, "data-key": "overflow" });
-      g.append(over);
-      for (const s of SEGMENTS) {
-        labels[s.key] = svg("text", { class: "mem-seg-label", "text-anchor": "middle", "dominant-baseline": "central" });
-        g.append(labels[s.key]);
-      }
-      // paint-order as an attribute, so the halo survives "Download SVG" (which inlines styles)
-      const total = svg("text", { class: "mem-total", "text-anchor": "middle", "paint-order": "stroke" });
-      const totalBg = svg("rect", { class: "mem-total-bg", height: 14, rx: 2 });
-      gTotals.append(totalBg, total);
-      gBars.append(g);
-      groups.push({ g, rects, labels, over, total, totalBg });
-    }
-    while (groups.length > n) {
-      const gone = groups.pop();
-      gone.g.remove();
-      gone.total.remove();
-      gone.totalBg.remove();
-    }
-  }
-
-  function paint(frame) {
-    if (!frame) return;
-    shown = frame;
-    const { width: W, height: H0, m, narrow } = plotSize(width);
-    const legendH = drawLegend(W);
-    const H = H0 + legendH;
-    m.top += legendH;
-    const pw = W - m.left - m.right;
-    const ph = H - m.top - m.bottom;
-    root.setAttribute("viewBox", `0 0 ${W} ${H}`);
-    root.setAttribute("width", W);
-    root.setAttribute("height", H);
-
-    const { bars, top, capacity } = frame;
-    const geo = layoutBars(bars, pw, ph, top);
-    const y = geo.y;
-    const capY = y(capacity);
-    // The capacity tag: the full name where it fits beside the bars, else the short one; when
-    // every bar crosses the line there is no free spot, and the value goes on the y axis.
-    const name = shortGpu(meta.gpuTitle) || "GPU";
-    let capText = `${name} · ${fmtBytes(capacity)}`;
-    let pos = capLabelPlace(geo, capText.length * 6.6, capY, pw);
-    if (pos.blocked) {
-      const short = `${name.split(" ")[0]} · ${fmtBytes(capacity)}`;
-      const alt = capLabelPlace(geo, short.length * 6.6, capY, pw);
-      if (!alt.blocked) {
-        capText = short;
-        pos = alt;
-      }
-    }
-    const onAxis = Boolean(pos.blocked);
-
-    // grid + y axis
-    clear(gGrid);
-    clear(gAxes);
-    const ticks = niceTicks(0, top, narrow ? 4 : 6);
-    for (const v of ticks) {
-      const yy = m.top + y(v);
-      gGrid.append(svg("line", { x1: m.left, x2: m.left + pw, y1: yy, y2: yy, class: v === 0 ? "mem-baseline" : "mem-gridline" }));
-      if (onAxis && Math.abs(y(v) - capY) < 13) continue; // the capacity value takes this spot
-      gAxes.append(svg("text", { x: m.left - 6, y: yy, "text-anchor": "end", "dominant-baseline": "central" }, gbTick(v)));
-    }
-    gAxes.append(
-      svg("text", {
-        class: "axis-label",
-        transform: `translate(${narrow ? 11 : 14},${m.top + ph / 2}) rotate(-90)`,
-        "text-anchor": "middle",
-      }, "GB per GPU (10⁹ bytes)"),
-    );
-
-    // x axis: stage numbers, thinned when crowded
-    const labelled = labelledBars(bars.length, geo.slot, narrow ? 22 : 26);
-    geo.bars.forEach((b, i) => {
-      if (!labelled.has(i)) return;
-      gAxes.append(svg("text", { x: m.left + b.cx, y: m.top + ph + 16, "text-anchor": "middle" }, b.bar.label));
-    });
-    gAxes.append(
-      svg("text", { class: "axis-label", x: m.left + pw / 2, y: H - 6, "text-anchor": "middle" }, meta.xLabel || "Pipeline stage"),
-    );
-
-    // bars
-    ensureGroups(bars.length);
-    geo.bars.forEach((b, i) => {
-      const grp = groups[i];
-      grp.g.setAttribute("transform", `translate(${m.left + b.x},${m.top})`);
-      grp.g.setAttribute("aria-label", `${b.bar.long}: ${fmtBytes(b.bar.total)} of ${fmtBytes(capacity)}`);
-      grp.g.classList.toggle("ghost", Boolean(b.bar.ghost));
-      const byKey = Object.fromEntries(b.segments.map((s) => [s.key, s]));
-      for (const s of SEGMENTS) {
-        const r = grp.rects[s.key];
-        const lab = grp.labels[s.key];
-        const seg = byKey[s.key];
-        if (!seg || seg.h < 0.25) {
-          r.setAttribute("display", "none");
-          lab.setAttribute("display", "none");
-          continue;
-        }
-        r.removeAttribute("display");
-        r.setAttribute("x", 0);
-        r.setAttribute("y", seg.y);
-        r.setAttribute("width", geo.barWidth);
-        r.setAttribute("height", seg.h);
-        r.dataset.bytes = String(Math.round(seg.bytes));
-        const room = seg.h >= 15 && geo.barWidth >= 30;
-        if (room) {
-          lab.removeAttribute("display");
-          lab.setAttribute("x", geo.barWidth / 2);
-          lab.setAttribute("y", seg.y + seg.h / 2);
-          lab.textContent = gbShort(seg.bytes);
-        } else {
-          lab.setAttribute("display", "none");
-        }
-      }
-      // the part above the capacity line is hatched
-      const overTop = b.yTotal;
-      if (b.bar.total > capacity && capY - overTop > 0.5) {
-        grp.over.removeAttribute("display");
-        grp.over.setAttribute("x", 0);
-        grp.over.setAttribute("y", overTop);
-        grp.over.setAttribute("width", geo.barWidth);
-        grp.over.setAttribute("height", capY - overTop);
-      } else {
-        grp.over.setAttribute("display", "none");
-      }
-      const showTotal = geo.barWidth >= 26 || bars.length <= 8;
-      grp.total.setAttribute("display", showTotal ? "inline" : "none");
-      grp.total.setAttribute("x", m.left + b.x + geo.barWidth / 2);
-      grp.total.setAttribute("y", m.top + b.yTotal - 6);
-      grp.total.classList.toggle("over", b.bar.total > capacity);
-      grp.total.textContent = geo.barWidth >= 52 ? fmtBytes(b.bar.total) : gbShort(b.bar.total);
-      const tw = grp.total.textContent.length * 7 + 6;
-      grp.totalBg.setAttribute("display", showTotal ? "inline" : "none");
-      grp.totalBg.setAttribute("x", m.left + b.x + geo.barWidth / 2 - tw / 2);
-      grp.totalBg.setAttribute("y", m.top + b.yTotal - 17);
-      grp.totalBg.setAttribute("width", tw);
-    });
-
-    // capacity line and its label (drawn above the bars)
-    clear(gCap);
-    const cy = m.top + capY;
-    gCap.append(svg("line", { x1: m.left, x2: m.left + pw, y1: cy, y2: cy, class: "mem-cap-line" }));
-    if (onAxis) {
-      gCap.append(svg("text", { x: m.left - 6, y: cy, "text-anchor": "end", "dominant-baseline": "central", class: "mem-cap-axis" }, gbTick(capacity)));
-      return;
-    }
-    const tagBg = svg("rect", { class: "mem-cap-tag", rx: 3 });
-    const tag = svg("text", { x: m.left + pos.x, y: cy, "text-anchor": pos.anchor, "dominant-baseline": "central", class: "mem-cap-label" }, capText);
-    gCap.append(tagBg, tag);
-    const bb = tag.getBBox();
-    if (bb.width > 0) {
-      tagBg.setAttribute("x", bb.x - 6);
-      tagBg.setAttribute("y", bb.y - 2);
-      tagBg.setAttribute("width", bb.width + 12);
-      tagBg.setAttribute("height", bb.height + 4);
-    }
-  }
-
-  // ---- tooltips: delegated, so they survive repaints
-  /** The API's terms behind one segment of stage i (its own terms if the stage has them). */
-  function termsFor(i, key) {
-    const st = data && Array.isArray(data.per_stage) ? data.per_stage[i] : null;
-    const own = st && Array.isArray(st.terms);
-    const list = own ? st.terms : data && Array.isArray(data.terms) ? data.terms : [];
-    return { own: own || !data.per_stage || data.per_stage.length < 2, terms: list.filter((t) => segmentOf(t.name) === key) };
-  }
-  function segmentLines(i, key) {
-    const bar = target && target.bars[i];
-    if (!bar) return null;
-    if (key === "overflow") {
-      const over = bar.total - target.capacity;
-      return [`${bar.long}: over capacity`, ["Over by", `${fmtBytes(over)} (${fmtPct(over / target.capacity)} of ${fmtBytes(target.capacity)})`]];
-    }
-    const seg = SEG_BY_KEY[key];
-    const v = bar.values[key];
-    const lines = [`${seg.label} · ${bar.long}`, ["Bytes", `${fmtBytes(v, 2)} (${fmtInt(v)} B)`], ["Share", `${fmtPct(v / bar.total)} of this GPU's ${fmtBytes(bar.total)}`]];
-    const { own, terms } = termsFor(i, key);
-    if (key === "other" && !terms.length) lines.push("Total minus the named terms.");
-    const many = terms.length > 1;
-    for (const term of terms) {
-      const label = many ? `${term.name.replaceAll("_", " ")} (${fmtBytes(term.bytes)})` : own ? "Formula" : "Formula (fullest stage)";
-      lines.push([label, term.formula]);
-      if (term.source) lines.push(["Source", term.source]);
-    }
-    return lines;
-  }
-  function barLines(i) {
-    const bar = target && target.bars[i];
-    if (!bar) return null;
-    const lines = [`${bar.long}${bar.layers !== null ? ` · ${bar.layers} layers` : ""}`];
-    for (const s of SEGMENTS) if (bar.values[s.key] > 0) lines.push([s.label, fmtBytes(bar.values[s.key], 2)]);
-    lines.push(["Total", `${fmtBytes(bar.total, 2)} of ${fmtBytes(target.capacity)} (${fmtPct(bar.total / target.capacity, 0)})`]);
-    return lines;
-  }
-
-  let hovered = null;
-  const onMove = (ev) => {
-    const t = ev.target;
-    if (!(t instanceof SVGElement) || !t.dataset.key) {
-      leave();
-      return;
-    }
-    const i = Number(t.dataset.index);
-    const key = t.dataset.key;
-    const lines = segmentLines(i, key);
-    if (!lines) return;
-    if (hovered !== t) {
-      if (hovered) hovered.classList.remove("hover");
-      hovered = t;
-      t.classList.add("hover");
-      showTip(ev, lines);
-      if (onSegmentHover) onSegmentHover(key, i);
-    } else {
-      moveTip(ev);
-    }
-  };
-  const leave = () => {
-    if (hovered) hovered.classList.remove("hover");
-    hovered = null;
-    hideTip();
-    if (onSegmentHover) onSegmentHover(null, -1);
-  };
-  root.addEventListener("pointermove", onMove);
-  root.addEventListener("pointerleave", leave);
-  root.addEventListener("focusin", (ev) => {
-    const g = ev.target.closest && ev.target.closest(".mem-bar");
-    if (!g) return;
-    const r = g.getBoundingClientRect();
-    const lines = barLines(Number(g.dataset.index));
-    if (lines) showTip({ clientX: r.right, clientY: r.top + r.height / 2 }, lines);
-  });
-  root.addEventListener("focusout", hideTip);
-
+  const redraw = createRedraw(() => shown && paint(shown));
   const stopResize = onResize(el, (w) => {
     width = Math.max(240, w);
-    if (shown) paint(shown);
+    redraw();
   });
+  wireTooltips(root, () => target, onSegmentHover);
 
   return {
-    update(next, nextMeta = {}) {
-      data = next;
+    update(data, nextMeta = {}) {
       meta = { ...meta, ...nextMeta };
-      const bars = barsFrom(next);
-      const capacity = Number(next.capacity) || 0;
-      const to = { bars, top: yTop(bars, capacity), capacity };
+      const bars = barsFrom(data);
       from = shown;
-      target = to;
+      target = { bars, top: yTop(bars, data.capacity), capacity: data.capacity };
       if (!from || !onScreen || !loop.start()) {
         loop.stop();
-        paint(to);
+        paint(target);
       }
     },
     /** Current geometry for tests: [{id, total, values}] of the target bars. */
@@ -414,38 +377,7 @@ export function mount(el, { onSegmentHover } = {}) {
       return target ? target.bars : [];
     },
     svg: () => root,
-    /**
-     * The chart for "Download SVG", with `caption` (what model and layout it shows) wrapped
-     * above it: a downloaded file has no page around it. The caption lives in the live SVG only
-     * until the caller has serialised it (same task), then the chart is put back.
-     */
-    exportSvg(caption) {
-      if (!caption || !shown) return root;
-      const W = Number(root.getAttribute("width"));
-      const H = Number(root.getAttribute("height"));
-      const perLine = Math.max(30, Math.floor((W - 8) / 6.9));
-      const lines = [];
-      for (const part of caption.split(" · ")) {
-        const last = lines.length ? lines[lines.length - 1] : null;
-        if (last !== null && last.length + 3 + part.length <= perLine) lines[lines.length - 1] = `${last} · ${part}`;
-        else lines.push(part);
-      }
-      const extra = lines.length * 17 + 8;
-      const cap = svg("g", { class: "mem-export-caption" },
-        ...lines.map((l, i) => svg("text", { x: 1, y: 13 + i * 17, class: "mem-legend-text mem-caption-text" }, l)));
-      const moved = [gLegend, gGrid, gBars, gCap, gTotals, gAxes];
-      for (const g of moved) g.setAttribute("transform", `translate(0,${extra})`);
-      root.setAttribute("viewBox", `0 0 ${W} ${H + extra}`);
-      root.setAttribute("height", H + extra);
-      root.append(cap);
-      setTimeout(() => {
-        cap.remove();
-        for (const g of moved) g.removeAttribute("transform");
-        root.setAttribute("viewBox", `0 0 ${W} ${H}`);
-        root.setAttribute("height", H);
-      }, 0);
-      return root;
-    },
+    exportSvg: (caption) => exportSvg(root, Object.values(layers), caption, Boolean(shown)),
     destroy() {
       loop.destroy();
       io.disconnect();
@@ -456,21 +388,50 @@ export function mount(el, { onSegmentHover } = {}) {
   };
 }
 
-/** A small live preview for the home gallery: Llama 3 70B on H100s, TP 8 × PP 4 × DP 8, ZeRO-1. */
+/**
+ * The chart for "Download SVG", with `caption` (what model and layout it shows) wrapped above
+ * it: a downloaded file has no page around it. The caption lives in the live SVG only until the
+ * caller has serialised it (same task), then the chart is put back.
+ */
+function exportSvg(root, moved, caption, drawn) {
+  if (!caption || !drawn) return root;
+  const W = Number(root.getAttribute("width"));
+  const H = Number(root.getAttribute("height"));
+  const perLine = Math.max(30, Math.floor((W - 8) / 6.9));
+  const lines = [];
+  for (const part of caption.split(" · ")) {
+    const last = lines.length ? lines[lines.length - 1] : null;
+    if (last !== null && last.length + 3 + part.length <= perLine) lines[lines.length - 1] = `${last} · ${part}`;
+    else lines.push(part);
+  }
+  const extra = lines.length * 17 + 8;
+  const cap = svg("g", { class: "mem-export-caption" },
+    ...lines.map((l, i) => svg("text", { x: 1, y: 13 + i * 17, class: "mem-legend-text mem-caption-text" }, l)));
+  for (const g of moved) g.setAttribute("transform", `translate(0,${extra})`);
+  root.setAttribute("viewBox", `0 0 ${W} ${H + extra}`);
+  root.setAttribute("height", H + extra);
+  root.append(cap);
+  setTimeout(() => {
+    cap.remove();
+    for (const g of moved) g.removeAttribute("transform");
+    root.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    root.setAttribute("height", H);
+  }, 0);
+  return root;
+}
+
+/** The home gallery's live preview of the memory page's landing layout (one request). */
 export async function preview(el) {
-  const q = "model=llama3-70b&gpu=h100-sxm&dp=8&tp=8&pp=4&zero=1&seq_len=8192&micro_batch=1" +
-    "&sequence_parallel=true&recompute=selective";
-  const data = await fetchJSON(`/api/v1/memory?${q}`);
+  const data = await fetchJSON(`/api/v1/memory?${LANDING_QUERY}`);
   const W = Math.max(200, el.clientWidth || 300);
   const H = Math.max(100, el.clientHeight || 120);
   const m = { top: 18, right: 64, bottom: 8, left: 12 };
   const small = { fontSize: "10px", fontFamily: "var(--font)" };
   const bars = barsFrom(data);
-  const cap = Number(data.capacity);
-  const top = yTop(bars, cap);
-  const geo = layoutBars(bars, W - m.left - m.right, H - m.top - m.bottom, top);
+  const cap = data.capacity;
+  const geo = layoutBars(bars, W - m.left - m.right, H - m.top - m.bottom, yTop(bars, cap));
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", height: "100%", role: "img",
-    "aria-label": `Llama 3 70B: bytes per GPU for each of 4 pipeline stages against ${fmtBytes(cap)}` });
+    "aria-label": `${data.model}: bytes per GPU for each of ${bars.length} pipeline stages against ${fmtBytes(cap)}` });
   root.style.display = "block";
   for (const b of geo.bars) {
     const g = svg("g", { transform: `translate(${m.left + b.x},${m.top})` });
@@ -488,7 +449,7 @@ export async function preview(el) {
   root.append(
     svg("line", { x1: m.left, x2: W - m.right, y1: H - m.bottom, y2: H - m.bottom, style: { stroke: "var(--border)" } }),
     svg("line", { x1: m.left, x2: x1, y1: cy, y2: cy, style: line }),
-    svg("text", { x: x1 + 4, y: cy - 2, style: label }, "H100"),
+    svg("text", { x: x1 + 4, y: cy - 2, style: label }, data.gpu.split("-")[0].toUpperCase()),
     svg("text", { x: x1 + 4, y: cy + 10, style: { ...label, fontWeight: "400", fill: "var(--muted)" } }, fmtBytes(cap, 0)),
   );
   el.append(root);
