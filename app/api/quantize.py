@@ -11,7 +11,8 @@ from typing import Annotated
 import numpy as np
 from fastapi import Body, Query, Request, Response
 
-from app.api.common import api_router, cached_json, encode_json
+from app.api.common import api_router, cached_json
+from app.api.encoding import encode_json
 from app.core.numerics.attention import AttentionQuery, run_attention
 from app.core.numerics.quantize_lab import (
     catalogue,

@@ -225,7 +225,7 @@ def test_bad_queries_name_the_field(
 
 
 def test_unknown_names_suggest_the_closest(client: TestClient) -> None:
-    body = get(client, "/api/v1/quantize?scheme=mxfp5", 404)
+    body = get(client, "/api/v1/quantize?scheme=mxpf4", 404)
     item = body["detail"][0]
     assert item["suggestion"] == "mxfp4" and "nvfp4" in item["valid"]
     typo = get(client, "/api/v1/quantize?blocksize=16", 422)

@@ -160,7 +160,7 @@ def test_controls_write_the_url_and_the_answer_fills_them(live_server: str, page
 
 
 def test_bad_names_are_shown_with_a_suggestion(live_server: str, page: Any) -> None:
-    page.goto(f"{live_server}/quantize?scheme=mxfp5")
+    page.goto(f"{live_server}/quantize?scheme=mxpf4")
     err = page.locator(".api-error")
     err.wait_for()
     assert "did you mean 'mxfp4'" in err.inner_text()

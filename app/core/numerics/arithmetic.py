@@ -21,9 +21,9 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from app.core.errors import InvalidInput, UnknownName
-from app.core.names import closest
-from app.core.numerics.formats import FORMATS, canonical_name, dtype_of
+from app.core.errors import InvalidInput
+from app.core.numerics.dtypes import element_name
+from app.core.numerics.formats import FORMATS, dtype_of
 from app.core.numerics.tensors import Distribution, generate
 
 F64 = npt.NDArray[np.float64]
@@ -37,12 +37,7 @@ def resolve_format(name: str, field: str) -> str:
     """The registry name of `name` (aliases such as bf16 work); a 404 with a suggestion if
     unknown, a 422 for a format that cannot hold a signed sum (E8M0 has no zero and no sign).
     """
-    try:
-        canonical = canonical_name(name)
-    except UnknownName:
-        raise UnknownName(
-            "format", name, FORMATS, field=field, suggestion=closest(name, FORMATS)
-        ) from None
+    canonical = element_name(name, field)
     if canonical not in ACCUMULATORS:
         raise InvalidInput(
             field, f"{canonical} cannot hold a signed sum; use one of {ACCUMULATORS}"

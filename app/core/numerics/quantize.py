@@ -36,6 +36,7 @@ import numpy.typing as npt
 
 from app.core.errors import InvalidInput
 from app.core.names import Registry
+from app.core.numerics.dtypes import ALIASES, BLOCKS
 from app.core.numerics.formats import FORMATS, dtype_of, value_table
 
 F32 = npt.NDArray[np.float32]
@@ -125,7 +126,10 @@ ELEMENT_FORMATS: Final = tuple(
 ) + tuple(INT_ELEMENTS)
 
 
-ELEMENTS: Final = Registry("element format", ELEMENT_FORMATS)
+# Element names resolve through the one dtype table's aliases (fp8, e4m3, bf16, ...)
+ELEMENTS: Final = Registry(
+    "element format", ELEMENT_FORMATS, {a: n for a, n in ALIASES.items() if n in ELEMENT_FORMATS}
+)
 SCALES: Final = Registry("scale format", SCALE_FORMATS)
 
 
@@ -194,7 +198,16 @@ PRESETS: Final[dict[str, Scheme]] = {
 }
 
 
-SCHEMES: Final = Registry("scheme", (*PRESETS, *SCHEME_KINDS))
+# A block dtype of the dtype table (mxfp8, mxfp6, mxfp4, nvfp4) names the preset it defines
+BLOCK_ALIASES: Final = {
+    alias: preset.name
+    for name, block in BLOCKS.items()
+    for alias in (name, *block.aliases)
+    for preset in PRESETS.values()
+    if (preset.format, preset.scale_format, preset.block_size)
+    == (block.element, block.scale, block.block_size)
+}
+SCHEMES: Final = Registry("scheme", (*PRESETS, *SCHEME_KINDS), BLOCK_ALIASES)
 
 
 def resolve_scheme(

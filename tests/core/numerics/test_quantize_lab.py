@@ -147,3 +147,12 @@ def test_central_range_keeps_the_bulk_visible_and_counts_the_rest() -> None:
     # no outliers: auto keeps the full range
     y = generate("uniform", 20_000, seed=4)
     assert histograms(y, quantize(y, resolve_scheme("mxfp4")), 50, "auto").range == "full"
+
+
+def test_names_come_from_the_dtype_table() -> None:
+    # the block dtypes of /memory name the presets they define; element aliases work here too
+    assert resolve_scheme("MXFP8").name == "mxfp8_e4m3" and resolve_scheme("mxfp6").name == (
+        "mxfp6_e2m3"
+    )
+    assert resolve_scheme("block", "fp8").format == "float8_e4m3fn"
+    assert resolve_scheme("tensor", "BF16").format == "bfloat16"
