@@ -23,9 +23,9 @@ export async function preview(el) {
   root.style.display = "block";
   deq.forEach((c, i) => {
     const x0 = x(edges[i]);
-    root.append(svg("rect", { x: x0, width: Math.max(0.5, x(edges[i + 1]) - x0 - 1), y: y(c), height: H - 8 - y(c), style: { fill: "var(--q-deq)" } }));
+    root.append(svg("rect", { x: x0, width: Math.max(0.5, x(edges[i + 1]) - x0 - 1), y: y(c), height: H - 8 - y(c), style: { fill: "var(--c1)" } }));
   });
   const d = counts.map((c, i) => `${i ? "L" : "M"}${x(edges[i])},${y(c)}H${x(edges[i + 1])}`).join("");
-  root.append(svg("path", { d, style: { fill: "none", stroke: "var(--q-input)", strokeWidth: "1.5" } }));
+  root.append(svg("path", { d, style: { fill: "none", stroke: "var(--c0)", strokeWidth: "1.5" } }));
   el.append(root);
 }
