@@ -14,6 +14,7 @@ from app.api import (
     mesh,
     meta,
     pipeline,
+    planning,
     presets,
     quantize,
 )
@@ -53,6 +54,7 @@ def create_app() -> FastAPI:
     app.mount("/static", CachedStatic(directory=str(STATIC_DIR)), name="static")
     for module in (meta, formats, quantize, presets, mesh, memory, pipeline, collectives):
         app.include_router(module.router)
+    app.include_router(planning.router)  # issue 13: throughput decoder and layout planner
     app.include_router(meta.health)
     app.include_router(pages.router)
     examples.install(app)

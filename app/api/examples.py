@@ -63,6 +63,20 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "/api/v1/accumulate/dot?format=float8_e4m3fn&accumulator=bfloat16&n=16384",
     ),
     "/api/v1/attention": ("/api/v1/attention?scheme=block&lengths=128,512",),
+    # issue 13: throughput decoder and layout planner
+    "/api/v1/throughput": (
+        "/api/v1/throughput?model=llama3-70b&gpus=1024&seq_len=8192&tokens_per_second=8000000",
+        "/api/v1/throughput?layers=105&hidden=20480&heads=128&vocab=51200&params=530000000000"
+        "&gpu=a100-80gb&gpus=2240&seq_len=2048&step_time=60.1&global_batch_tokens=3932160"
+        "&recompute=full",
+        "/api/v1/throughput?model=llama3-405b&gpus=8192&seq_len=8192&tflops_per_gpu=430"
+        "&global_batch_tokens=16777216&tp=8&pp=16&zero=1&recompute=selective"
+        "&sequence_parallel=true",
+    ),
+    "/api/v1/plan": (
+        "/api/v1/plan?model=llama3-8b&gpus=8",
+        "/api/v1/plan?model=llama3-70b&gpus=64&seq_len=8192&global_batch_tokens=4194304",
+    ),
 }
 
 

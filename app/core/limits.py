@@ -74,6 +74,34 @@ LIMITS: dict[str, Limit] = {
         Limit("attention_seq_len", 2_048, "Longest sequence in the low-precision attention lab."),
         Limit("attention_lengths", 12, "Most sequence lengths in one attention query."),
         Limit("attention_head_dim", 256, "Largest head dimension in the attention lab."),
+        # throughput decoder and layout planner (issue 13)
+        Limit("throughput_gpus", 1 << 20, "Most GPUs a throughput claim may run on."),
+        Limit(
+            "throughput_tokens_per_second", 10**12, "Largest tokens/s a throughput claim states."
+        ),
+        Limit("throughput_seconds", 10**7, "Longest step time a claim states (seconds)."),
+        Limit("throughput_batch_tokens", 1 << 40, "Largest global batch (tokens) in a claim."),
+        Limit("throughput_gpu_hours", 10**10, "Most GPU-hours a claim states."),
+        Limit("throughput_train_tokens", 10**16, "Most training tokens a claim or plan states."),
+        Limit("throughput_tflops", 100_000, "Largest TFLOP/s per GPU a claim states."),
+        Limit(
+            "plan_candidates",
+            250_000,
+            "Most layouts one plan enumerates before the memory model (narrow the constraints "
+            "beyond it).",
+        ),
+        Limit("plan_layouts", 100, "Most layouts one plan returns (`top`)."),
+        Limit(
+            "plan_finalists",
+            64,
+            "Most layouts one plan prices exactly (pipeline simulated with their own costs).",
+        ),
+        Limit(
+            "plan_memory_checks",
+            800,
+            "Most /memory evaluations one plan runs while walking the screened candidates.",
+        ),
+        Limit("plan_micro_batch", 64, "Largest micro batch (sequences) a plan tries."),
     )
 }
 
