@@ -115,7 +115,7 @@ class ParameterCount:
     psi: Quantity
     parts: tuple[tuple[str, WeightClass, Quantity], ...]  # (key, class, Ψ_part), nonzero
     largest: int = 0  # Ψ_L: the largest single weight matrix held (DeepSpeed's layer)
-    unit: int = 0  # Ψ_U: the largest FSDP unit held (a transformer layer, or the root)
+    unit: int = 0  # Ψ_U: the largest FSDP unit held (a layer, the embedding or the head)
 
     @property
     def expert(self) -> Quantity | None:
@@ -234,8 +234,11 @@ def _largest(m: ModelPreset, st: StageHolding, tp: int, ep: int) -> tuple[int, i
             layer_units.append(
                 attn + pc.router_per_layer + pc.shared_expert_per_layer // tp + local
             )
-    root = vocab_h * (int(st.embedding) + int(st.lm_head)) + m.hidden * int(st.final_norm)
-    return max(mats), max(max(layer_units), root)
+    # torchtitan wraps the embedding, and the final norm with the LM head, as units of their own
+    ends = max(
+        vocab_h * int(st.embedding), vocab_h * int(st.lm_head) + m.hidden * int(st.final_norm)
+    )
+    return max(mats), max(max(layer_units), ends)
 
 
 def even_split(params: int, tp: int, pp: int) -> ParameterCount:
@@ -440,7 +443,7 @@ def _fsdp(
 ) -> list[StateTerm]:
     """fp32 sharded parameters (the master copy), bf16 compute copies of the units in use."""
     sharded = zero >= 2
-    psi_u = _psi("Ψ_U", count.unit, "largest FSDP unit on this GPU (a layer, or the root)")
+    psi_u = _psi("Ψ_U", count.unit, "largest FSDP unit on this GPU (a layer, embedding or head)")
     w = Fraction(dt.uniform.bits) / 8 if dt.uniform else Fraction(2)
     if zero == 2:  # reshard_after_forward=False: every unit stays gathered until its backward
         gathered: Expr = w * cited.psi
