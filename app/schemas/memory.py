@@ -231,6 +231,13 @@ class MemoryResponse(SegmentBytes):
         description="Changes that lower the total, best first; when no single change fits, "
         "the first entry combines changes until it fits."
     )
+    weights: dict[str, str] = Field(
+        description="Weight dtype of each tensor class (attention, mlp, embedding, router): "
+        "`dtype_<class>`, else `dtype`, else as the checkpoint ships (inference) or bfloat16.",
+        examples=[
+            {"attention": "bfloat16", "mlp": "mxfp4", "embedding": "bfloat16", "router": "bfloat16"}
+        ],
+    )
     convention: dict[str, str] = Field(
         description="Model-state accounting: name, title and source.",
         examples=[{"name": "zero_paper", "title": "ZeRO paper", "source": "arXiv 1910.02054"}],

@@ -12,6 +12,7 @@ echoes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
@@ -316,6 +317,10 @@ def _check(q: MemoryQuery, m: ModelPreset | None) -> None:
         )
     if q.seq_len % q.cp:
         raise InvalidInput("cp", f"cp ({q.cp}) must divide seq_len ({q.seq_len})")
+    for name in ("overhead", "capacity_factor"):
+        value = getattr(q, name)
+        if value is not None and not math.isfinite(value):
+            raise InvalidInput(name, "must be a finite number")
     if q.microbatches is not None and q.global_batch is not None:
         raise InvalidInput("global_batch", "give either global_batch or microbatches, not both")
     if m is None:
@@ -468,6 +473,9 @@ class MemorySetup:
             out["model"] = m.name
         elif m is not None:  # a custom architecture: its defaulted dimensions
             out.update(kv_heads=m.kv_heads, ffn=m.ffn, vocab=m.vocab, mlp=m.mlp, norm=m.norm)
+        # a class's own dtype only when given: otherwise it follows `dtype`, which in
+        # inference defaults to the checkpoint's classes (null) and in training to bfloat16
+        given = {f"dtype_{c}": getattr(q, f"dtype_{c}") for c in WEIGHT_CLASSES}
         w = self.states.weights
         out.update(
             gpu=self.gpu.name,
@@ -475,12 +483,16 @@ class MemorySetup:
             schedule=self.schedule,
             chunks=self.chunks,
             dropout=self.dropout,
-            dtype=self.states.uniform.name if self.states.uniform else None,
+            dtype=None if q.dtype is None and q.mode == "inference" else self._dtype_name(),
             grad_dtype=self.states.grads.name,
             optimizer_dtype=self.states.moments.name,
-            **{f"dtype_{c}": w[c].name for c in WEIGHT_CLASSES},
+            **{k: None if v is None else w[k[6:]].name for k, v in given.items()},  # type: ignore[index]
         )
         return out
+
+    def _dtype_name(self) -> str:
+        q = self.query
+        return resolve_storage(q.dtype, "dtype").name if q.dtype else "bfloat16"
 
 
 def _weights(q: MemoryQuery, m: ModelPreset | None) -> dict[WeightClass, WeightDtype]:

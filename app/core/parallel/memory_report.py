@@ -84,6 +84,7 @@ class MemoryReport:
     worst_stage: int
     terms: tuple[Term, ...]
     per_stage: tuple[StageMemory, ...]
+    weights: dict[str, str]
     convention: dict[str, str]
     accounting: str
     anatomy: dict[str, Any] | None
@@ -286,6 +287,7 @@ def memory_report(q: MemoryQuery, formulas: bool = True) -> MemoryReport:
         worst_stage=worst.stage,
         terms=worst.terms,
         per_stage=stages,
+        weights={c: w.name for c, w in setup.states.weights.items()},
         convention={
             "name": setup.convention.name,
             "title": setup.convention.title,
