@@ -101,9 +101,17 @@ class KeptTensor(BaseModel):
     source: str = Field(description="Why the tensor is kept.")
 
 
+class DroppedTensor(BaseModel):
+    name: str = Field(description="Tensors the recompute mode recomputes instead of keeping.")
+    bytes: int = Field(description="Bytes they would take per layer per microbatch.")
+
+
 class LayerBytes(BaseModel):
     kind: str = Field(description="dense or moe.", examples=["dense"])
     bytes: int = Field(description="Sum of the kept tensors.", examples=[533209088])
+    recomputed: list[DroppedTensor] = Field(
+        description="What selective or full recompute drops (recomputed in the backward)."
+    )
     tensors: list[KeptTensor] = Field(description="Every kept tensor.")
 
 

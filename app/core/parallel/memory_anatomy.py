@@ -107,12 +107,14 @@ class Kept:
 
 @dataclass(frozen=True)
 class LayerAnatomy:
-    """One layer's kept tensors and their sum `total` (a defined quantity, e.g. A_dense)."""
+    """One layer's kept tensors and their sum `total` (a defined quantity, e.g. A_dense), and
+    the tensors the recompute mode drops (recomputed in the backward instead)."""
 
     kind: Literal["dense", "moe"]
     anatomy: Anatomy
     kept: tuple[Kept, ...]
     total: Quantity
+    dropped: tuple[Kept, ...] = ()
 
 
 class _Sym:
@@ -130,9 +132,10 @@ class _Sym:
             Quantity("q8", Fraction(33, 32)) if x.fp8 else Const(2)
         )  # bytes of a cached linear input: FP8 + an fp32 scale per 128 elements
 
-    def seq(self, width: Expr) -> Expr:
-        """Elements of a sequence-domain tensor: s·b·width, split t ways under SP."""
-        e = self.s * self.b * width
+    def seq(self, width: Expr | None = None) -> Expr:
+        """Elements of a sequence-domain tensor: s·b·width (s·b: one per token), split t ways
+        under SP."""
+        e = self.s * self.b if width is None else self.s * self.b * width
         return e / self.t if self.x.sequence_parallel and self.x.tp > 1 else e
 
     def heads(self, width: Expr) -> Expr:
@@ -146,7 +149,7 @@ def _norm(y: _Sym, where: str, part: Part) -> list[Kept]:
     what = "mean and rstd" if stats == 2 else "rstd"
     return [
         Kept(f"{where} norm input (residual stream)", part, 2 * y.seq(y.h), SRC_NORM),
-        Kept(f"{where} norm statistics (fp32 {what})", part, 4 * stats * y.seq(Const(1)), SRC_NORM),
+        Kept(f"{where} norm statistics (fp32 {what})", part, 4 * stats * y.seq(), SRC_NORM),
     ]
 
 
@@ -249,7 +252,6 @@ def _mla(y: _Sym) -> list[Kept]:
     x = y.x
     rq, rkv = Quantity("r_q", x.q_lora), Quantity("r_kv", x.kv_lora)
     dr, dn, dv = Quantity("d_r", x.rope_dim), Quantity("d_n", x.nope_dim), Quantity("d_v", x.v_dim)
-    one = Const(1)
     out = _norm(y, "attention", "attention")
     out += [
         Kept(
@@ -262,7 +264,7 @@ def _mla(y: _Sym) -> list[Kept]:
         Kept(
             "q latent (q norm input) and its fp32 rstd",
             "attention",
-            2 * y.seq(rq) + 4 * y.seq(one),
+            2 * y.seq(rq) + 4 * y.seq(),
             SRC_MLA,
         ),
         Kept(
@@ -275,7 +277,7 @@ def _mla(y: _Sym) -> list[Kept]:
         Kept(
             "kv latent (kv norm input) and its fp32 rstd",
             "attention",
-            2 * y.seq(rkv) + 4 * y.seq(one),
+            2 * y.seq(rkv) + 4 * y.seq(),
             SRC_MLA,
         ),
         Kept("rope key (one head, shared)", "attention", 2 * y.seq(dr), SRC_MLA),
@@ -441,6 +443,7 @@ def layer_anatomy(x: LayerShape, kind: Literal["dense", "moe"], anatomy: Anatomy
     else:
         attn = _mla(y) if x.q_lora else _attention(y)
         kept = attn + (_moe(y) if kind == "moe" else _dense_mlp(y))
+    every = kept
     if x.recompute == "full":
         kept = [
             Kept(
@@ -452,6 +455,7 @@ def layer_anatomy(x: LayerShape, kind: Literal["dense", "moe"], anatomy: Anatomy
         ]
     elif x.recompute == "selective":
         kept = [k for k in kept if not k.recomputed]
+    dropped = tuple(k for k in every if k not in kept) if x.recompute != "none" else ()
     if anatomy == "gpt" and x.attention == "eager" and x.keys == x.tokens:
         a = activation_per_layer(
             x.tokens, x.micro_batch, x.hidden, x.heads, x.tp, x.sequence_parallel, x.recompute
@@ -465,4 +469,4 @@ def layer_anatomy(x: LayerShape, kind: Literal["dense", "moe"], anatomy: Anatomy
             reduce(add, (k.expr for k in kept)),
             f"bytes per layer per microbatch on one GPU: {what}",
         )
-    return LayerAnatomy(kind, anatomy, tuple(kept), total)
+    return LayerAnatomy(kind, anatomy, tuple(kept), total, dropped)

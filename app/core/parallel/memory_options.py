@@ -79,6 +79,14 @@ def _choices(rows: list[tuple[str, str, str]]) -> list[dict[str, str]]:
     return [{"value": v, "label": label, "note": note} for v, label, note in rows]
 
 
+def _label(spec: Any) -> str:
+    """How people write a schedule ("ZB-H1"); older catalogues only have the title."""
+    label = getattr(spec, "label", None)
+    if label:
+        return str(label)
+    return str(spec.title).split(":")[0].split(" (")[0].split(" with")[0]
+
+
 def memory_options() -> dict[str, Any]:
     """Labelled choices and defaults of the memory query's assumptions."""
     controls: list[dict[str, Any]] = [
@@ -91,7 +99,7 @@ def memory_options() -> dict[str, Any]:
             "label": "Accounting",
             "default": _DEFAULTS["convention"],
             "choices": [
-                {"value": c.name, "label": c.title, "note": f"{c.grad_note}; {c.source}"}
+                {"value": c.name, "label": c.label, "note": f"{c.title}: {c.grad_note}; {c.source}"}
                 for c in CONVENTIONS.values()
             ],
         }
@@ -101,16 +109,15 @@ def memory_options() -> dict[str, Any]:
             "name": "grad_dtype",
             "label": "Gradients",
             "default": None,
-            "default_note": "as the accounting convention keeps them",
+            "default_note": "Convention's",
             "choices": [{"value": d, "label": d, "note": ""} for d in _GRADS],
         }
     )
     controls.append(
         {
             "name": "optimizer_dtype",
-            "label": "Adam moments",
-            "default": None,
-            "default_note": "float32 (master weights stay fp32)",
+            "label": "Adam moments (master weights stay fp32)",
+            "default": _DEFAULTS["optimizer_dtype"],
             "choices": [{"value": d, "label": d, "note": ""} for d in _MOMENTS],
         }
     )
@@ -120,8 +127,7 @@ def memory_options() -> dict[str, Any]:
             "label": "Pipeline schedule",
             "default": _DEFAULTS["schedule"],
             "choices": [
-                {"value": s.name, "label": getattr(s, "label", s.name), "note": s.title}
-                for s in SCHEDULES.values()
+                {"value": s.name, "label": _label(s), "note": s.title} for s in SCHEDULES.values()
             ],
         }
     )

@@ -230,9 +230,9 @@ class MemoryQuery:
         example="float32",
         max_length=40,
     )
-    optimizer_dtype: str | None = param(
-        None,
-        "Adam moment dtype (default float32; master weights stay fp32).",
+    optimizer_dtype: str = param(
+        "float32",
+        "Adam moment dtype (master weights stay fp32; DeepSeek-V3 keeps bf16 moments).",
         example="bfloat16",
         max_length=40,
     )
@@ -514,7 +514,7 @@ def _weights(q: MemoryQuery, m: ModelPreset | None) -> dict[WeightClass, WeightD
 
 def _states(q: MemoryQuery, m: ModelPreset | None, conv: ConventionSpec) -> StateDtypes:
     grads = resolve_dtype(q.grad_dtype or conv.grad_dtype, "grad_dtype")
-    moments = resolve_dtype(q.optimizer_dtype or "float32", "optimizer_dtype")
+    moments = resolve_dtype(q.optimizer_dtype, "optimizer_dtype")
     return StateDtypes(_weights(q, m), grads, moments)
 
 

@@ -151,6 +151,7 @@ def _anatomy(setup: MemorySetup) -> dict[str, Any] | None:
         return {
             "kind": a.kind,
             "bytes": round(a.total.value),
+            "recomputed": [{"name": k.name, "bytes": round(k.expr.value)} for k in a.dropped],
             "tensors": [
                 {
                     "name": k.name,

@@ -47,6 +47,7 @@ WEIGHT_CLASSES: tuple[WeightClass, ...] = ("attention", "mlp", "embedding", "rou
 @dataclass(frozen=True)
 class ConventionSpec:
     name: Convention
+    label: str
     title: str
     source: str
     grad_dtype: str  # the gradient dtype it assumes unless the query says otherwise
@@ -58,6 +59,7 @@ CONVENTIONS: dict[str, ConventionSpec] = {
     for c in (
         ConventionSpec(
             "zero_paper",
+            "ZeRO paper",
             "ZeRO paper: 16-bit weights and gradients, fp32 Adam (K = 12)",
             "Rajbhandari et al. 2019 (ZeRO, arXiv 1910.02054) §3.1 and §5",
             "bfloat16",
@@ -65,6 +67,7 @@ CONVENTIONS: dict[str, ConventionSpec] = {
         ),
         ConventionSpec(
             "megatron",
+            "Megatron-LM",
             "Megatron-LM distributed optimizer: fp32 main gradients",
             "Megatron-LM docs, distributed optimizer (bf16 params, fp32 grads: 6 + 12/d bytes)",
             "float32",
@@ -72,6 +75,7 @@ CONVENTIONS: dict[str, ConventionSpec] = {
         ),
         ConventionSpec(
             "deepspeed",
+            "DeepSpeed estimator",
             "DeepSpeed estimate_zero2/3_model_states_mem_needs",
             "DeepSpeed deepspeed/runtime/zero stage_1_and_2.py and stage3.py "
             "estimate_zero2/3_model_states_mem_needs (GPU memory, no offload)",
@@ -80,6 +84,7 @@ CONVENTIONS: dict[str, ConventionSpec] = {
         ),
         ConventionSpec(
             "fsdp",
+            "PyTorch FSDP2",
             "PyTorch FSDP2, fp32 sharded parameters, bf16 compute",
             "PyTorch FSDP2 fully_shard with MixedPrecisionPolicy(param_dtype=bfloat16, "
             "reduce_dtype=float32); torchtitan",
