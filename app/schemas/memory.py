@@ -246,6 +246,11 @@ class MemoryResponse(SegmentBytes):
             {"attention": "bfloat16", "mlp": "mxfp4", "embedding": "bfloat16", "router": "bfloat16"}
         ],
     )
+    weights_default: str = Field(
+        description="What `dtype` left out means for this answer: bfloat16 in training, the "
+        "checkpoint's own dtypes in inference.",
+        examples=["as the checkpoint ships"],
+    )
     convention: dict[str, str] = Field(
         description="Model-state accounting: name, title and source.",
         examples=[{"name": "zero_paper", "title": "ZeRO paper", "source": "arXiv 1910.02054"}],

@@ -85,6 +85,7 @@ class MemoryReport:
     terms: tuple[Term, ...]
     per_stage: tuple[StageMemory, ...]
     weights: dict[str, str]
+    weights_default: str
     convention: dict[str, str]
     accounting: str
     anatomy: dict[str, Any] | None
@@ -132,6 +133,11 @@ def _notes(setup: MemorySetup) -> list[str]:
 def _accounting(setup: MemorySetup) -> str:
     """Which framework's accounting the numbers follow, in one sentence."""
     q = setup.query
+    if q.mode == "inference":
+        return (
+            "Inference: the weights as each tensor class is stored (block scales included) "
+            "and the KV cache, layer by layer; no optimizer, no activations."
+        )
     parts = [f"Model states: {setup.convention.title}"]
     if setup.model is not None and q.mode == "train":
         kernel = "FlashAttention" if q.attention == "flash" else "eager attention"
@@ -289,6 +295,7 @@ def memory_report(q: MemoryQuery, formulas: bool = True) -> MemoryReport:
         terms=worst.terms,
         per_stage=stages,
         weights={c: w.name for c, w in setup.states.weights.items()},
+        weights_default="as the checkpoint ships" if q.mode == "inference" and m else "bfloat16",
         convention={
             "name": setup.convention.name,
             "title": setup.convention.title,

@@ -353,21 +353,17 @@ function gpuName(data) {
 
 function renderNote(data) {
   const stages = data.per_stage;
-  const parts = [data.accounting];
+  const parts = [];
   if (stages.length > 1) {
     parts.push(`Each bar is one GPU of a pipeline stage; the ${fmtInt(data.gpus_per_stage)} GPUs of a stage (dp × tp × cp) hold the same bytes.`);
     const first = stages.find((x) => x.has_embedding);
     const last = stages.find((x) => x.has_lm_head);
-    if (data.mode === "train") parts.push(`Stage ${first.stage} holds the embeddings and ${inFlight(first)} of activations in flight; stage ${last.stage} holds the LM head and ${inFlight(last)}.`);
+    if (data.mode === "train" && first === last) parts.push(`Stage ${first.stage} holds both the embedding and the LM head (the V-shaped schedule folds the last chunk back onto it) and ${inFlight(first)} of activations in flight.`);
+    else if (data.mode === "train") parts.push(`Stage ${first.stage} holds the embeddings and ${inFlight(first)} of activations in flight; stage ${last.stage} holds the LM head and ${inFlight(last)}.`);
     else parts.push("Stage 0 holds the embeddings, the last stage the LM head; the KV cache is split by the layers each stage owns.");
   } else {
     const tp = data.query.tp;
     parts.push(`One pipeline stage: every GPU holds all layers${tp > 1 ? `, each matrix split ${tp} ways by TP` : ""}.`);
-  }
-  const lay = data.layout;
-  if (lay) {
-    const kind = lay.provenance === "published" ? "Published layout" : "Illustrative layout (not a published run)";
-    parts.push(`${kind}: ${lay.title}. Source: ${lay.source}.${lay.assumed ? ` Assumed: ${lay.assumed}` : ""}`);
   }
   parts.push(...data.notes.map((n) => (/[.!?]$/.test(n.trim()) ? n.trim() : `${n.trim()}.`)));
   const gpu = gpus.get(data.gpu);
@@ -376,9 +372,26 @@ function renderNote(data) {
   noteEl.textContent = parts.join(" ");
 }
 
+/** Whether the layout is a published run (with its source) or illustrative, as the API says. */
+function renderProvenance(data) {
+  const el = $("#mem-provenance");
+  const lay = data.layout;
+  el.hidden = !lay;
+  $("#mem-accounting").textContent = data.accounting;
+  if (!lay) return;
+  const published = lay.provenance === "published";
+  el.dataset.provenance = lay.provenance;
+  el.replaceChildren(
+    h("span", { class: "mem-prov-badge" }, published ? "Published layout" : "Illustrative layout"),
+    ` ${lay.title}. `, h("span", { class: "muted" }, `${published ? "Source" : "Based on"}: ${lay.source}.${lay.assumed ? ` Assumed: ${lay.assumed}` : ""}`));
+}
+
 /** What the query's dtypes and batch come to: the weights per class and the microbatches. */
 function renderDerived(data) {
   const w = data.weights;
+  const dflt = $("#mem-dtype option[data-default]");
+  dflt.dataset.label = `Default: ${data.weights_default}`;
+  if (!params.has("dtype")) dflt.textContent = dflt.dataset.label;
   $("#mem-weights").textContent = data.model === "params" ? "" : `Stored as: attention ${w.attention} · MLP ${w.mlp} · embeddings ${w.embedding} · router ${w.router}`;
   const how = data.query.global_batch ? "from the global batch" : data.query.microbatches ? "as given" : "the fewest that fill the pipeline";
   $("#mem-microbatches").textContent = data.mode === "train" ? `${fmtInt(data.microbatches)} microbatches per iteration (${how}).` : "";
@@ -453,6 +466,7 @@ function render(data) {
   pipeline.update(data);
   renderAnatomy($("#mem-anatomy"), $("#mem-anatomy-body"), data);
   renderDerived(data);
+  renderProvenance(data);
   renderNote(data);
   renderTerms(data);
 }

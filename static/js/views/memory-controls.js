@@ -110,7 +110,7 @@ export function syncSelect(sel, v, isGiven) {
   const dflt = $("option[data-default]", sel);
   if (dflt) {
     if (!dflt.dataset.label) dflt.dataset.label = dflt.textContent;
-    dflt.textContent = v ? `${dflt.dataset.label} (${v})` : dflt.dataset.label;
+    dflt.textContent = v && !dflt.dataset.label.includes(v) ? `${dflt.dataset.label} (${v})` : dflt.dataset.label;
     if (!isGiven) {
       sel.value = "";
       return;

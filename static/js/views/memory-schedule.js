@@ -8,7 +8,7 @@ import { onResize } from "../lib/canvas.js";
 import { fmtBytes, fmtPct } from "../lib/format.js";
 
 const LABEL_W = 58;
-const PEAK_W = 118;
+const PEAK_W = 150;
 
 function fmtCount(x) {
   return Number(x.toFixed(2)).toString();
@@ -49,14 +49,14 @@ function stripSvg(data, width) {
     g.append(svg("title", {}, `Stage ${r}: at most ${fmtCount(peak)} microbatches in flight, ${fmtBytes(act)} of activations`));
     if (r % labelEvery === 0 || worst) {
       g.append(svg("text", { x: LABEL_W - 6, y: rh / 2, "text-anchor": "end", "dominant-baseline": "central", class: "mem-strip-label" }, `stage ${r}`));
-      g.append(svg("text", { x: LABEL_W + plotW + 6, y: rh / 2, "dominant-baseline": "central", class: "mem-strip-label" }, `${fmtCount(peak)} mb · ${fmtBytes(act)}`));
+      g.append(svg("text", { x: LABEL_W + plotW + 6, y: rh / 2, "dominant-baseline": "central", class: "mem-strip-label" }, `${fmtCount(peak)} in flight · ${fmtBytes(act)}`));
     }
     root.append(g);
   });
   const yAxis = rows.length * (rh + gap) + 13;
   root.append(svg("text", { x: LABEL_W, y: yAxis, class: "mem-strip-axis" }, "start"),
     svg("text", { x: LABEL_W + plotW, y: yAxis, "text-anchor": "end", class: "mem-strip-axis" }, "one iteration →"),
-    svg("text", { x: LABEL_W + plotW + 6, y: yAxis, class: "mem-strip-axis" }, "peak · activations"));
+    svg("text", { x: LABEL_W + plotW + 6, y: yAxis, class: "mem-strip-axis" }, "peak · bytes"));
   return root;
 }
 
