@@ -111,15 +111,16 @@ def _strip(times: list[float], counts: list[float], makespan: float) -> tuple[fl
     out = at_start.copy()
     idx = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, STRIP_BUCKETS - 1)
     np.maximum.at(out, idx, c)
-    return tuple(round(float(x), 6) for x in out)
+    return tuple(np.round(out, 6).tolist())
 
 
-def _simulated(schedule: str, p: int, m: int, v: int | None) -> bool:
-    """Whether the full plan is already at hand (the report's own, before its advice)."""
-    return (schedule, p, m, v) in _DONE
+def _simulated(schedule: str, p: int, v: int | None, at_least: int) -> int | None:
+    """A microbatch count ≥ `at_least` already simulated for this schedule, p and v, if any."""
+    done = [m for m in _DONE.get((schedule, p, v), ()) if m >= at_least]
+    return min(done) if done else None
 
 
-_DONE: set[tuple[str, int, int, int | None]] = set()
+_DONE: dict[tuple[str, int, int | None], set[int]] = {}
 
 
 @lru_cache(maxsize=64)  # a layout's stages, its advice and the next request ask again
@@ -156,7 +157,7 @@ def plan_schedule(schedule: str, p: int, m: int, v: int | None) -> SchedulePlan:
         raise InvalidInput(field, e.msg) from None
     if len(_DONE) > 256:
         _DONE.clear()  # only a hint: a miss costs one more (capped) simulation
-    _DONE.add((schedule, p, m, v))
+    _DONE.setdefault((schedule, p, v), set()).add(m)
     tl = result.timeline
     stage = np.asarray(tl.stage, dtype=np.int64)
     kind = np.asarray(tl.kind, dtype=np.int64)
@@ -196,11 +197,18 @@ def schedule_plan(schedule: str, p: int, m: int, v: int, timeline: bool = True) 
     256 microbatches simulates 64.
     """
     steady = m if schedule == "gpipe" else default_microbatches(schedule, p, v)
-    if timeline or m <= steady or p == 1 or _simulated(schedule, p, m, v):
+    if timeline or m <= steady or p == 1:
         return plan_schedule(schedule, p, m, v)
-    base = plan_schedule(schedule, p, steady, v)
-    busy = (1 - base.bubble_fraction) * base.makespan / steady  # per rank, per microbatch
-    makespan = base.makespan + (m - steady) * busy
+    done = _simulated(schedule, p, v, steady)  # any steady-state run will do, e.g. the report's
+    base = plan_schedule(schedule, p, done if done is not None else steady, v)
+    if base.microbatches == m:
+        return base
+    busy = (1 - base.bubble_fraction) * base.makespan / base.microbatches  # per rank, per mb
+    makespan = base.makespan + (m - base.microbatches) * busy
     return replace(
-        base, microbatches=m, makespan=makespan, bubble_fraction=1 - m * busy / makespan, strip=()
+        base,
+        microbatches=m,
+        makespan=makespan,
+        bubble_fraction=1 - m * busy / makespan,
+        strip=(),
     )
