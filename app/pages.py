@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.core.errors import UnknownName
+from app.core.numerics.codec import EncodeQuery
+from app.core.numerics.formats import canonical_name
+from app.core.numerics.rounding import OVERFLOW_MODES, ROUNDING_MODES
+from app.core.params import effective
 from app.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -52,6 +55,21 @@ VIEWS: tuple[View, ...] = (
     View(
         "memory", "/memory", "Memory", "Where every byte of a model lives, per GPU.", "Parallelism"
     ),
+    # issue 10: collectives and the communication bill
+    View(
+        "collectives",
+        "/collectives",
+        "Collectives",
+        "Ring all-reduce step by step, and what it costs on real links.",
+        "Parallelism",
+    ),
+    View(
+        "communication",
+        "/communication",
+        "Communication",
+        "What each parallelism axis sends per training step, and how long it takes.",
+        "Parallelism",
+    ),
 )
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
 
@@ -86,12 +104,25 @@ def _render(request: Request, key: str, embed: bool, **context: object) -> Respo
     )
 
 
-def _check_format(name: str) -> str:
-    from app.core.numerics.formats import FORMATS
-
-    if name not in FORMATS:
-        raise UnknownName("format", name, FORMATS, field="name")
-    return name
+def _format_page(request: Request, name: str, embed: bool) -> Response:
+    """The explorer of one format; any other spelling (bf16, BF16, Float8-E4M3FN) is sent to
+    the canonical URL with its query string (308), so a link names one page."""
+    canonical = canonical_name(name)  # an unknown name is a 404 page with "did you mean"
+    if canonical != name:
+        prefix = "/embed" if embed else ""
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        target = f"{prefix}/formats/{canonical}" + (f"?{query}" if query else "")
+        return RedirectResponse(target, status_code=308)
+    defaults = {k: v for k, v in effective(EncodeQuery(value="")).items() if k != "value"}
+    return _render(
+        request,
+        "format",
+        embed,
+        format_name=canonical,
+        rounding_modes=ROUNDING_MODES,
+        overflow_modes=OVERFLOW_MODES,
+        encode_defaults=defaults,
+    )
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -115,12 +146,12 @@ def favicon() -> Response:
 
 @router.get("/formats/{name}", response_class=HTMLResponse)
 def format_page(request: Request, name: str) -> Response:
-    return _render(request, "format", False, format_name=_check_format(name))
+    return _format_page(request, name, False)
 
 
 @router.get("/embed/formats/{name}", response_class=HTMLResponse)
 def format_embed(request: Request, name: str) -> Response:
-    return _render(request, "format", True, format_name=_check_format(name))
+    return _format_page(request, name, True)
 
 
 def _add_simple(view: View) -> None:

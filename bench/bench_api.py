@@ -100,8 +100,9 @@ def _encode_times() -> dict[str, Any]:
     from app.api.encoding import encode_json, to_jsonable
     from app.core.parallel.memory import MemoryQuery, compute_memory
     from app.core.parallel.pipeline import simulate_pipeline
+    from app.core.parallel.pipeline_payload import records
 
-    pipe = simulate_pipeline("1f1b", 32, 256).payload()
+    pipe = records(simulate_pipeline("1f1b", 32, 256))
     payloads = {
         "memory_report": compute_memory(MemoryQuery(model="llama3-70b", tp=8, pp=4, dp=8, zero=1)),
         "pipeline_32x256_records": pipe,

@@ -79,6 +79,7 @@ def _page_bytes() -> int:
         "static/js/pages/mesh.js",
         "static/js/views/mesh.js",
         "static/js/views/mesh-layout.js",
+        "static/js/views/canvas-view.js",
         "static/css/views/mesh.css",
     ]
     return sum((harness.ROOT / f).stat().st_size for f in files)

@@ -6,8 +6,10 @@ import re
 import subprocess
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parents[1]
 # Spelled in pieces so that this file does not match itself.
@@ -119,3 +121,139 @@ def test_relative_links_in_the_docs_resolve(doc: Path) -> None:
         if fragment and anchors is not None and fragment not in anchors:
             broken.append(f"{target}: no heading #{fragment} in {dest.name}")
     assert broken == []
+
+
+# ---------------------------------------------------------------- the API contract (docs/api.md)
+
+API_DOC = ROOT / "docs" / "api.md"
+# "#### `GET /api/v1/formats/{name}`": one heading per endpoint
+ENDPOINT = re.compile(r"^#{2,4}\s+`GET\s+(/\S+)`\s*$", re.M)
+# "| `stages` | `4` | ..." and "| `name` (path) | required | ...": a parameter table row
+PARAM_ROW = re.compile(r"^\|\s*`(\w+)`(?:\s*\(path\))?\s*\|\s*([^|]*?)\s*\|", re.M)
+# curl -s 'http://127.0.0.1:8000/api/v1/mesh?axes=...' (origin optional)
+CURL_URL = re.compile(r"curl\b[^'\n]*'(?:https?://[^/']+)?(/api/v1/[^']*)'")
+
+
+@pytest.fixture(scope="module")
+def openapi(client: TestClient) -> dict[str, Any]:
+    r = client.get("/api/v1/openapi.json")
+    assert r.status_code == 200
+    return dict(r.json())
+
+
+def _get_ops(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every GET operation under /api/v1 in the OpenAPI document, by path."""
+    return {
+        path: item["get"]
+        for path, item in spec["paths"].items()
+        if path.startswith("/api/v1/") and "get" in item
+    }
+
+
+def _sections(text: str) -> dict[str, str]:
+    """api.md's text under each endpoint heading, up to the next heading of any level."""
+    out = {}
+    matches = list(ENDPOINT.finditer(text))
+    for m in matches:
+        rest = text[m.end() :]
+        nxt = re.search(r"^#{1,4}\s", rest, re.M)
+        out[m.group(1)] = rest[: nxt.start()] if nxt else rest
+    return out
+
+
+def _curl_urls(text: str) -> list[str]:
+    """The API URL of every curl line inside the fenced code blocks of `text`."""
+    return [u for block in FENCE.finditer(text) for u in CURL_URL.findall(block.group(0))]
+
+
+def _same_default(cell: str, default: Any) -> bool:
+    """Whether a table's default cell states the OpenAPI default (`4` is 4.0, `false` False)."""
+    text = cell.strip().strip("`")
+    if isinstance(default, bool):
+        return text == str(default).lower()
+    if isinstance(default, int | float):
+        try:
+            return float(text) == float(default)
+        except ValueError:
+            return False
+    return text == str(default)
+
+
+def test_the_contract_checks_see_sections_rows_and_urls() -> None:
+    """Guard against a vacuous pass: the parsers find what they must, and no more."""
+    sample = (
+        "#### `GET /api/v1/a/{name}`\n\n| parameter | default |\n|---|---|\n"
+        "| `name` (path) | required | x |\n| `stages` | `4` | y |\n\n"
+        "```sh\ncurl -s 'http://h:1/api/v1/a/b?stages=2'\n```\n"
+        "## Next\n\n`curl -s '/api/v1/not/in/a/fence'`\n"
+    )
+    sections = _sections(sample)
+    assert list(sections) == ["/api/v1/a/{name}"]
+    assert PARAM_ROW.findall(sections["/api/v1/a/{name}"]) == [
+        ("name", "required"),
+        ("stages", "`4`"),
+    ]
+    assert _curl_urls(sample) == ["/api/v1/a/b?stages=2"]
+    assert _same_default("`4`", 4) and _same_default("`1.0`", 1)
+    assert _same_default("`false`", False) and not _same_default("`0`", False)
+    assert not _same_default("`8`", 4) and not _same_default("`1f1b`", "gpipe")
+
+
+def test_every_get_endpoint_is_in_the_contract(openapi: dict[str, Any]) -> None:
+    published = set(_get_ops(openapi))
+    documented = set(_sections(API_DOC.read_text(encoding="utf-8")))
+    assert len(published) >= 20  # the document really lists the API
+    assert sorted(published - documented) == [], "endpoints missing from docs/api.md"
+    extra = documented - published - {"/api/v1/openapi.json", "/healthz"}
+    assert sorted(extra) == [], "docs/api.md documents endpoints that do not exist"
+
+
+def test_the_contract_lists_every_parameter_with_its_default(openapi: dict[str, Any]) -> None:
+    sections = _sections(API_DOC.read_text(encoding="utf-8"))
+    problems = []
+    for path, op in _get_ops(openapi).items():
+        params = {p["name"]: p for p in op.get("parameters", [])}
+        rows = dict(PARAM_ROW.findall(sections.get(path, "")))
+        if set(rows) != set(params):
+            problems.append(f"{path}: documents {sorted(rows)}, the API takes {sorted(params)}")
+            continue
+        for name, p in params.items():
+            default = p.get("schema", {}).get("default")
+            if default is not None and not _same_default(rows[name], default):
+                problems.append(f"{path} {name}: docs say {rows[name]!r}, the API {default!r}")
+    assert problems == []
+
+
+def test_the_contract_refers_only_to_real_limits(client: TestClient) -> None:
+    limits = set(client.get("/api/v1/limits").json()["limits"])
+    named = set(re.findall(r"`([a-z]+(?:_[a-z]+)+)`", API_DOC.read_text(encoding="utf-8")))
+    # every backticked snake_case word that reads like a limit (in a bounds cell) is one
+    bounds = {
+        word
+        for row in re.findall(r"^\|[^\n]*\|$", API_DOC.read_text(encoding="utf-8"), re.M)
+        for cell in [row.split("|")[3] if row.count("|") >= 5 else ""]
+        for word in re.findall(r"`([a-z]+(?:_[a-z]+)*)`", cell)
+    }
+    assert bounds, "no bounds named after limits were found"
+    assert sorted(bounds - limits) == []
+    assert {"pipeline_stages", "mesh_ranks", "value_table_bits"} <= named & limits
+
+
+def test_every_curl_in_the_contract_is_a_published_example(openapi: dict[str, Any]) -> None:
+    """Each endpoint shows a worked request, and it is one the OpenAPI document publishes."""
+    sections = _sections(API_DOC.read_text(encoding="utf-8"))
+    problems = []
+    for path, op in _get_ops(openapi).items():
+        published = set(op.get("x-examples") or [])
+        shown = _curl_urls(sections.get(path, ""))
+        if published and not shown:
+            problems.append(f"{path}: no curl example")
+        problems += [f"{path}: {u} is not in x-examples" for u in shown if u not in published]
+    assert problems == []
+
+
+@pytest.mark.parametrize("doc", _docs(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_api_url_in_a_curl_line_answers_200(client: TestClient, doc: Path) -> None:
+    urls = _curl_urls(doc.read_text(encoding="utf-8"))
+    failing = [(u, s) for u in urls if (s := client.get(u).status_code) != 200]
+    assert failing == []

@@ -33,6 +33,17 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "/api/v1/memory?model=llama3-8b&mode=inference&batch=16&seq_len=8192",
         "/api/v1/memory?params=7.5e9&dp=64&zero=3",
     ),
+    "/api/v1/collectives": (
+        "/api/v1/collectives?op=all_reduce&algorithm=ring&ranks=8&bytes=1073741824",
+        "/api/v1/collectives?op=all_gather&ranks=32&bytes=268435456&gpu=h200",
+        "/api/v1/collectives?op=all_to_all&algorithm=pairwise&ranks=4&view=true",
+    ),
+    "/api/v1/communication": (
+        "/api/v1/communication?model=llama3-70b&tp=8&pp=4&dp=2&zero=1&seq_len=8192"
+        "&sequence_parallel=true&recompute=selective&microbatches=16",
+        "/api/v1/communication?model=mixtral-8x7b&tp=2&dp=8&ep=8&zero=1&microbatches=4",
+        "/api/v1/communication?model=llama3-8b&dp=16&zero=3&overlap_zero=false",
+    ),
     "/api/v1/pipeline": (
         "/api/v1/pipeline?schedule=1f1b&stages=4&microbatches=8",
         "/api/v1/pipeline?schedule=zb_h1&stages=8&microbatches=16",

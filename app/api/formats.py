@@ -1,52 +1,81 @@
-"""Number formats: the registry, value tables, decode and encode (issue 2).
+"""Number formats: the dtype names, the registry, value tables, decode, encode, comparisons.
 
-Value tables are the one large payload (65,536 entries for bf16/fp16, ~2 MB of JSON): their
-bytes, a gzipped copy and both ETags are built once per format and served from memory.
+Every name resolves through the one dtype table (`app.core.numerics.dtypes`), so `bf16`,
+`FP8` and `Float8-E4M3FN` work everywhere; query parameters are the core's query dataclasses.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
 
 from app.api.common import api_router, cached_json
+from app.core.numerics.catalogue import CompareQuery, compare, dtype_catalogue, format_list
 from app.core.numerics.codec import (
     Decoded,
+    DecodeQuery,
     Encoded,
-    decode,
-    encode,
-    parse_code,
-    parse_value,
+    EncodeQuery,
+    decode_query,
+    encode_query,
 )
-from app.core.numerics.formats import FORMATS, canonical_name, get_format, value_table
+from app.core.numerics.formats import ValuesQuery, canonical_name, get_format, values_for
+from app.core.params import effective
 from app.schemas.numerics import (
+    CompareParams,
+    CompareResponse,
+    DecodeParams,
     DecodeResponse,
+    DtypesResponse,
+    EncodeParams,
     EncodeResponse,
     FormatInfoModel,
     FormatsResponse,
+    ValuesParams,
     ValuesResponse,
 )
+from app.schemas.query import to_query
 
 router = api_router("formats")
 
 FormatName = Annotated[
     str,
     Path(
-        description="ml_dtypes name of the format (aliases such as bf16 or e4m3 also work).",
+        description="ml_dtypes name of the format; aliases (bf16, fp8, e4m3) and other "
+        "spellings (BF16, Float8-E4M3FN) also work: see /api/v1/dtypes.",
         examples=["float8_e4m3fn"],
     ),
 ]
 
 
-def _with_class(result: Decoded | Encoded) -> dict[str, Any]:
-    """The dataclass as a dict with the contract's key `class` in place of `cls`."""
+# FastAPI reads each model's fields as query parameters (mypy cannot see a built model as a type)
+CompareQuery_ = Annotated[CompareParams, Query()]  # type: ignore[valid-type]
+ValuesQuery_ = Annotated[ValuesParams, Query()]  # type: ignore[valid-type]
+DecodeQuery_ = Annotated[DecodeParams, Query()]  # type: ignore[valid-type]
+EncodeQuery_ = Annotated[EncodeParams, Query()]  # type: ignore[valid-type]
+
+
+def _answer(result: Decoded | Encoded, query: object) -> dict[str, Any]:
+    """The dataclass as a dict, the contract's key `class` for `cls`, and the query it used."""
     out: dict[str, Any] = {}
     for field in dataclasses.fields(result):
         key = "class" if field.name == "cls" else field.name
         out[key] = getattr(result, field.name)
-    return out
+    return {**out, "query": effective(query)}
+
+
+@router.get(
+    "/dtypes",
+    response_model=DtypesResponse,
+    summary="Every dtype name, its aliases, and the encoder's modes",
+    description="The one alias table every endpoint and page uses: element formats (explored "
+    "on /formats) and block formats (mxfp8, mxfp6, mxfp4, nvfp4: storage dtypes, e.g. on "
+    "/memory), with bits per element; the rounding modes and overflow policies of /encode.",
+)
+def list_dtypes(request: Request) -> Response:
+    return cached_json(request, "dtypes", dtype_catalogue)
 
 
 @router.get(
@@ -54,10 +83,21 @@ def _with_class(result: Decoded | Encoded) -> dict[str, Any]:
     response_model=FormatsResponse,
     summary="Every number format",
     description="The registry: bit layout, range, precision, special codes and overflow policy "
-    "of every ml_dtypes format, plus float16 and float32 for reference.",
+    "of every ml_dtypes format, plus float16 and float32 for reference, and their groups.",
 )
 def list_formats(request: Request) -> Response:
-    return cached_json(request, "formats", lambda: {"formats": list(FORMATS.values())})
+    return cached_json(request, "formats", format_list)
+
+
+@router.get(
+    "/compare",
+    response_model=CompareResponse,
+    summary="Formats side by side",
+    description="The formats /compare shows (defaults filled in, names canonical, each once).",
+)
+def compare_formats(request: Request, params: CompareQuery_) -> Response:
+    query = to_query(CompareQuery, params)
+    return cached_json(request, query, lambda: compare(query))
 
 
 @router.get(
@@ -75,47 +115,39 @@ def format_info(request: Request, name: FormatName) -> Response:
     "/formats/{name}/values",
     response_model=ValuesResponse,
     summary="Every code of a format and its value",
-    description="All 2^bits codes with value and class, for formats of at most 16 bits "
-    "(float32 answers 422). Built once per format; revalidate with If-None-Match.",
+    description="All 2^bits codes with value and class, for formats of at most "
+    "value_table_bits bits (float32 answers 422), or a window `start`, `count` of any format.",
 )
-def format_values(request: Request, name: FormatName) -> Response:
+def format_values(request: Request, name: FormatName, params: ValuesQuery_) -> Response:
+    query = to_query(ValuesQuery, params)
     canonical = canonical_name(name)
-    value_table(canonical)  # raises InvalidInput("name") past the value_table_bits limit
-    return cached_json(request, canonical, lambda: _values(canonical))
-
-
-def _values(name: str) -> dict[str, Any]:
-    table = value_table(name)
-    return {
-        "name": name,
-        "codes": table.codes,
-        "values": table.values,
-        "classes": table.class_names(),
-    }
+    table = values_for(canonical, query)  # a window past the limits is a 422 before any body
+    return cached_json(
+        request,
+        (canonical, query),
+        lambda: {
+            "name": canonical,
+            "query": effective(query),
+            "codes": table.codes,
+            "values": table.values,
+            "classes": table.class_names(),
+        },
+    )
 
 
 @router.get(
     "/formats/{name}/decode",
     response_model=DecodeResponse,
     summary="Take one code apart",
-    description="Sign, exponent and mantissa fields, class, value, its exact decimal expansion "
-    "and the formula evaluated step by step.",
+    description="Sign, exponent and mantissa fields, class, value, its exact decimal "
+    "expansion, the formula evaluated step by step, and the neighbouring codes in value order.",
 )
-def format_decode(
-    request: Request,
-    name: FormatName,
-    code: Annotated[
-        str,
-        Query(
-            description="The code: decimal (57), hex (0x39) or binary (0b00111001).",
-            examples=["0x39"],
-            max_length=40,
-        ),
-    ],
-) -> Response:
+def format_decode(request: Request, name: FormatName, params: DecodeQuery_) -> Response:
+    query = to_query(DecodeQuery, params)
     canonical = canonical_name(name)  # an unknown format is a 404 before any 422
-    parsed = parse_code(code)
-    return cached_json(request, (canonical, parsed), lambda: _with_class(decode(canonical, parsed)))
+    return cached_json(
+        request, (canonical, query), lambda: _answer(decode_query(canonical, query), query)
+    )
 
 
 @router.get(
@@ -124,44 +156,11 @@ def format_decode(
     summary="Round a real into a format",
     description="One rounding from float64 (ml_dtypes rounds through float32 first; the "
     "response's `ml_dtypes_code` and `note` show when that differs). Returns the code, value, "
-    "errors and both neighbours.",
+    "errors, both neighbours, why a tie went where it did, and the query used.",
 )
-def format_encode(
-    request: Request,
-    name: FormatName,
-    value: Annotated[
-        str,
-        Query(
-            description='A decimal, a hex float (0x1.8p-3), or "nan", "inf", "-inf".',
-            examples=["1.0625"],
-            max_length=400,
-        ),
-    ],
-    rounding: Annotated[
-        Literal["nearest_even", "toward_zero", "up", "down", "stochastic"],
-        Query(description="Rounding mode.", examples=["nearest_even"]),
-    ] = "nearest_even",
-    overflow: Annotated[
-        Literal["native", "saturate"],
-        Query(
-            description="Past max: what ml_dtypes does (native) or clamp to ±max (saturate).",
-            examples=["native"],
-        ),
-    ] = "native",
-    seed: Annotated[
-        int | None,
-        Query(
-            ge=0,
-            le=2**63 - 1,
-            description="Seed for stochastic rounding (default 0, echoed in the response).",
-            examples=[0],
-        ),
-    ] = None,
-) -> Response:
+def format_encode(request: Request, name: FormatName, params: EncodeQuery_) -> Response:
+    query = to_query(EncodeQuery, params)
     canonical = canonical_name(name)
-    key = (canonical, value, rounding, overflow, seed)
     return cached_json(
-        request,
-        key,
-        lambda: _with_class(encode(canonical, parse_value(value), rounding, overflow, seed)),
+        request, (canonical, query), lambda: _answer(encode_query(canonical, query), query)
     )

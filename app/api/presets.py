@@ -9,11 +9,14 @@ from fastapi import Path, Request, Response
 
 from app.api.common import api_router, cached_json
 from app.core.parallel import presets
-from app.schemas.parallel import (
+from app.core.parallel.mesh_query import mesh_presets, parallel_preset_info, sharding_examples
+from app.schemas.presets import (
     GPUsResponse,
+    MeshPresetsResponse,
     ModelInfo,
     ModelsResponse,
     ParallelPresetsResponse,
+    ShardingExamplesResponse,
 )
 
 router = api_router("presets")
@@ -104,18 +107,35 @@ def get_gpus(request: Request) -> Response:
     "/presets/parallel",
     response_model=ParallelPresetsResponse,
     summary="Real parallel layouts (Llama 3 405B, DeepSeek-V3, ...)",
-    description="Mesh axes (outermost first) usable as `axes=` for /api/v1/mesh, plus a query "
-    "string for /api/v1/memory.",
+    description="Mesh axes (outermost first) usable as `axes=` for /api/v1/mesh, the layout's "
+    "`degrees` and a query string for /api/v1/memory; both count dp as every data-parallel "
+    "rank (DeepSeek-V3's mesh `pp:16,dp:2,ep:64` is dp 128, ep 64).",
 )
 def get_parallel_presets(request: Request) -> Response:
-    return cached_json(request, "parallel", _parallel_presets)
+    return cached_json(
+        request,
+        "parallel",
+        lambda: {"presets": [parallel_preset_info(p) for p in presets.PARALLEL_PRESETS.values()]},
+    )
 
 
-def _parallel_presets() -> dict[str, Any]:
-    out = []
-    for p in presets.PARALLEL_PRESETS.values():
-        d = asdict(p)
-        d["world_size"] = p.world_size
-        d["memory_query"] = p.memory_query()
-        out.append(d)
-    return {"presets": out}
+@router.get(
+    "/presets/meshes",
+    response_model=MeshPresetsResponse,
+    summary="Meshes to draw: the published layouts, then small teaching meshes",
+    description="Each entry's `axes` and `gpus_per_node` are a valid /api/v1/mesh query. "
+    "`axes` lists the conventional axis names (dp, tp, pp, cp, ep, ...) with their meaning; "
+    "node-local ones warn when their groups leave a node.",
+)
+def get_mesh_presets(request: Request) -> Response:
+    return cached_json(request, "meshes", mesh_presets)
+
+
+@router.get(
+    "/presets/sharding",
+    response_model=ShardingExamplesResponse,
+    summary="Shard-map examples in JAX PartitionSpec terms",
+    description="Each entry's `axes`, `shape` and `spec` are a valid /api/v1/sharding query.",
+)
+def get_sharding_examples(request: Request) -> Response:
+    return cached_json(request, "sharding", lambda: {"examples": sharding_examples()})

@@ -44,6 +44,19 @@ LIMITS: dict[str, Limit] = {
         Limit("micro_batch", 4_096, "Most sequences in one microbatch."),
         Limit("inference_batch", 1 << 20, "Most sequences held in an inference KV cache."),
         Limit("seq_len", 16_777_216, "Longest sequence (tokens) in a memory estimate."),
+        # collectives and the communication bill (issue 10)
+        Limit("collective_ranks", 1_024, "Most ranks for which a collective's steps are listed."),
+        Limit("collective_transfers", 4_194_304, "Most transfers in one listed step list."),
+        Limit(
+            "collective_json_transfers",
+            262_144,
+            "Most transfers listed as JSON objects (format=columns lists up to the step limit).",
+        ),
+        Limit("collective_view_ranks", 96, "Most ranks for which drawing data is sent."),
+        Limit("collective_chunks", 4_096, "Most pieces of a pipelined (ring) broadcast."),
+        Limit("collective_bytes", 1 << 50, "Largest message size (bytes) of one collective."),
+        Limit("link_bandwidth", 10**15, "Largest link bandwidth override (bytes/s)."),
+        Limit("nccl_tests_text_bytes", 262_144, "Longest pasted nccl-tests output (bytes)."),
     )
 }
 

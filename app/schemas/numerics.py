@@ -6,10 +6,45 @@ document the shapes.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.numerics.catalogue import CompareQuery
+from app.core.numerics.codec import DecodeQuery, EncodeQuery
+from app.core.numerics.formats import ValuesQuery
+from app.schemas.query import query_model
+
+DecodeParams = query_model(DecodeQuery)
+EncodeParams = query_model(EncodeQuery)
+ValuesParams = query_model(ValuesQuery)
+CompareParams = query_model(CompareQuery)
 
 # A float that JSON cannot hold travels as one of these strings.
 Real = float | str
+
+
+class BitFieldModel(BaseModel):
+    name: Literal["sign", "exponent", "mantissa"] = Field(examples=["exponent"])
+    high: int = Field(description="Index of its most significant bit.", examples=[6])
+    low: int = Field(description="Index of its least significant bit.", examples=[3])
+
+
+class BinadesModel(BaseModel):
+    exponent: list[int] = Field(
+        description="Binade i is [2^exponent[i], 2^(exponent[i]+1)).", examples=[[-1, 0, 1, 2]]
+    )
+    count: list[int] = Field(description="Positive finite values in it.", examples=[[1, 2, 2, 2]])
+    spacing: list[int] = Field(
+        description="log2 of the step between them: they are 2^exponent + j·2^spacing.",
+        examples=[[-1, -1, 0, 1]],
+    )
+    subnormal: int = Field(description="The first this many binades are subnormal.", examples=[1])
+
+
+class LandmarkModel(BaseModel):
+    label: str = Field(examples=["max"])
+    code: int = Field(examples=[126])
 
 
 class FormatInfoModel(BaseModel):
@@ -64,15 +99,55 @@ class FormatInfoModel(BaseModel):
     exponent_min: int = Field(description="Unbiased exponent of min_normal.", examples=[-6])
     exponent_max: int = Field(description="Unbiased exponent of max.", examples=[8])
     sign_bits: int = Field(description="1, or 0 for float8_e8m0fnu.", examples=[1])
+    fields: list[BitFieldModel] = Field(
+        description="The bit fields, most significant first (bit 0 is the lowest)."
+    )
+    min_positive: float = Field(
+        description="Smallest positive value: min_subnormal, else min_normal.",
+        examples=[0.001953125],
+    )
+    dynamic_range: float = Field(
+        description="log2(max / min_positive): the binades the format spans.", examples=[17.8]
+    )
+    values_per_binade: int = Field(
+        description="2^mantissa_bits: values in each full normal binade.", examples=[8]
+    )
+    binades: BinadesModel = Field(
+        description="Every positive finite value, binade by binade, as columns."
+    )
+    landmarks: list[LandmarkModel] = Field(
+        description="Codes worth jumping to: ±0, min subnormal, min normal, 1, ±max, +Inf, NaN."
+    )
+    past_max: str = Field(
+        description="What a cast past max gives, in words (`overflow` as a label).",
+        examples=["→ NaN"],
+    )
+    full_table: bool = Field(
+        description="/values lists every code (at most value_table_bits bits); wider formats "
+        "list windows (start, count).",
+        examples=[True],
+    )
+
+
+class FormatGroupModel(BaseModel):
+    key: str = Field(description="Group key.", examples=["fp8"])
+    title: str = Field(description="Heading.", examples=["FP8"])
+    blurb: str = Field(description="One line on what the group is for.")
+    families: list[str] = Field(description="The `family` values it gathers.", examples=[["fp8"]])
+    formats: list[str] = Field(description="Its formats, in display order.")
 
 
 class FormatsResponse(BaseModel):
     formats: list[FormatInfoModel] = Field(description="Every format, in display order.")
+    groups: list[FormatGroupModel] = Field(description="How /formats groups them, in order.")
 
 
 class ValuesResponse(BaseModel):
     name: str = Field(description="Format name.", examples=["float4_e2m1fn"])
-    codes: list[int] = Field(description="Every code, 0..2^bits - 1.", examples=[[0, 1, 2, 3]])
+    query: ValuesParams = Field(description="The window used (start, count); null for every code.")  # type: ignore[valid-type]
+    codes: list[int] = Field(
+        description="Every code, 0..2^bits - 1, or the window's codes.", examples=[[0, 1, 2, 3]]
+    )
     values: list[Real] = Field(
         description='Value of each code; NaN/Inf as "nan", "inf", "-inf".',
         examples=[[0.0, 0.5, 1.0, 1.5]],
@@ -81,6 +156,24 @@ class ValuesResponse(BaseModel):
         description="Class of each code: zero, subnormal, normal, inf, nan.",
         examples=[["zero", "subnormal", "normal", "normal"]],
     )
+
+
+class NeighbourModel(BaseModel):
+    code: int = Field(description="Code of the neighbour.", examples=[56])
+    value: Real = Field(description="Its value.", examples=[1.0])
+
+
+class PartModel(BaseModel):
+    text: str = Field(examples=["2⁰"])
+    field: Literal["sign", "exponent", "mantissa"] | None = Field(
+        description="The bit field this part shows (null: plain text).", examples=["exponent"]
+    )
+
+
+class StepModel(BaseModel):
+    parts: list[PartModel]
+    note: str | None = Field(description="What the line says, in words.")
+    result: bool = Field(description="The last line: the value.")
 
 
 class DecodeResponse(BaseModel):
@@ -105,14 +198,29 @@ class DecodeResponse(BaseModel):
     significand_bits: str | None = Field(description="1.m or 0.m in binary.", examples=["1.001"])
     is_subnormal: bool = Field(description="The code is subnormal.", examples=[False])
     formula: list[str] = Field(
-        description="(-1)^s × 2^(e - bias) × 1.m evaluated step by step.",
-        examples=[["(-1)^0 × 2^(7 - 7) × 1.001₂", "= +1 × 2^0 × 1.125", "= 1.125"]],
+        description="(−1)^s × 2^(e − bias) × 1.m evaluated step by step: the text of `steps`.",
+        examples=[
+            [
+                "(−1)^s × 2^(e − 7) × 1.m₂",
+                "= (−1)^0 × 2^(7 − 7) × 1.001₂",
+                "= +1 × 2⁰ × 1.125",
+                "= 1.125",
+            ]
+        ],
     )
-
-
-class NeighbourModel(BaseModel):
-    code: int = Field(description="Code of the neighbour.", examples=[56])
-    value: Real = Field(description="Its value.", examples=[1.0])
+    steps: list[StepModel] = Field(
+        description="The same lines, each part naming the bit field it shows."
+    )
+    next_up: NeighbourModel | None = Field(
+        description="The next larger representable value (null past the top and for NaN)."
+    )
+    next_down: NeighbourModel | None = Field(description="The next smaller representable value.")
+    gap: float | None = Field(
+        description="Distance to the next larger distinct value (one ULP above; null when it "
+        "is not finite).",
+        examples=[0.125],
+    )
+    query: DecodeParams = Field(description="The parameters used.")  # type: ignore[valid-type]
 
 
 class EncodeResponse(BaseModel):
@@ -161,3 +269,62 @@ class EncodeResponse(BaseModel):
         description="Whether low and high themselves belong to the interval.",
         examples=[[True, True]],
     )
+    tie: str | None = Field(
+        description="Why an input exactly halfway between two values went where it went "
+        "(nearest_even only).",
+        examples=[
+            "1.0625 is exactly halfway between 1 and 1.125. Ties go to the neighbour "
+            "whose last mantissa bit is 0 (ties to even): 1, mantissa 000."
+        ],
+    )
+    p_above: float | None = Field(
+        description="Stochastic rounding only: the probability of rounding to `above`, "
+        "(input − below) / (above − below).",
+        examples=[0.4],
+    )
+    stochastic: str | None = Field(
+        description="Stochastic rounding only: that probability worked out, and the draw."
+    )
+    query: EncodeParams = Field(description="Every parameter used, defaults filled in.")  # type: ignore[valid-type]
+
+
+class DtypeModel(BaseModel):
+    name: str = Field(description="Canonical name.", examples=["mxfp4"])
+    kind: Literal["element", "block"] = Field(
+        description="element: one code per number (explored on /formats); block: elements "
+        "sharing a scale per block (a storage dtype).",
+        examples=["block"],
+    )
+    bits: float = Field(
+        description="Storage bits per element, shared scales included.", examples=[4.25]
+    )
+    aliases: list[str] = Field(description="Other accepted names.", examples=[["fp4"]])
+    meaning: str = Field(description="What the name means, in one line.")
+    source: str = Field(description="Specification or paper.")
+    family: str = Field(description="The element's family.", examples=["fp4"])
+    element: str = Field(description="Its element format.", examples=["float4_e2m1fn"])
+    scale: str | None = Field(description="The shared scale's format.", examples=["float8_e8m0fnu"])
+    block_size: int | None = Field(description="Elements per scale.", examples=[32])
+
+
+class ModeModel(BaseModel):
+    name: str = Field(description="The parameter value.", examples=["nearest_even"])
+    title: str = Field(description="What a picker shows.", examples=["nearest, ties to even"])
+    explanation: str = Field(description="What it does.")
+    seeded: bool = Field(description="It draws random numbers: `seed` counts.", examples=[False])
+
+
+class DtypesResponse(BaseModel):
+    dtypes: list[DtypeModel] = Field(description="Element formats, then block formats.")
+    aliases: dict[str, str] = Field(
+        description="Every alias and the name it means (names also match without regard to "
+        "case, '-', '_', '.' or spaces).",
+        examples=[{"fp8": "float8_e4m3fn", "fp4": "float4_e2m1fn", "bf16": "bfloat16"}],
+    )
+    rounding: list[ModeModel] = Field(description="The encoder's rounding modes.")
+    overflow: list[ModeModel] = Field(description="The encoder's overflow policies.")
+
+
+class CompareResponse(BaseModel):
+    query: CompareParams = Field(description="The formats compared, names canonical.")  # type: ignore[valid-type]
+    formats: list[FormatInfoModel] = Field(description="Those formats, in the order asked.")

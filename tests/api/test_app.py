@@ -267,3 +267,4 @@ def test_encode_json_contract() -> None:
     assert decoded["rows"][500] == {"i": 500, "v": "inf", "note": None}
     assert decoded["rows"][999] == {"i": 999, "v": 999.0}
     assert decoded["head"] == {"s": "nullable"}
+    assert json.loads(encode_json({1: "a", "b": [math.nan]})) == {"1": "a", "b": ["nan"]}

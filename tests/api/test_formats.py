@@ -12,6 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.numerics.formats import FORMATS
+from app.schemas.numerics import (
+    CompareResponse,
+    DecodeResponse,
+    DtypesResponse,
+    EncodeResponse,
+    FormatsResponse,
+    ValuesResponse,
+)
 
 API = "/api/v1/formats"
 
@@ -155,8 +163,11 @@ def test_decode(client: TestClient) -> None:
     assert (body["sign"], body["exponent"], body["mantissa"]) == (0, 7, 1)
     assert body["class"] == "normal" and body["value"] == 1.125 and body["exact"] == "1.125"
     assert body["formula"][-1] == "= 1.125"
-    assert get_json(client, f"{API}/float8_e4m3fn/decode?code=0x39") == body
-    assert get_json(client, f"{API}/float8_e4m3fn/decode?code=0b00111001") == body
+    assert body["query"] == {"code": "57"}
+    for spelling in ("0x39", "0b00111001"):
+        again = get_json(client, f"{API}/float8_e4m3fn/decode?code={spelling}")
+        assert again["query"] == {"code": spelling}
+        assert {**again, "query": body["query"]} == body
 
 
 def test_decode_exact_decimal_and_non_finite(client: TestClient) -> None:
@@ -186,6 +197,13 @@ def test_encode_ties_to_even_and_neighbours(client: TestClient) -> None:
     assert body["above"] == {"code": 0x39, "value": 1.125}
     assert body["rounding"] == "nearest_even" and body["overflow"] == "native"
     assert body["seed"] is None
+    # every parameter used, defaults filled in (the page reads this, not its own defaults)
+    assert body["query"] == {
+        "value": "1.0625",
+        "rounding": "nearest_even",
+        "overflow": "native",
+        "seed": 0,
+    }
 
 
 @pytest.mark.parametrize(
@@ -271,6 +289,12 @@ def test_openapi_documents_the_endpoints(client: TestClient) -> None:
     spec = get_json(client, "/api/v1/openapi.json")
     for path in ["", "/{name}", "/{name}/values", "/{name}/decode", "/{name}/encode"]:
         assert f"/api/v1/formats{path}" in spec["paths"]
+    assert "/api/v1/dtypes" in spec["paths"] and "/api/v1/compare" in spec["paths"]
+    encode = spec["paths"]["/api/v1/formats/{name}/encode"]["get"]["parameters"]
+    rounding = next(p for p in encode if p["name"] == "rounding")
+    assert rounding["schema"]["enum"] == [
+        m["name"] for m in get_json(client, "/api/v1/dtypes")["rounding"]
+    ]
 
 
 def test_values_are_served_gzipped_or_plain_with_distinct_etags(client: TestClient) -> None:
@@ -295,3 +319,138 @@ def test_encode_rounding_interval(client: TestClient) -> None:
     top = get_json(client, f"{API}/float4_e2m1fn/encode?value=100")
     assert top["interval"] == [5.0, "inf"] and top["interval_closed"] == [False, False]
     assert get_json(client, f"{API}/float8_e4m3fn/encode?value=465")["interval"] is None
+
+
+# --- the one alias table ----------------------------------------------------------------------
+
+
+def test_dtypes_catalogue(client: TestClient) -> None:
+    body = get_json(client, "/api/v1/dtypes")
+    DtypesResponse.model_validate(body)
+    assert body["aliases"]["fp8"] == "float8_e4m3fn" and body["aliases"]["fp4"] == "float4_e2m1fn"
+    rows = {d["name"]: d for d in body["dtypes"]}
+    elements = [d["name"] for d in body["dtypes"] if d["kind"] == "element"]
+    assert elements == [f["name"] for f in get_json(client, API)["formats"]]
+    for name in elements:  # an element's storage bits are its format's bits
+        assert rows[name]["bits"] == get_json(client, f"{API}/{name}")["bits"]
+    # OCP MX v1.0: 32 elements share one 8-bit E8M0 scale; NVFP4: 16 share an FP8 E4M3 scale
+    assert (rows["mxfp4"]["bits"], rows["nvfp4"]["bits"], rows["mxfp8"]["bits"]) == (
+        4.25,
+        4.5,
+        8.25,
+    )
+    # the contract's modes (docs/api.md), nearest_even first: the explorer's default
+    assert [m["name"] for m in body["rounding"]] == [
+        "nearest_even",
+        "toward_zero",
+        "up",
+        "down",
+        "stochastic",
+    ]
+    assert [m["name"] for m in body["overflow"]] == ["native", "saturate"]
+
+
+@pytest.mark.parametrize("name", ["bf16", "BF16", "fp8", "E4M3", "Float8-E4M3FN", "fp4", "half"])
+def test_every_spelling_of_a_format_answers(client: TestClient, name: str) -> None:
+    aliases = get_json(client, "/api/v1/dtypes")["aliases"]
+    body = get_json(client, f"{API}/{name}")
+    assert body["name"] in FORMATS
+    if name in aliases:
+        assert body["name"] == aliases[name]
+    encoded = get_json(client, f"{API}/{name}/encode?value=1")
+    assert encoded["name"] == body["name"] and encoded["value"] == 1.0
+
+
+def test_a_block_format_is_a_dtype_but_not_an_element_format(client: TestClient) -> None:
+    detail = get_json(client, f"{API}/mxfp4", 404)["detail"][0]
+    assert detail["suggestion"] == "float4_e2m1fn" and "mxfp4" not in detail["valid"]
+
+
+@pytest.mark.parametrize("dtype", ["fp4", "fp8", "mxfp4", "nvfp4", "bf16", "mxfp6"])
+def test_memory_stores_each_dtype_at_the_bits_the_table_states(
+    client: TestClient, dtype: str
+) -> None:
+    """One name, one meaning: /memory's weight bytes are params × the bits /dtypes states."""
+    body = get_json(client, "/api/v1/dtypes")
+    bits = next(d["bits"] for d in body["dtypes"] if d["name"] == body["aliases"].get(dtype, dtype))
+    memory = get_json(client, f"/api/v1/memory?params=1e9&mode=inference&dtype={dtype}")
+    assert memory["parameters"] == round(1e9 * bits / 8)
+
+
+# --- /compare, value windows, query echoes ----------------------------------------------------
+
+
+def test_compare_defaults_aliases_and_order(client: TestClient) -> None:
+    default = get_json(client, "/api/v1/compare")
+    CompareResponse.model_validate(default)
+    names = [f["name"] for f in default["formats"]]
+    assert default["query"]["formats"] == ",".join(names) and len(names) >= 2
+    picked = get_json(client, "/api/v1/compare?formats=BF16,fp8,bfloat16")
+    assert [f["name"] for f in picked["formats"]] == ["bfloat16", "float8_e4m3fn"]
+    assert picked["query"] == {"formats": "bfloat16,float8_e4m3fn"}
+    assert picked["formats"][1] == get_json(client, f"{API}/float8_e4m3fn")
+    detail = get_json(client, "/api/v1/compare?formats=fp8,nope", 404)["detail"][0]
+    assert detail["loc"] == ["query", "formats"] and "nope" in detail["msg"]
+
+
+def test_values_window_of_float32(client: TestClient) -> None:
+    start = 0x3F800000
+    body = get_json(client, f"{API}/float32/values?start={start}&count=3")
+    ValuesResponse.model_validate(body)
+    assert body["query"] == {"start": start, "count": 3}
+    assert body["codes"] == [start, start + 1, start + 2]
+    assert body["values"] == [1.0, 1 + 2**-23, 1 + 2**-22]
+    assert get_json(client, f"{API}/float32/values?start=0&count=65537", 422)["detail"][0][
+        "loc"
+    ] == ["query", "count"]
+    assert (
+        get_json(client, f"{API}/float8_e4m3fn/values?start=256&count=1", 422)["detail"][0]["loc"][
+            -1
+        ]
+        == "start"
+    )
+
+
+def test_every_response_validates_against_its_model(client: TestClient) -> None:
+    for url, model in [
+        (f"{API}/float8_e4m3fn/encode?value=464", EncodeResponse),
+        (f"{API}/float8_e4m3fn/encode?value=0.3&rounding=stochastic&seed=7", EncodeResponse),
+        (f"{API}/float8_e5m2/encode?value=-inf", EncodeResponse),
+        (f"{API}/float8_e4m3fn/decode?code=0x7f", DecodeResponse),
+        (f"{API}/float32/decode?code=1", DecodeResponse),
+        (f"{API}/float4_e2m1fn/values", ValuesResponse),
+        (API, FormatsResponse),
+    ]:
+        model.model_validate(get_json(client, url))
+
+
+# --- pages: one canonical URL per format --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/formats/bf16", "/formats/bfloat16"),
+        ("/formats/BF16?value=1.5&rounding=up", "/formats/bfloat16?value=1.5&rounding=up"),
+        ("/embed/formats/fp8?value=464", "/embed/formats/float8_e4m3fn?value=464"),
+        ("/formats/Float8-E4M3FN", "/formats/float8_e4m3fn"),
+    ],
+)
+def test_format_pages_redirect_other_spellings(
+    client: TestClient, path: str, location: str
+) -> None:
+    r = client.get(path, follow_redirects=False)
+    assert r.status_code == 308 and r.headers["location"] == location
+    assert client.get(location).status_code == 200
+
+
+def test_format_page_of_an_unknown_name_suggests_one(client: TestClient) -> None:
+    r = client.get("/formats/mxfp4")
+    assert r.status_code == 404 and "float4_e2m1fn" in r.text
+
+
+def test_format_page_lists_the_cores_modes(client: TestClient) -> None:
+    page = client.get("/formats/float8_e4m3fn").text
+    modes = get_json(client, "/api/v1/dtypes")
+    for m in modes["rounding"] + modes["overflow"]:
+        assert f'value="{m["name"]}"' in page

@@ -71,6 +71,32 @@ def test_memory_training_contract(client: TestClient) -> None:
     assert d["schedule"]["name"] == "1f1b" and d["schedule"]["stages"] == 4
     assert d["links"]["mesh"] == "/mesh?axes=dp:8,pp:4,tp:8&gpus_per_node=8"
     assert d["links"]["pipeline"] == "/pipeline?schedule=1f1b&stages=4&microbatches=4"
+    assert len(d["per_stage"]) == 4 and d["worst_stage"] == 0
+    assert d["capacity"] == 80 * 2**30
+    assert d["total"] == sum(t["bytes"] for t in d["terms"])
+    assert d["total"] == d["per_stage"][0]["total"]
+
+
+def test_memory_custom_architecture(client: TestClient) -> None:
+    """GPT-3 175B as a custom architecture in Korthikanti's accounting: TP + SP + selective
+    is 34·sbh/t = 34 × 2,048 × 12,288 / 8."""
+    d = _get(
+        client, "/api/v1/memory", layers=96, hidden=12288, heads=96, seq_len=2048, tp=8,
+        recompute="selective", sequence_parallel=True, anatomy="gpt", attention="eager",
+    )  # fmt: skip
+    assert d["model"] == "custom" and d["activations_per_layer"] == 106_954_752
+
+
+def test_memory_dtypes(client: TestClient) -> None:
+    for dtype, want in (
+        ("mxfp4", 531_250_000),  # 4 + 8/32 bits
+        ("fp4", 500_000_000),  # docs/dtypes.md: the bare E2M1 element, 4 bits
+        ("nvfp4", 562_500_000),  # 4 + 8/16 bits
+        ("float8_e4m3fn", 10**9),
+        ("deepseek_fp8", round(10**9 * (8 + 32 / (128 * 128)) / 8)),  # + fp32 per 128×128
+    ):
+        d = _get(client, "/api/v1/memory", params=1e9, mode="inference", dtype=dtype)
+        assert d["parameters"] == want
 
 
 def test_memory_advice_totals_are_the_hand_computed_layouts(client: TestClient) -> None:
@@ -173,7 +199,7 @@ def test_query_echo_fills_defaults_as_computed(client: TestClient) -> None:
 
 
 def test_query_echo_spells_names_as_the_registries_do(client: TestClient) -> None:
-    q = _get(client, "/api/v1/memory", params=1e9, mode="inference", dtype="fp4", kv_dtype="bf16")
+    q = _get(client, "/api/v1/memory", params=1e9, mode="inference", dtype="MXFP4", kv_dtype="bf16")
     assert q["query"]["dtype"] == "mxfp4" and q["query"]["kv_dtype"] == "bfloat16"
     custom = _get(client, "/api/v1/memory", layers=4, hidden=64, heads=4)["query"]
     # a custom model's defaulted dimensions: kv_heads = heads, ffn = 4·hidden

@@ -1,12 +1,23 @@
-"""GET /api/v1/pipeline: values, every 422 names its field, formats, caching."""
+"""GET /api/v1/pipeline: values, every 422 names its field, formats, caching, the catalogue."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
-from app.api.pipeline import encode_pipeline
+from app.api.encoding import encode_json
+from app.core.parallel import pipeline_payload as shapes
 from app.core.parallel.pipeline import simulate_pipeline
+from app.schemas.pipeline import (
+    ChromeTraceResponse,
+    PipelineCatalogue,
+    PipelineColumnsResponse,
+    PipelineResponse,
+)
+from tests.api.test_openapi import ROUTES, undeclared
 
 URL = "/api/v1/pipeline"
 
@@ -24,7 +35,7 @@ def test_gpipe_values(client: TestClient) -> None:
     assert body["op_count"] == len(body["ops"]) == 64
     assert [x["peak_activations"] for x in body["per_rank"]] == [8.0] * 4
     assert body["units"].startswith("cost units")
-    assert body["parameters"] == {
+    assert body["query"] == {
         "schedule": "gpipe",
         "stages": 4,
         "microbatches": 8,
@@ -35,6 +46,7 @@ def test_gpipe_values(client: TestClient) -> None:
         "p2p": 0.0,
         "forward_backward": None,
         "stage_costs": None,
+        "format": "json",
     }
     op = body["ops"][0]
     assert op == {
@@ -45,7 +57,11 @@ def test_gpipe_values(client: TestClient) -> None:
         "kind": "F",
         "start": 0.0,
         "end": 1.0,
+        "waits_for": [],
     }
+    # rank 1's first op is F0 of stage 1: it waits for F0 of stage 0, the first op above
+    first_on_rank_1 = next(o for o in body["ops"] if o["rank"] == 1)
+    assert (first_on_rank_1["kind"], first_on_rank_1["waits_for"]) == ("F", [0])
 
 
 def test_costs_reach_the_simulation(client: TestClient) -> None:
@@ -65,12 +81,15 @@ def test_costs_reach_the_simulation(client: TestClient) -> None:
 
 
 def test_body_equals_core_payload(client: TestClient) -> None:
-    """The hand-written JSON encoder gives exactly the core's payload."""
+    """What the API sends is the core's payload, whatever the format."""
     for name, extra in [("dualpipev", {}), ("interleaved_1f1b", {"chunks": 3}), ("zbv", {})]:
         q = {"schedule": name, "stages": 3, "microbatches": 9, "p2p": 0.1, **extra}
-        body = client.get(URL, params=q).json()
         core = simulate_pipeline(name, 3, 9, p2p=0.1, chunks=extra.get("chunks"))
-        assert body == core.payload()
+        body = client.get(URL, params=q).json()
+        assert body == json.loads(encode_json(shapes.records(core)))
+        cols = client.get(URL, params={**q, "format": "columns"}).json()
+        core = simulate_pipeline(name, 3, 9, p2p=0.1, chunks=extra.get("chunks"), format="columns")
+        assert cols == json.loads(encode_json(shapes.columns(core)))
 
 
 def test_columns_format(client: TestClient) -> None:
@@ -88,13 +107,47 @@ def test_columns_format(client: TestClient) -> None:
         "start",
         "end",
         "overlapped",
+        "waits_for",
     }
     assert all(len(col) == n for col in ops.values())
     for j, op in enumerate(rows["ops"]):
         for key in ("rank", "stage", "chunk", "microbatch", "kind", "start", "end"):
             assert ops[key][j] == op[key]
         assert ops["overlapped"][j] == op.get("overlapped", False)
+        assert [d for d in ops["waits_for"][j] if d >= 0] == op["waits_for"]
     assert cols["makespan"] == rows["makespan"]
+    assert cols["query"] == {**rows["query"], "format": "columns"}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "model"),
+    [
+        ("json", PipelineResponse),
+        ("columns", PipelineColumnsResponse),
+        ("chrome_trace", ChromeTraceResponse),
+    ],
+)
+@pytest.mark.parametrize("schedule", ["1f1b", "interleaved_1f1b", "zbv", "dualpipev"])
+def test_every_format_matches_the_declared_schema(
+    client: TestClient, fmt: str, model: type, schedule: str
+) -> None:
+    """Each format's body validates against the route's response model with no extra key,
+    and against its own alternative in particular."""
+    body = client.get(
+        URL, params={"schedule": schedule, "stages": 2, "microbatches": 4, "format": fmt}
+    ).json()
+    declared = ROUTES[URL].response_model
+    TypeAdapter(declared).validate_python(body)
+    assert undeclared(declared, body) == []
+    model.model_validate(body)  # type: ignore[attr-defined]
+    assert undeclared(model, body) == []
+
+
+def test_openapi_declares_the_three_formats(client: TestClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    schema = spec["paths"][URL]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    refs = {alt["$ref"].rsplit("/", 1)[-1] for alt in schema["anyOf"]}
+    assert refs == {"PipelineResponse", "PipelineColumnsResponse", "ChromeTraceResponse"}
 
 
 def test_chrome_trace_format(client: TestClient) -> None:
@@ -140,6 +193,61 @@ def test_unknown_schedule_is_404_listing_names(client: TestClient) -> None:
     assert "zb_h2" in detail["valid"] and "dualpipev" in detail["valid"]
 
 
+def test_schedule_names_as_people_type_them(client: TestClient) -> None:
+    want = client.get(URL, params={"schedule": "zb_h1"})
+    for typed in ("ZB-H1", "zb-h1", "ZB_H1", "zbh1"):
+        r = client.get(URL, params={"schedule": typed})
+        assert r.status_code == 200, typed
+        assert r.json()["query"]["schedule"] == "zb_h1"
+        assert r.content == want.content
+        assert r.headers["etag"] == want.headers["etag"]  # one cache entry, one tag
+    assert client.get(URL, params={"schedule": "1F1B"}).json()["schedule"] == "1f1b"
+    miss = client.get(URL, params={"schedule": "zb-v"})
+    assert miss.status_code == 200  # ZB-V folds to zbv
+    miss = client.get(URL, params={"schedule": "dualpip"})
+    assert miss.status_code == 404
+    detail = miss.json()["detail"][0]
+    assert detail["suggestion"] == "dualpipev"
+    assert "did you mean 'dualpipev'" in detail["msg"]
+
+
+def test_echo_fills_in_chunks_per_schedule(client: TestClient) -> None:
+    # ZB-V and DualPipeV place 2 chunks as a V, interleaved 1F1B defaults to 2, the rest 1
+    want = {"gpipe": 1, "1f1b": 1, "interleaved_1f1b": 2, "zb_h1": 1, "zbv": 2, "dualpipev": 2}
+    for name, v in want.items():
+        body = client.get(URL, params={"schedule": name, "stages": 2, "microbatches": 4}).json()
+        assert body["query"]["chunks"] == body["chunks"] == v, name
+        assert body["num_stages"] == 2 * v
+
+
+def test_catalogue(client: TestClient) -> None:
+    r = client.get(URL + "/schedules")
+    assert r.status_code == 200
+    body = r.json()
+    PipelineCatalogue.model_validate(body)
+    names = [s["name"] for s in body["schedules"]]
+    assert names == ["gpipe", "1f1b", "interleaved_1f1b", "zb_h1", "zb_h2", "zbv", "dualpipev"]
+    inter = next(s for s in body["schedules"] if s["name"] == "interleaved_1f1b")
+    assert inter["chunks"] == {"default": 2, "min": 2, "max": 16}
+    assert inter["microbatches_multiple_of_stages"] is True
+    dual = next(s for s in body["schedules"] if s["name"] == "dualpipev")
+    assert dual["min_microbatches_per_stage"] == 2
+    # what the catalogue states is what the API enforces: m = 2p − 1 is refused, 2p is not
+    bad = client.get(URL, params={"schedule": "dualpipev", "stages": 4, "microbatches": 7})
+    good = client.get(URL, params={"schedule": "dualpipev", "stages": 4, "microbatches": 8})
+    assert (bad.status_code, good.status_code) == (422, 200)
+    defaults = {p["name"]: p["default"] for p in body["parameters"]}
+    plain = client.get(URL).json()["query"]
+    assert {k: v for k, v in defaults.items() if k != "chunks"} == {
+        k: v for k, v in plain.items() if k != "chunks"
+    }
+    assert (
+        r.headers["etag"]
+        and client.get(URL + "/schedules", headers={"If-None-Match": r.headers["etag"]}).status_code
+        == 304
+    )
+
+
 def test_unknown_format_is_404(client: TestClient) -> None:
     r = client.get(URL, params={"format": "xml"})
     assert r.status_code == 404
@@ -154,6 +262,7 @@ def test_unknown_format_is_404(client: TestClient) -> None:
         ({"microbatches": 1025}, "microbatches", "1024"),
         ({"chunks": 17}, "chunks", "16"),
         ({"schedule": "zbv", "chunks": 3}, "chunks", "chunks=2"),
+        ({"schedule": "zbv", "chunks": 3}, "chunks", "chunks=3 works with: interleaved_1f1b"),
         ({"schedule": "dualpipev", "stages": 4, "microbatches": 7}, "microbatches", "8"),
         ({"schedule": "interleaved_1f1b", "chunks": 1}, "chunks", "at least 2"),
         (
@@ -191,13 +300,6 @@ def test_every_schedule_through_http(client: TestClient) -> None:
         assert body["schedule"] == name
         assert 0 <= body["bubble_fraction"] < 0.3
         assert len(body["per_rank"]) == 4
-
-
-def test_encoder_matches_payload_for_odd_times() -> None:
-    res = simulate_pipeline("interleaved_1f1b", 3, 6, chunks=3, forward=0.7, p2p=0.13)
-    import json
-
-    assert json.loads(encode_pipeline(res)) == res.payload()
 
 
 def test_openapi_documents_the_endpoint(client: TestClient) -> None:

@@ -157,6 +157,8 @@ BASELINE: dict[str, dict[str, str]] = {
     "/api/v1/sharding": {"axes": "dp:2,tp:4", "shape": "16,32"},
     "/api/v1/sharding/model": {"model": "llama3-8b"},
     "/api/v1/memory": {"model": "llama3-8b"},
+    "/api/v1/collectives": {"op": "all_reduce", "ranks": "8"},
+    "/api/v1/communication": {"model": "llama3-8b", "tp": "2", "pp": "2", "dp": "2"},
 }
 
 # Parameters whose value another parameter is checked against: a bad value in the key may be
@@ -166,7 +168,7 @@ CROSS: dict[tuple[str, str], set[str]] = {
     ("/api/v1/sharding", "shape"): {"spec"},
     ("/api/v1/pipeline", "stages"): {"microbatches", "chunks", "stage_costs"},
     ("/api/v1/pipeline", "chunks"): {"microbatches", "stage_costs"},
-    ("/api/v1/pipeline", "schedule"): {"microbatches", "chunks"},
+    ("/api/v1/pipeline", "schedule"): {"microbatches", "chunks", "stage_costs"},
     ("/api/v1/pipeline", "forward"): {"backward_input", "backward_weight"},
     ("/api/v1/pipeline", "backward_input"): {"forward"},
     ("/api/v1/pipeline", "backward_weight"): {"forward"},
@@ -174,6 +176,20 @@ CROSS: dict[tuple[str, str], set[str]] = {
     ("/api/v1/memory", "pp"): {"chunks", "microbatches"},
     ("/api/v1/memory", "dp"): {"ep"},
     ("/api/v1/memory", "cp"): {"ep"},
+    ("/api/v1/collectives", "ranks"): {"root", "algorithm", "format", "chunks"},
+    ("/api/v1/collectives", "op"): {"algorithm", "format"},
+    ("/api/v1/collectives", "algorithm"): {"ranks", "format"},
+    ("/api/v1/collectives", "gpu"): {"nvls"},
+    ("/api/v1/collectives", "gpus_per_node"): {"ranks"},
+    ("/api/v1/collectives", "chunks"): {"format"},
+    ("/api/v1/communication", "seq_len"): {"cp"},
+    ("/api/v1/communication", "pp"): {"chunks", "microbatches"},
+    ("/api/v1/communication", "dp"): {"ep"},
+    ("/api/v1/communication", "cp"): {"ep"},
+    ("/api/v1/communication", "chunks"): {"microbatches", "schedule"},
+    ("/api/v1/communication", "microbatches"): {"schedule", "chunks"},
+    ("/api/v1/communication", "schedule"): {"chunks", "microbatches"},
+    ("/api/v1/communication", "gpu"): {"nvls", "compute_dtype"},
 }
 
 # Sent to every parameter.
@@ -335,9 +351,53 @@ def _post_operations() -> list[str]:
     return [path for path, methods in SPEC["paths"].items() if "post" in methods]
 
 
+# A valid body per POST endpoint; the sweep below breaks it in every way a client might.
+POST_BASELINE: dict[str, dict[str, Any]] = {
+    "/api/v1/collectives/nccl-tests": {
+        "text": "#  size  count  type  redop  root  time  algbw  busbw  #wrong  time  algbw  busbw"
+        "  #wrong\n"
+        "  1048576  262144  float  sum  -1  31.20  33.61  58.81  0  30.95  33.88  59.29  0\n"
+        "  268435456  67108864  float  sum  -1  1213.5  221.21  387.12  0  1208.4  222.14"
+        "  388.75  0\n",
+        "ranks": 8,
+    },
+}
+
+
 def test_no_post_endpoint_escapes_the_body_sweep() -> None:
-    """No POST endpoint exists yet; the first one must bring a bad-body sweep of its own."""
-    assert _post_operations() == []
+    """Every POST endpoint brings a valid body for the bad-body sweep."""
+    assert sorted(_post_operations()) == sorted(POST_BASELINE)
+
+
+def _post(api: Client, path: str, content: bytes, blame: set[str] | None = None) -> Answer:
+    r = api.request("POST", path, content=content, headers={"content-type": "application/json"})
+    where = f"POST {path} {content[:80]!r} -> {r.status_code}: {r.text[:300]}"
+    assert r.status_code in {200, 404, 413, 422}, where
+    body = strict_json(r.text)
+    if r.status_code >= 400:
+        detail = body["detail"]
+        assert isinstance(detail, list) and detail and detail[0]["loc"][0] == "body", where
+        if blame is not None:
+            named = {str(item["loc"][1]) for item in detail if len(item["loc"]) > 1}
+            assert named & blame, f"expected the error to name {blame}; {where}"
+    return Answer(r.status_code, body)
+
+
+@pytest.mark.parametrize("path", sorted(POST_BASELINE))
+def test_post_rejects_bad_bodies_naming_the_field(api: Client, path: str) -> None:
+    base = POST_BASELINE[path]
+    assert _post(api, path, json.dumps(base).encode()).status == 200
+    for raw in (b"", b"{", b"{bad", b"[1, 2]", b"null", b"42", b'"text"', b"\xff\xfe", b"{}"):
+        assert _post(api, path, raw).status == 422
+    for name in base:
+        for value in (None, 12, -1, 1e308, "", "x" * 10, [1], {"a": 1}, True, "😀" * 50):
+            body = {**base, name: value}
+            answer = _post(api, path, json.dumps(body).encode(), blame={name})
+            assert answer.status in (200, 404, 422)
+    extra = {**base, "unknown": 1}
+    assert _post(api, path, json.dumps(extra).encode(), blame={"unknown"}).status == 422
+    huge = {**base, next(iter(base)): "1 " * (limit("request_body_bytes") // 2)}
+    assert _post(api, path, json.dumps(huge).encode()).status == 413
 
 
 def test_oversized_body_is_413_before_routing(api: Client) -> None:
@@ -533,13 +593,13 @@ def test_fuzz_pipeline(api: Client, case: tuple[dict[str, Any], str | None]) -> 
     if a.status != 200 or params["format"] != "json":
         return
     r = a.body
-    p, m, v = r["ranks"], r["parameters"]["microbatches"], r["chunks"]
+    p, m, v = r["ranks"], r["query"]["microbatches"], r["chunks"]
     assert p == int(params["stages"]) and m == int(params["microbatches"])
     assert r["num_stages"] == p * v
     n = p * v * m
-    per_mb = 3 if params["schedule"] in SPLIT_BACKWARD else 2
+    per_mb = 3 if r["schedule"] in SPLIT_BACKWARD else 2
     assert len(r["ops"]) == r["op_count"]
-    if params["schedule"] == "dualpipev":  # an overlapped pair may run one B, not I + W
+    if r["schedule"] == "dualpipev":  # an overlapped pair may run one B, not I + W
         assert 2 * n <= r["op_count"] <= 3 * n
     else:
         assert r["op_count"] == per_mb * n

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -273,13 +274,23 @@ def _assert_drawn(page: Any, selector: str, at_least: int) -> None:
 
 
 @pytest.mark.parametrize("name", ["float8_e4m3fn", "bfloat16", "float32"])
-def test_number_line_draws(live_server: str, page: Any, name: str) -> None:
+def test_number_line_draws_every_finite_value(live_server: str, page: Any, name: str) -> None:
     _open(page, live_server, f"/formats/{name}")
     _assert_drawn(page, "#fx-numberline canvas", 2000)
+    info = _api(live_server, f"/api/v1/formats/{name}")
     stats = page.evaluate("window.__bitmesh.numberline.stats")
-    assert stats["draws"] >= 1
+    if info["full_table"]:
+        # the whole line is in view at load: every finite value the API counts is drawn
+        assert stats["values"] == stats["inView"] == info["finite_count"]
+    else:
+        # a 32-bit format: a window of codes around 1.0, every one finite
+        assert stats["values"] == stats["inView"] > 4096
     # decimation: never more columns than pixels
-    assert stats["columns"] <= page.evaluate("document.querySelector('#fx-numberline').clientWidth")
+    assert (
+        0
+        < stats["columns"]
+        <= page.evaluate("document.querySelector('#fx-numberline').clientWidth")
+    )
 
 
 def test_number_line_pans_zooms_and_picks(live_server: str, page: Any) -> None:
@@ -326,28 +337,33 @@ def test_code_grid(live_server: str, page: Any, name: str, cells: int) -> None:
     assert "current" in (cell.get_attribute("class") or "")
 
 
-def test_values_computed_in_the_browser_match_the_api(live_server: str, page: Any) -> None:
-    """The cards and /compare derive positive values from FormatInfo alone; check every format."""
+def test_values_drawn_in_the_browser_are_the_value_tables(live_server: str, page: Any) -> None:
+    """The cards and /compare draw each format's positive values from its `binades`; they must
+    be exactly the positive finite values of /values (which tests/core checks against
+    ml_dtypes), with the subnormals first."""
     _open(page, live_server, "/formats")
     formats = _api(live_server, "/api/v1/formats")["formats"]
     for info in formats:
-        if info["bits"] > 16:
+        if not info["full_table"]:
             continue
         table = _api(live_server, f"/api/v1/formats/{info['name']}/values")
+        pairs = zip(table["values"], table["classes"], strict=True)
         positive = sorted(
-            v for v in table["values"] if isinstance(v, float | int) and v > 0 and math.isfinite(v)
+            (v, c) for v, c in pairs if isinstance(v, float | int) and v > 0 and math.isfinite(v)
         )
         got = page.evaluate(
             """async (info) => {
               const m = await import('/static/js/views/valuestrip.js');
-              const counts = [...m.binadeCounts(info).values()].reduce((a, b) => a + b, 0);
-              return {count: counts, values: m.positiveValues(info)};
+              const list = m.positiveValues(info);
+              return {count: m.positiveCount(info), list};
             }""",
             info,
         )
         assert got["count"] == len(positive), info["name"]
-        if got["values"] is not None:
-            assert [float(v) for v in got["values"]] == positive, info["name"]
+        if got["list"] is not None:
+            assert [float(v) for v in got["list"]["values"]] == [v for v, _ in positive]
+            subnormals = sum(1 for _, c in positive if c == "subnormal")
+            assert got["list"]["subnormals"] == subnormals, info["name"]
 
 
 def test_formats_cards(live_server: str, page: Any) -> None:
@@ -510,7 +526,12 @@ def test_go_to_code_accepts_hex_decimal_and_binary(live_server: str, page: Any) 
         _wait(page, f"document.querySelector('#fx-dec').textContent === '{code}'")
     page.fill("#fx-code-input", "0x100")  # 256 is not an 8-bit code
     page.press("#fx-code-input", "Enter")
-    assert "0 to 255" in (page.text_content(".api-error:not([hidden])") or "")
+    # the page shows the API's own complaint (the API parses codes, not the page)
+    detail = httpx.get(f"{live_server}/api/v1/formats/float8_e4m3fn/decode?code=0x100").json()
+    assert "0..255" in detail["detail"][0]["msg"]
+    _wait(page, "document.querySelector('.api-error:not([hidden])')")
+    shown = page.text_content(".api-error:not([hidden])") or ""
+    assert shown == f"code: {detail['detail'][0]['msg']}"
     assert page.text_content("#fx-dec") == "129"
     # each bit shows what it is worth: exponent LSB 1, mantissa MSB 2^-1
     assert page.text_content("#fx-bitfield button[data-bit='3'] .bit-weight") == "1"
@@ -714,3 +735,98 @@ def test_float32_error_fits_its_box(live_server: str, page: Any) -> None:
     shown = page.inner_text("#fx-round-result .fx-errors .metric .value").strip()
     assert len(shown) <= 12  # "1.490116114e−9" wrapped in the metric box
     assert _shown_number(shown) == pytest.approx(api["abs_error"], rel=1e-5)
+
+
+# --- one source of truth: the page shows what its API says for the same query string ------
+
+
+def _code_from(text: str) -> int:
+    """ "0x7E = 126" -> 126."""
+    return int(text.split("=")[-1])
+
+
+@pytest.mark.parametrize("prefix", ["", "/embed"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",  # the default: the code of 1.0
+        "?value=464",
+        "?value=0.3&rounding=stochastic&seed=7",
+        "?value=-1e-10&rounding=down&overflow=saturate",
+        "?code=57",
+    ],
+)
+def test_explorer_headline_equals_the_api(
+    live_server: str, page: Any, prefix: str, query: str
+) -> None:
+    name = "float8_e4m3fn"
+    _open(page, live_server, f"{prefix}/formats/{name}{query}")
+    params = dict(urllib.parse.parse_qsl(query.lstrip("?")))
+    if "value" in params:
+        encoded = _api(live_server, f"/api/v1/formats/{name}/encode{query}")
+        assert encoded["query"]["value"] == params["value"]
+        assert _code_from(page.inner_text("#fx-enc-code")) == encoded["code"]
+        shown = _shown_number(page.inner_text("#fx-enc-value"))
+        assert shown == encoded["value"] or (math.isnan(shown) and encoded["value"] == "nan")
+        code = encoded["code"]
+    elif "code" in params:
+        code = int(params["code"])
+    else:
+        info = _api(live_server, f"/api/v1/formats/{name}")
+        code = next(m["code"] for m in info["landmarks"] if m["label"] == "1")
+    decoded = _api(live_server, f"/api/v1/formats/{name}/decode?code={code}")
+    _wait(page, f"document.querySelector('#fx-exact').textContent.startsWith('{decoded['exact']}')")
+    assert int(page.inner_text("#fx-dec")) == code
+    assert _shown_number(page.inner_text("#fx-value")) == decoded["value"]
+    assert page.inner_text("#fx-class").strip() == decoded["class"]
+    lines = page.locator("#fx-formula .fx-step-math").all_inner_texts()
+    assert [t.strip() for t in lines] == decoded["formula"]
+
+
+@pytest.mark.parametrize(
+    ("path", "canonical", "kept"),
+    [
+        ("/formats/bf16", "/formats/bfloat16", ""),
+        ("/formats/BF16", "/formats/bfloat16", ""),
+        ("/formats/bf16?value=1.5", "/formats/bfloat16", "value=1.5"),
+        ("/embed/formats/bf16", "/embed/formats/bfloat16", ""),
+        ("/formats/Float8-E4M3FN?value=464", "/formats/float8_e4m3fn", "value=464"),
+        ("/formats/fp4", "/formats/float4_e2m1fn", ""),
+    ],
+)
+def test_other_spellings_land_on_the_canonical_page(
+    live_server: str, page: Any, path: str, canonical: str, kept: str
+) -> None:
+    name = path.split("/")[-1].split("?")[0]
+    assert canonical.endswith("/" + _api(live_server, f"/api/v1/formats/{name}")["name"])
+    _open(page, live_server, path)
+    url = urllib.parse.urlsplit(page.url)
+    assert url.path == canonical
+    assert kept in url.query
+    assert page.inner_text(".fx-name").strip() == canonical.split("/")[-1]
+
+
+@pytest.mark.parametrize("prefix", ["", "/embed"])
+@pytest.mark.parametrize("query", ["", "?formats=fp8,BF16,e2m1,fp8"])
+def test_compare_shows_what_the_api_compares(
+    live_server: str, page: Any, prefix: str, query: str
+) -> None:
+    _open(page, live_server, f"{prefix}/compare{query}")
+    api = _api(live_server, f"/api/v1/compare{query}")
+    names = [f["name"] for f in api["formats"]]
+    assert page.locator("#cmp-table thead th").all_text_contents()[1:] == names
+    finite = page.locator("#cmp-table tbody tr", has_text="finite values").first
+    assert finite.locator("td").all_text_contents() == [
+        f"{f['finite_count']:,}" for f in api["formats"]
+    ]
+    _wait(page, "window.__bitmesh.compare.stats.draws > 0")
+    assert page.evaluate("window.__bitmesh.compare.stats.rows") == names
+    assert [n for n in names if page.is_checked(f"#cmp-f-{n}")] == names
+
+
+def test_formats_page_groups_as_the_api_does(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats")
+    api = _api(live_server, "/api/v1/formats")
+    assert page.locator(".fmt-family h2").all_text_contents() == [g["title"] for g in api["groups"]]
+    cards = page.locator(".fmt-card").evaluate_all("els => els.map(e => e.dataset.format)")
+    assert cards == [n for g in api["groups"] for n in g["formats"]]

@@ -1,4 +1,8 @@
-"""Browser tests for /mesh: the drawing, hover coordinates against the API, URL state, presets."""
+"""Browser tests for /mesh: the drawing, hover coordinates against the API, URL state, presets.
+
+Drawn values are read back from the canvas: the colour at a corner of each GPU's cell must be
+shared by exactly the ranks the API puts in one group (numpy order, checked independently).
+"""
 
 from __future__ import annotations
 
@@ -15,13 +19,35 @@ from tests.browser.conftest import horizontal_overflow
 pytestmark = pytest.mark.browser
 
 CANVAS = "canvas.mesh-canvas"
-DRAWN_PIXELS = """() => {
+# The colour drawn in a corner of each rank's cell (the centre holds its rank label).
+CELL_COLOURS = """(ranks) => {
   const c = document.querySelector('canvas.mesh-canvas');
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let n = 0;
-  for (let i = 3; i < d.length; i += 4) if (d[i]) n += 1;
-  return n;
+  const view = c.bitmeshView;
+  const cell = Number(c.dataset.cell);
+  const off = cell >= 6 ? cell / 2 - 2 : 0;
+  const dpr = window.devicePixelRatio || 1;
+  const ctx = c.getContext('2d');
+  return ranks.map((r) => {
+    const p = view.cellCentre(r);
+    const x = Math.round((p.x - off) * dpr);
+    const d = ctx.getImageData(x, Math.round((p.y - off) * dpr), 1, 1).data;
+    return `${d[0]},${d[1]},${d[2]},${d[3]}`;
+  });
 }"""
+
+
+def _assert_colours_follow(page: Any, groups: list[list[int]]) -> None:
+    """Each group's cells share one colour; with at most 30 groups, no two groups share one."""
+    colours = page.evaluate(CELL_COLOURS, [r for g in groups for r in g])
+    per_group, k = [], 0
+    for g in groups:
+        drawn = set(colours[k : k + len(g)])
+        k += len(g)
+        assert len(drawn) == 1, (g, drawn)
+        per_group.append(drawn.pop())
+    assert all(not c.endswith(",0") for c in per_group)  # opaque: something is drawn
+    if len(groups) <= 30:
+        assert len(set(per_group)) == len(groups)
 
 
 def _open(page: Any, url: str) -> None:
@@ -56,9 +82,12 @@ def _hover_rank(page: Any, rank: int) -> None:
 def test_mesh_page_draws_without_problems(page: Any, live_server: str) -> None:
     _open(page, live_server + "/mesh")
     assert page.locator(CANVAS).get_attribute("data-cells") == "16"
-    assert page.evaluate(DRAWN_PIXELS) > 1000
+    api = httpx.get(live_server + "/api/v1/mesh").json()
+    # coloured by tp groups: numpy order puts ranks 4k..4k+3 in one group (arange(16) rows)
+    tp_groups = np.arange(16).reshape(2, 2, 4).reshape(-1, 4).tolist()
+    assert api["groups"]["tp"] == tp_groups
+    _assert_colours_follow(page, tp_groups)
     # the default mesh's axis table matches the API's axis_stats
-    api = httpx.get(live_server + "/api/v1/mesh?axes=pp:2,dp:2,tp:4&include=ranks").json()
     rows = page.locator("#mesh-axis-table tbody tr").all_inner_texts()
     assert len(rows) == 3
     for row, stats in zip(rows, api["axis_stats"], strict=True):
@@ -168,17 +197,26 @@ def test_preset_loads_8192_gpus(page: Any, live_server: str) -> None:
     # Llama 3 puts TP innermost: every TP group sits inside one node (the table says so)
     tp_row = page.locator("#mesh-axis-table tbody tr").nth(3).inner_text().split("\t")
     assert tp_row[0].strip() == "tp" and tp_row[4].strip() == "1" and tp_row[5].strip() == "0"
-    assert page.evaluate(DRAWN_PIXELS) > 10000
+    # the first TP groups are blocks of 8 consecutive ranks, each drawn in one colour
+    _assert_colours_follow(page, [list(range(8 * g, 8 * g + 8)) for g in range(12)])
     assert page.problems == []
 
 
 def test_steppers_reorder_and_animate(page: Any, live_server: str) -> None:
     _open(page, live_server + "/mesh")
+    page.evaluate(
+        f"""() => {{ const c = document.querySelector('{CANVAS}'); window.__anim = [];
+        new MutationObserver(() => window.__anim.push(c.dataset.animating))
+          .observe(c, {{attributes: true, attributeFilter: ['data-animating']}}); }}"""
+    )
     page.locator("button[aria-label='move tp outward']").click()
     _wait_mesh(page, "pp:2,tp:4,dp:2|8")
     page.wait_for_function(
         "() => document.querySelector('canvas.mesh-canvas').dataset.animating === '0'"
     )
+    assert page.evaluate("() => window.__anim") == ["1", "0"]  # it moved, then settled
+    # coloured by the innermost axis, now dp: its groups are the rows of arange(16).reshape(8, 2)
+    _assert_colours_follow(page, np.arange(16).reshape(8, 2).tolist())
     # tp is no longer innermost: the API warns and the page lists it
     assert "tp is not the innermost axis" in page.locator("#mesh-warnings").inner_text()
     page.locator("button[aria-label='double dp']").click()
@@ -212,16 +250,21 @@ def test_embed_twin(page: Any, live_server: str) -> None:
 
 def test_reduced_motion_jumps_to_the_final_layout(page: Any, live_server: str) -> None:
     page.emulate_media(reduced_motion="reduce")
-    _open(page, live_server + "/mesh?axes=dp:4,tp:4&gpus_per_node=4")
+    _open(page, live_server + "/mesh?axes=dp:4,tp:4&gpus_per_node=4&color=tp")
     page.evaluate(
         f"""() => {{ const c = document.querySelector('{CANVAS}'); window.__anim = [];
         new MutationObserver(() => window.__anim.push(c.dataset.animating))
           .observe(c, {{attributes: true, attributeFilter: ['data-animating']}}); }}"""
     )
+    draws = int(page.locator(CANVAS).get_attribute("data-draws") or 0)
     page.locator("button[aria-label='move tp outward']").click()
     page.wait_for_function("() => document.querySelector('#app').dataset.mesh === 'tp:4,dp:4|4'")
-    page.wait_for_timeout(200)
+    page.wait_for_function(
+        f"() => Number(document.querySelector('{CANVAS}').dataset.draws) > {draws}"
+    )
     assert "1" not in page.evaluate("() => window.__anim")
+    # the final picture at once: tp groups of tp:4,dp:4 are the columns of arange(16).reshape(4, 4)
+    _assert_colours_follow(page, np.arange(16).reshape(4, 4).T.tolist())
     # rank 1 is now (tp 0, dp 1): the drawing already shows the new mesh
     _hover_rank(page, 1)
     assert page.locator("#mesh-inspector dd[data-axis='dp']").inner_text() == "1"
@@ -292,3 +335,41 @@ def test_arrow_keys_follow_the_drawing(page: Any, live_server: str) -> None:
     )
     assert under == 4
     assert page.problems == []
+
+
+@pytest.mark.parametrize("path", ["/mesh", "/embed/mesh"])
+@pytest.mark.parametrize(
+    ("query", "world", "nodes"),
+    [
+        ("", 2 * 2 * 4, 16 // 8),  # the API's default: pp:2,dp:2,tp:4 on 8-GPU nodes
+        # DeepSeek-V3's layout (arXiv 2412.19437 §3.2) on 4-GPU nodes
+        ("axes=pp:16,dp:2,ep:64&gpus_per_node=4", 16 * 2 * 64, 2048 // 4),
+    ],
+)
+def test_headline_equals_the_api_for_the_same_query(
+    page: Any, live_server: str, path: str, query: str, world: int, nodes: int
+) -> None:
+    _open(page, f"{live_server}{path}?{query}")
+    api = httpx.get(f"{live_server}/api/v1/mesh?{query}").json()
+    assert (api["world_size"], api["node_count"]) == (world, nodes)
+    assert page.locator("#mesh-world").inner_text() == f"{world:,}"
+    assert page.locator("#mesh-nodes").inner_text() == f"{nodes:,}"
+    assert page.locator(CANVAS).get_attribute("data-cells") == str(world)
+    degrees = page.locator("#mesh-degrees").inner_text()
+    for name, degree in api["degrees"].items():
+        if degree > 1:
+            assert f"{name} {degree:,}" in degrees
+    assert page.input_value("#mesh-axes") == api["query"]["axes"]
+    assert page.input_value("#mesh-gpn") == str(api["query"]["gpus_per_node"])
+    assert page.problems == []
+
+
+def test_deepseek_preset_counts_dp_as_memory_does(page: Any, live_server: str) -> None:
+    _open(page, live_server + "/mesh?axes=pp:16,dp:2,ep:64")
+    # 2,048 GPUs / 16 stages = 128 data-parallel ranks per stage, 64 of them share the experts
+    assert "dp 128" in page.locator("#mesh-degrees").inner_text()
+    assert "carved out of DP" in page.locator("#mesh-notes").inner_text()
+    link = page.locator("#mesh-preset-note a")
+    assert "dp=128" in (link.get_attribute("href") or "") and "ep=64" in (
+        link.get_attribute("href") or ""
+    )

@@ -3,6 +3,7 @@ draws the schedule, the playhead moves, race mode stacks two schedules, 422s are
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -15,26 +16,44 @@ from tests.browser.conftest import horizontal_overflow
 pytestmark = pytest.mark.browser
 
 
-COUNT_F_JS = """() => {
-  const rgb = (name) => {
-    const hex = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-    const n = parseInt(hex.slice(1), 16);
-    return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-  };
-  const near = (d, i, c) => Math.abs(d[i] - c[0]) < 4 && Math.abs(d[i + 1] - c[1]) < 4
-    && Math.abs(d[i + 2] - c[2]) < 4;
-  const want = rgb('--op-f');
-  const bg = rgb('--surface');
+PIXELS_JS = """(points) => {
   const c = document.querySelector('.pl-canvas');
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let f = 0, drawn = 0;
-  for (let i = 0; i < d.length; i += 4) {
-    if (!near(d, i, bg)) drawn++;
-    if (near(d, i, want)) f++;
-  }
-  const want_hex = getComputedStyle(document.documentElement).getPropertyValue('--op-f').trim();
-  return {f, drawn, total: d.length / 4, want: want_hex};
+  const dpr = c.width / c.getBoundingClientRect().width;
+  const ctx = c.getContext('2d');
+  return points.map(([x, y]) => {
+    const d = ctx.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data;
+    return '#' + [d[0], d[1], d[2]].map((v) => v.toString(16).padStart(2, '0')).join('');
+  });
 }"""
+
+
+def _var(page: Any, name: str) -> str:
+    value: str = page.evaluate(
+        "(n) => getComputedStyle(document.documentElement).getPropertyValue(n).trim()", name
+    )
+    return value.lower()
+
+
+def _geometry(page: Any) -> dict[str, float]:
+    """The first lane's plot box (CSS px inside the canvas), as the lane publishes it."""
+    c = page.locator(".pl-canvas").first
+    return {
+        k: float(c.get_attribute(f"data-{k}") or "nan")
+        for k in ("plot-left", "plot-right", "row-top", "row-height")
+    }
+
+
+def _x(g: dict[str, float], t: float, makespan: float) -> float:
+    return g["plot-left"] + (g["plot-right"] - g["plot-left"]) * t / makespan
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    n = int(hex_colour[1:], 16)
+    return (n >> 16) & 255, (n >> 8) & 255, n & 255
+
+
+def _distance(a: str, b: str) -> int:
+    return sum(abs(x - y) for x, y in zip(_rgb(a), _rgb(b), strict=True))
 
 
 def _open(page: Any, url: str) -> None:
@@ -102,6 +121,83 @@ def test_metrics_equal_the_api(live_server: str, page: Any) -> None:
     assert list(page.problems) == []
 
 
+HEADLINE_QUERIES = ["", "schedule=zb_h1&stages=8&microbatches=16"]
+
+
+@pytest.mark.parametrize("path", ["/pipeline", "/embed/pipeline"])
+@pytest.mark.parametrize("query", HEADLINE_QUERIES)
+def test_headline_figures_equal_the_api_for_the_same_query(
+    live_server: str, page: Any, path: str, query: str
+) -> None:
+    """The page and its embed show the makespan and bubble the API gives for the same string."""
+    api = _api(live_server, query)
+    _open(page, f"{live_server}{path}{'?' + query if query else ''}")
+    page.wait_for_selector(f"#pl-metrics .metrics[data-schedule='{api['schedule']}']")
+    for name, key in (("makespan", "makespan"), ("bubble", "bubble_fraction")):
+        for where in ("#pl-metrics", ".pl-lane-head"):
+            shown = page.locator(f"{where} [data-metric='{name}']").first
+            assert float(shown.get_attribute("data-value") or "nan") == api[key], (where, name)
+    assert _metric(page, "makespan") == f"{api['makespan']:g}"
+    assert _metric(page, "bubble") == f"{api['bubble_fraction'] * 100:.1f}%"
+    lane = page.locator(".pl-lane [data-metric='bubble']").first.inner_text()
+    assert lane == f"{api['bubble_fraction'] * 100:.1f}%"
+    assert list(page.problems) == []
+
+
+def test_names_as_typed_give_the_apis_answer(live_server: str, page: Any) -> None:
+    """schedule=ZB-H1 means zb_h1 on the page as in the API; the URL and the select say so."""
+    api = _api(live_server, "schedule=ZB-H1&stages=8")
+    assert api["schedule"] == "zb_h1"
+    _open(page, f"{live_server}/pipeline?schedule=ZB-H1&stages=8")
+    page.wait_for_selector(".pl-lane[data-schedule='zb_h1']")
+    assert page.input_value("#pl-schedule") == "zb_h1"
+    page.wait_for_function("() => location.search.includes('schedule=zb_h1')")
+    value = page.locator("#pl-metrics [data-metric='makespan']").get_attribute("data-value")
+    assert float(value or "nan") == api["makespan"]
+    assert list(page.problems) == []
+
+
+def test_a_misspelt_parameter_gets_the_apis_answer(live_server: str, page: Any) -> None:
+    """?stage=8 is a 422 with a suggestion from the API, so the page says the same."""
+    r = httpx.get(f"{live_server}/api/v1/pipeline?stage=8", timeout=30)
+    assert r.status_code == 422
+    msg = r.json()["detail"][0]["msg"]
+    assert "did you mean 'stages'" in msg
+    page.goto(f"{live_server}/pipeline?stage=8")
+    err = page.locator("#pl-errors .api-error")
+    err.wait_for(state="visible")
+    assert msg in err.inner_text()
+    page.wait_for_selector("#pl-chart .pl-nothing")
+
+
+def test_controls_come_from_the_catalogue(live_server: str, page: Any) -> None:
+    cat = httpx.get(f"{live_server}/api/v1/pipeline/schedules", timeout=30).json()
+    _open(page, f"{live_server}/pipeline")
+    options = page.locator("#pl-schedule option")
+    assert [options.nth(i).get_attribute("value") for i in range(options.count())] == [
+        s["name"] for s in cat["schedules"]
+    ]
+    assert [options.nth(i).inner_text() for i in range(options.count())] == [
+        s["label"] for s in cat["schedules"]
+    ]
+    bounds = {p["name"]: p for p in cat["parameters"]}
+    assert page.get_attribute("#pl-stages", "max") == f"{bounds['stages']['maximum']:g}"
+    assert page.get_attribute("#pl-microbatches", "max") == f"{bounds['microbatches']['maximum']:g}"
+    presets = page.locator("#pl-presets button")
+    assert [presets.nth(i).inner_text() for i in range(presets.count())] == [
+        c["title"] for c in cat["cost_presets"]
+    ]
+    # each control shows the value the API used (its echo), defaults included
+    echo = _api(live_server, "")["query"]
+    assert page.input_value("#pl-stages") == str(echo["stages"])
+    assert page.input_value("#pl-chunks") == str(echo["chunks"])
+    dual = next(s for s in cat["schedules"] if s["name"] == "dualpipev")
+    page.select_option("#pl-schedule", "dualpipev")
+    page.wait_for_selector(".pl-lane[data-schedule='dualpipev']")
+    assert page.locator("#pl-chunks-note").inner_text() == dual["rules"]
+    assert page.locator("#pl-fb-control").is_visible()  # dualpipev reads forward_backward
+
+
 def test_control_changes_url_chart_and_metrics(live_server: str, page: Any) -> None:
     _open(page, f"{live_server}/pipeline")
     assert page.locator(".pl-lane").first.get_attribute("data-schedule") == "1f1b"
@@ -162,60 +258,111 @@ def test_reload_reproduces_state(live_server: str, page: Any) -> None:
     assert list(page.problems) == []
 
 
-def test_canvas_draws_forward_colour(live_server: str, page: Any) -> None:
-    _open(page, f"{live_server}/pipeline?schedule=1f1b&stages=4&microbatches=8")
+def test_every_op_is_drawn_where_the_api_puts_it(live_server: str, page: Any) -> None:
+    """At the end of 1F1B p = 4, m = 8, each of the 64 ops is painted in its kind's colour at
+    its own rank row and [start, end] span; a bubble is not; the dark theme repaints."""
+    query = "schedule=1f1b&stages=4&microbatches=8"
+    api = _api(live_server, query)
+    _open(page, f"{live_server}/pipeline?{query}")
     _pause_at_end(page)
     page.wait_for_timeout(100)
-    counts = page.evaluate(COUNT_F_JS)
-    # 32 forward boxes of about 25 × 29 CSS px: thousands of pixels of exactly --op-f
-    assert counts["f"] > 5000
-    assert counts["drawn"] > counts["total"] * 0.2
-    # the theme toggle redraws with the dark palette's --op-f
-    light_f = page.evaluate(
-        "() => getComputedStyle(document.documentElement).getPropertyValue('--op-f').trim()"
-    )
+
+    def sample() -> tuple[list[str], list[str]]:
+        g = _geometry(page)
+        points = [
+            # the middle of the op in time, 3 px into its row (above the microbatch label)
+            [
+                _x(g, (o["start"] + o["end"]) / 2, api["makespan"]),
+                g["row-top"] + o["rank"] * g["row-height"] + 3,
+            ]
+            for o in api["ops"]
+        ]
+        want = [_var(page, f"--op-{o['kind'].lower()}") for o in api["ops"]]
+        return page.evaluate(PIXELS_JS, points), want
+
+    got, want = sample()
+    assert got == want
+    # rank 3 idles until the first forward reaches it at t = 3 (Narayanan et al. 2021 §2.2)
+    g = _geometry(page)
+    idle = page.evaluate(
+        PIXELS_JS, [[_x(g, 1.5, api["makespan"]), g["row-top"] + 3 * g["row-height"] + 3]]
+    )[0]
+    assert idle not in {_var(page, "--op-f"), _var(page, "--op-b")}
     renders = page.locator(".pl-view").get_attribute("data-renders")
     page.click("#theme-toggle")
     page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
     page.wait_for_function(
         "(n) => document.querySelector('.pl-view').dataset.renders !== n", arg=renders
     )
-    dark = page.evaluate(COUNT_F_JS)
-    assert dark["want"] != light_f and dark["f"] > 5000
+    page.wait_for_timeout(100)
+    got, want = sample()
+    assert got == want and want[0] == _var(page, "--op-f")
     assert list(page.problems) == []
 
 
-def test_animation_advances(live_server: str, page: Any) -> None:
-    _open(page, f"{live_server}/pipeline?stages=8&microbatches=16")
+def test_playing_draws_up_to_the_playhead(live_server: str, page: Any) -> None:
+    """While it plays the playhead advances; once paused, the line is drawn at its time, ops
+    that ended before it are in full colour and ops that start after it are faded."""
+    query = "stages=8&microbatches=16"
+    api = _api(live_server, query)
+    _open(page, f"{live_server}/pipeline?{query}&speed=0.5")  # 16 s to play: time to pause
     page.locator(".pl-chart-panel").scroll_into_view_if_needed()
-    page.wait_for_function("() => Number(document.querySelector('.pl-view').dataset.playhead) > 0")
-    first = float(page.locator(".pl-view").get_attribute("data-playhead"))
-    draws = int(page.locator(".pl-view").get_attribute("data-draws"))
-    page.wait_for_timeout(400)
-    second = float(page.locator(".pl-view").get_attribute("data-playhead"))
-    assert second > first
-    assert int(page.locator(".pl-view").get_attribute("data-draws")) > draws
-    # pause stops the clock; the frame rate is measured (not asserted) in bench/
+    view = page.locator(".pl-view")
+    page.wait_for_function("() => Number(document.querySelector('.pl-view').dataset.playhead) > 4")
+    first = float(view.get_attribute("data-playhead") or "0")
+    page.wait_for_function(
+        "(t) => Number(document.querySelector('.pl-view').dataset.playhead) > t + 2", arg=first
+    )
     page.click(".pl-play")
-    paused = float(page.locator(".pl-view").get_attribute("data-playhead"))
+    t = float(view.get_attribute("data-playhead") or "0")
     page.wait_for_timeout(250)
-    assert float(page.locator(".pl-view").get_attribute("data-playhead")) == paused
+    assert float(view.get_attribute("data-playhead") or "0") == t  # paused: the clock stops
+    assert first < t < api["makespan"]
+    g = _geometry(page)
+    row0 = g["row-top"] + 3
+    before = [o for o in api["ops"] if o["rank"] == 0 and o["end"] < t - 1]
+    after = [o for o in api["ops"] if o["rank"] == 0 and o["start"] > t + 1]
+    assert before and after
+    points = [
+        [_x(g, (o["start"] + o["end"]) / 2, api["makespan"]), row0] for o in (before[-1], after[0])
+    ]
+    # the playhead is a 2 px bar over [x − 1, x + 1]: the pixel from ⌈x − 1⌉ lies wholly in it
+    points.append([math.ceil(_x(g, t, api["makespan"]) - 1), row0])
+    done, to_come, line = page.evaluate(PIXELS_JS, points)
+    full = _var(page, f"--op-{after[0]['kind'].lower()}")
+    assert done == _var(page, f"--op-{before[-1]['kind'].lower()}")
+    assert to_come != full and _distance(to_come, _var(page, "--surface")) < _distance(
+        to_come, full
+    )
+    assert line == _var(page, "--accent")
     assert list(page.problems) == []
 
 
 def test_hover_shows_op_and_its_chain(live_server: str, page: Any) -> None:
-    _open(page, f"{live_server}/pipeline?schedule=1f1b&stages=4&microbatches=8")
+    query = "schedule=1f1b&stages=4&microbatches=8"
+    api = _api(live_server, query)
+    _open(page, f"{live_server}/pipeline?{query}")
     _pause_at_end(page)
     page.locator(".pl-canvas").first.scroll_into_view_if_needed()
     box = page.locator(".pl-canvas").first.bounding_box()
-    # rank 0 starts with the forward of microbatch 0 at t = 0..1 (of a 33-unit makespan)
-    left = float(page.locator(".pl-canvas").first.get_attribute("data-plot-left"))
-    page.mouse.move(box["x"] + left + 3, box["y"] + 6 + 12)
+    g = _geometry(page)
+    # rank 2 runs F0 F1 B0 F2 B1 … (one warm-up forward, then 1F1B); its fifth op, B1, waits
+    # for its own forward and for rank 3's backward of microbatch 1
+    ops = api["ops"]
+    op = [o for o in ops if o["rank"] == 2][4]
+    assert op["kind"] == "B" and len(op["waits_for"]) == 2
+    x = _x(g, (op["start"] + op["end"]) / 2, api["makespan"])
+    page.mouse.move(box["x"] + x, box["y"] + g["row-top"] + 2 * g["row-height"] + 6)
     tip = page.locator(".tooltip")
     tip.wait_for(state="visible")
     text = tip.inner_text()
-    assert "F · microbatch 0" in text
-    assert "rank: 0" in text and "start: 0" in text and "end: 1" in text
+    assert f"B · microbatch {op['microbatch']}" in text
+    assert "rank: 2" in text
+    assert f"start: {op['start']:g}" in text and f"end: {op['end']:g}" in text
+    waits = ", ".join(
+        f"{ops[d]['kind']}{ops[d]['microbatch']} (rank {ops[d]['rank']})" for d in op["waits_for"]
+    )
+    assert f"waits for: {waits}" in text
     assert list(page.problems) == []
 
 
@@ -338,6 +485,11 @@ def test_reduced_motion_shows_the_final_state(live_server: str, browser: Any) ->
         view = pg.locator(".pl-view")
         assert view.get_attribute("data-playing") == "0"
         assert float(view.get_attribute("data-playhead")) == 33.0  # the makespan
+        # the final state is drawn: GPipe's last op, rank 0's B of microbatch 7 at 31..33
+        pg.wait_for_timeout(100)
+        g = _geometry(pg)
+        last = pg.evaluate(PIXELS_JS, [[_x(g, 32, 33), g["row-top"] + 3]])[0]
+        assert last == _var(pg, "--op-b")
         # the user can still play it on purpose
         pg.click(".pl-play")
         pg.wait_for_function("() => document.querySelector('.pl-view').dataset.playing === '1'")
@@ -453,7 +605,7 @@ def test_race_error_keeps_the_main_schedule(live_server: str, page: Any) -> None
 
 
 def test_dependency_chain_geometry(live_server: str, page: Any) -> None:
-    """The pure helpers behind hover: ops found by rank + time, chains follow the data flow."""
+    """The pure helpers behind hover: ops found by rank + time, chains from `waits_for`."""
     _open(page, f"{live_server}/pipeline")
     out = page.evaluate(
         """async () => {
@@ -462,16 +614,20 @@ def test_dependency_chain_geometry(live_server: str, page: Any) -> None:
             '/api/v1/pipeline?schedule=gpipe&stages=4&microbatches=8&format=columns')).json();
           const P = m.packSchedule(data);
           const name = (i) => i < 0 ? null
-            : `${m.KINDS[P.kind[i]]}${P.mb[i]}@s${P.stage[i]}r${P.rank[i]}`;
+            : `${P.kindNames[P.kind[i]]}${P.mb[i]}@s${P.stage[i]}r${P.rank[i]}`;
           const f = m.opAt(P, 2, 5.5);         // rank 2 at t = 5.5: F3 (starts at 3 + 2)
           const b = m.opAt(P, 3, 12.5);        // rank 3 at t = 12.5: B0 (11..13)
           const idle = m.opAt(P, 3, 1.5);      // rank 3 waits until t = 3
           const cf = m.dependencyChain(P, f);
           const cb = m.dependencyChain(P, b);
+          const cross = [];
+          for (let q = 0; q < cf.links.length; q += 2) {
+            if (P.rank[cf.links[q]] !== P.rank[cf.links[q + 1]]) cross.push(q);
+          }
           return {
             f: name(f), b: name(b), idle,
             predsF: Array.from(cf.preds, name), predsB: Array.from(cb.preds, name),
-            members: cf.members.length, links: cf.links.length / 2,
+            members: cf.members.length, links: cf.links.length / 2, cross: cross.length,
             act: m.activationAt(P, 0, 7.5),
           };
         }"""
@@ -479,8 +635,9 @@ def test_dependency_chain_geometry(live_server: str, page: Any) -> None:
     assert out["f"] == "F3@s2r2" and out["b"] == "B0@s3r3" and out["idle"] == -1
     assert out["predsF"] == ["F3@s1r1"]  # a forward waits for the previous stage's forward
     assert out["predsB"] == ["F0@s3r3"]  # the last stage's backward waits for its own forward
-    # microbatch 3: 4 forwards + 4 backwards; links F0→F1→F2→F3→B3→B2→B1→B0 = 7
-    assert out["members"] == 8 and out["links"] == 7
+    # microbatch 3: 4 forwards + 4 backwards; edges F0→F1→F2→F3 (3), each B on its own F (4)
+    # and B3→B2→B1→B0 (3); 6 of them cross ranks (the F→B edges stay on their rank)
+    assert (out["members"], out["links"], out["cross"]) == (8, 10, 6)
     assert out["act"] == 8  # GPipe: all 8 microbatches in flight on rank 0 before the backwards
 
 
@@ -535,13 +692,12 @@ def test_overlapped_span_shows_forward_and_backward_bands(live_server: str, page
     _open(page, f"{live_server}/pipeline?{query}")
     _pause_at_end(page)
     page.wait_for_timeout(100)
-    canvas = page.locator(".pl-canvas").first
-    left = float(canvas.get_attribute("data-plot-left"))
-    right = float(canvas.get_attribute("data-plot-right"))
-    x = left + (op["start"] + op["end"]) / 2 / data["makespan"] * (right - left)
-    # p ≤ 4: rows 30 CSS px from y = 6, bars 29 px, each band 22 % of the bar (6 px);
-    # the middle sample sits above the "7|3" label
-    top, mid, bottom = page.evaluate(OVERLAP_BANDS_JS, [x, [7.5, 13.5, 33.5]])
+    g = _geometry(page)
+    x = _x(g, (op["start"] + op["end"]) / 2, data["makespan"])
+    # rank 0's bar is row-height − 1 px tall, each band 22 % of it; the middle sample sits
+    # above the "7|3" label
+    y0, bar = g["row-top"], g["row-height"] - 1
+    top, mid, bottom = page.evaluate(OVERLAP_BANDS_JS, [x, [y0 + 1.5, y0 + 7.5, y0 + bar - 1.5]])
     var = page.evaluate(
         "(n) => getComputedStyle(document.documentElement).getPropertyValue(n).trim()", "--op-f"
     )

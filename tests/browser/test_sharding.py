@@ -1,7 +1,12 @@
-"""Browser tests for /sharding: shard maps against the API, picking, URL state, model mode."""
+"""Browser tests for /sharding: shard maps against the API, picking, URL state, model mode.
+
+Drawn values are read back from the canvas: one colour per block, and blocks placed in the
+order of the element ranges the API gives them.
+"""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -15,13 +20,32 @@ from tests.browser.conftest import horizontal_overflow
 pytestmark = pytest.mark.browser
 
 CANVAS = "canvas.sharding-canvas"
-DRAWN_PIXELS = """() => {
+# Each block's box and the colour drawn just inside its top-left corner (labels sit mid-block).
+BLOCKS_DRAWN = """(count) => {
   const c = document.querySelector('canvas.sharding-canvas');
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let n = 0;
-  for (let i = 3; i < d.length; i += 4) if (d[i]) n += 1;
-  return n;
+  const ctx = c.getContext('2d');
+  const dpr = window.devicePixelRatio || 1;
+  return Array.from({length: count}, (_, f) => {
+    const b = c.bitmeshView.blockBox(f);
+    const d = ctx.getImageData(Math.round((b.x + 3) * dpr), Math.round((b.y + 3) * dpr), 1, 1).data;
+    return {x: b.x, y: b.y, colour: `${d[0]},${d[1]},${d[2]},${d[3]}`};
+  });
 }"""
+
+
+def _assert_blocks_drawn(page: Any, api: dict[str, Any]) -> None:
+    """One distinct opaque colour per block, and a 2-D grid laid out as its element ranges."""
+    drawn = page.evaluate(BLOCKS_DRAWN, api["block_count"])
+    colours = [d["colour"] for d in drawn]
+    assert all(c.endswith(",255") for c in colours)
+    if api["block_count"] <= 30:
+        assert len(set(colours)) == api["block_count"]
+    if len(api["shape"]) == 2:
+        pairs = list(zip(drawn, api["blocks"], strict=True))
+        for (da, ba), (db, bb) in itertools.pairwise(pairs):
+            # later rows are lower, later columns further right, exactly as the ranges go
+            assert (da["y"] < db["y"]) == (ba["index"][0][0] < bb["index"][0][0])
+            assert (da["x"] < db["x"]) == (ba["index"][1][0] < bb["index"][1][0])
 
 
 def _open(page: Any, url: str) -> None:
@@ -57,7 +81,7 @@ def test_default_page(page: Any, live_server: str) -> None:
     assert page.locator("#sh-copies").inner_text() == "1"
     assert page.locator(CANVAS).get_attribute("data-blocks") == str(len(api["blocks"])) == "8"
     assert page.locator("#sh-chips .chip").count() == 8
-    assert page.evaluate(DRAWN_PIXELS) > 10000
+    _assert_blocks_drawn(page, api)
     assert page.problems == []
 
 
@@ -117,7 +141,7 @@ def test_bad_spec_shows_the_api_message(page: Any, live_server: str) -> None:
     api = httpx.get(live_server + "/api/v1/sharding?axes=dp:2,tp:4&shape=16,32&spec=dp,zz")
     assert api.status_code == 422
     assert api.json()["detail"][0]["msg"] in page.locator(".api-error").inner_text()
-    assert page.get_attribute("#sh-spec", "aria-invalid") == ""
+    assert page.get_attribute("#sh-spec", "aria-invalid") == "true"
     # an indivisible dimension is the API's 422 too
     page.fill("#sh-spec", "dp,tp")
     page.press("#sh-spec", "Enter")
@@ -143,6 +167,9 @@ def test_spec_picker_animates_and_round_trips(page: Any, live_server: str) -> No
     # standard query-string semantics: "+" is written %2B (a bare "+" would decode as a space)
     assert _query(page)["spec"] == ["dp+tp,_"]
     assert page.locator("#sh-shard-shape").inner_text() == "[2, 32]"
+    # 16 rows over dp·tp = 8 devices: 8 blocks of 2 rows, stacked top to bottom
+    api = httpx.get(live_server + "/api/v1/sharding?axes=dp:2,tp:4&shape=16,32&spec=dp%2Btp,_")
+    _assert_blocks_drawn(page, api.json())
     url = page.evaluate("() => location.href")
     page.goto("about:blank")
     _open(page, url)
@@ -240,3 +267,41 @@ def test_readout_values_stay_on_one_line(page: Any, live_server: str) -> None:
     )
     one_line = page.eval_on_selector("#sh-copies", "e => e.getBoundingClientRect().height")
     assert len(heights) == 4 and all(h <= one_line + 1 for h in heights), (heights, one_line)
+
+
+@pytest.mark.parametrize("path", ["/sharding", "/embed/sharding"])
+@pytest.mark.parametrize(
+    ("query", "shard", "copies"),
+    [
+        # the API's worked example: [16, 32] rows over dp 2, columns over tp 4
+        ("", [16 // 2, 32 // 4], 1),
+        # [4, 8, 16] on dp 2 × cp 2 × tp 2 with cp unnamed: dims split 2, 1, 2; 2 copies
+        ("axes=dp:2,cp:2,tp:2&shape=4,8,16&spec=dp,_,tp", [4 // 2, 8, 16 // 2], 2),
+    ],
+)
+def test_headline_equals_the_api_for_the_same_query(
+    page: Any, live_server: str, path: str, query: str, shard: list[int], copies: int
+) -> None:
+    _open(page, f"{live_server}{path}?{query}")
+    api = httpx.get(f"{live_server}/api/v1/sharding?{query}").json()
+    assert (api["shard_shape"], api["replication"]) == (shard, copies)
+    assert page.locator("#sh-shard-shape").inner_text() == f"[{', '.join(map(str, shard))}]"
+    assert page.locator("#sh-copies").inner_text() == str(copies)
+    assert page.locator("#sh-pspec").inner_text() == api["partition_spec"]
+    for key in ("axes", "shape", "spec"):
+        assert page.input_value(f"#sh-{key}") == api["query"][key]
+    _assert_blocks_drawn(page, api)
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("path", ["/sharding", "/embed/sharding"])
+@pytest.mark.parametrize("query", ["model=llama3-8b", "model=deepseek-v3&dp=128&ep=64"])
+def test_model_tab_equals_the_api(page: Any, live_server: str, path: str, query: str) -> None:
+    page.goto(f"{live_server}{path}?mode=model&{query}")
+    page.wait_for_selector("#md-table tbody tr")
+    api = httpx.get(f"{live_server}/api/v1/sharding/model?{query}").json()
+    assert page.locator("#md-axes").inner_text().replace(" ", "") == api["axes"]
+    assert page.locator("#md-table tbody tr").count() == len(api["weights"])
+    for key in ("tp", "dp", "ep", "pp"):
+        assert page.input_value(f"#md-{key}") == str(api["query"][key])
+    assert page.problems == []

@@ -1,6 +1,7 @@
 """The registry of number formats bitmesh explains, built from ml_dtypes itself.
 
-Every field is computed from ml_dtypes (``finfo`` and an enumeration of every code with
+The names, aliases and descriptions come from the one dtype table (`app.core.numerics.dtypes`);
+every number is computed from ml_dtypes (``finfo`` and an enumeration of every code with
 ``np.arange(2**bits, dtype=np.uint8).view(dtype)``), never typed in by hand, so the registry
 cannot drift from the library that real training stacks use. Tests check the computed fields
 against the table in docs/sources.md, "The formats" (OCP OFP8 and MX specifications).
@@ -12,7 +13,9 @@ sign), fp4/fp6 report ``precision`` 0, and e8m0 has no subnormals although ``fin
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import math
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -20,14 +23,49 @@ import ml_dtypes
 import numpy as np
 import numpy.typing as npt
 
-from app.core.errors import InvalidInput, UnknownName
+from app.core.errors import InvalidInput
 from app.core.limits import limit
+from app.core.numerics.dtypes import ELEMENTS, ElementSpec, element_name
+from app.core.params import param
 
 Overflow = Literal["nan", "inf", "saturate"]
 
 #: Value classes, in the order of the int8 codes used by `ValueTable.classes`.
 CLASS_NAMES: Final = ("zero", "subnormal", "normal", "inf", "nan")
 ZERO, SUBNORMAL, NORMAL, INF, NAN = range(5)
+
+
+@dataclass(frozen=True)
+class BitField:
+    """One field of the bit layout, e.g. e4m3fn's exponent: ``name="exponent", high=6, low=3``."""
+
+    name: Literal["sign", "exponent", "mantissa"]
+    high: int  # index of its most significant bit (bit 0 is the code's least significant)
+    low: int
+
+
+@dataclass(frozen=True)
+class Binades:
+    """The positive finite values binade by binade, as columns (compact: bfloat16 has 261).
+
+    Binade i is [2^exponent[i], 2^(exponent[i]+1)) and holds count[i] values
+    2^exponent[i] + j·2^spacing[i], j = 0..count[i]-1; the first `subnormal` binades hold the
+    subnormals. E.g. float4_e2m1fn: exponent (-1, 0, 1, 2), count (1, 2, 2, 2), spacing
+    (-1, -1, 0, 1), subnormal 1: the values 0.5 | 1, 1.5 | 2, 3 | 4, 6.
+    """
+
+    exponent: tuple[int, ...]
+    count: tuple[int, ...]
+    spacing: tuple[int, ...]  # log2 of the step between consecutive values in the binade
+    subnormal: int
+
+
+@dataclass(frozen=True)
+class Landmark:
+    """A code worth jumping to, e.g. ``Landmark("max", 126)`` in float8_e4m3fn."""
+
+    label: str
+    code: int
 
 
 @dataclass(frozen=True)
@@ -70,122 +108,14 @@ class FormatInfo:
     exponent_min: int  # unbiased exponent of min_normal
     exponent_max: int  # unbiased exponent of max
     sign_bits: int  # 1, or 0 for float8_e8m0fnu
-
-
-@dataclass(frozen=True)
-class _Spec:
-    dtype: Any
-    family: str
-    description: str
-    source: str
-    aliases: tuple[str, ...] = ()
-
-
-_OFP8 = "OCP 8-bit Floating Point Specification (OFP8) rev. 1.0, 2023; arXiv 2209.05433"
-_FNUZ = "Noune et al. 2022, arXiv 2206.02915 (Graphcore/AMD); LLVM APFloat"
-_MX = "OCP Microscaling Formats (MX) Specification v1.0, 2023"
-_IEEE_LIKE = "ml_dtypes (IEEE 754 conventions: Inf and NaN at the top exponent); LLVM APFloat"
-
-_SPECS: Final[dict[str, _Spec]] = {
-    "float8_e4m3fn": _Spec(
-        ml_dtypes.float8_e4m3fn,
-        "fp8",
-        "OCP FP8 E4M3 (NVIDIA H100/B200 FP8 weights and activations); no Inf, NaN at S.1111.111",
-        _OFP8,
-        ("e4m3", "fp8_e4m3", "e4m3fn"),
-    ),
-    "float8_e4m3fnuz": _Spec(
-        ml_dtypes.float8_e4m3fnuz,
-        "fp8",
-        "FP8 E4M3 FNUZ (AMD MI300, Graphcore): bias 8, one NaN at 0x80, no -0, no Inf",
-        _FNUZ,
-        ("e4m3fnuz",),
-    ),
-    "float8_e4m3b11fnuz": _Spec(
-        ml_dtypes.float8_e4m3b11fnuz,
-        "fp8",
-        "FP8 E4M3 with bias 11, FNUZ (Google TPU; the forward bias of IBM's HFP8)",
-        "ml_dtypes; bias 11 as in Sun et al. 2019 (HFP8, NeurIPS)",
-        ("e4m3b11fnuz",),
-    ),
-    "float8_e4m3": _Spec(
-        ml_dtypes.float8_e4m3,
-        "fp8",
-        "IEEE-754-style FP8 E4M3 with Inf and NaN (LLVM Float8E4M3)",
-        _IEEE_LIKE,
-        ("e4m3_ieee",),
-    ),
-    "float8_e5m2": _Spec(
-        ml_dtypes.float8_e5m2,
-        "fp8",
-        "OCP FP8 E5M2 (NVIDIA H100 FP8 gradients); IEEE-like with Inf and NaN",
-        _OFP8,
-        ("e5m2", "fp8_e5m2"),
-    ),
-    "float8_e5m2fnuz": _Spec(
-        ml_dtypes.float8_e5m2fnuz,
-        "fp8",
-        "FP8 E5M2 FNUZ (AMD MI300, Graphcore): bias 16, one NaN at 0x80, no -0, no Inf",
-        _FNUZ,
-        ("e5m2fnuz",),
-    ),
-    "float8_e3m4": _Spec(
-        ml_dtypes.float8_e3m4,
-        "fp8",
-        "IEEE-754-style FP8 E3M4 with Inf and NaN: more precision, less range",
-        _IEEE_LIKE,
-        ("e3m4",),
-    ),
-    "float8_e8m0fnu": _Spec(
-        ml_dtypes.float8_e8m0fnu,
-        "scale",
-        "OCP MX E8M0 block scale: powers of two 2^-127..2^127; no sign, no zero, NaN at 0xFF",
-        _MX,
-        ("e8m0",),
-    ),
-    "float6_e2m3fn": _Spec(
-        ml_dtypes.float6_e2m3fn,
-        "fp6",
-        "OCP MX FP6 E2M3 element (MXFP6); no Inf, no NaN: casts saturate",
-        _MX,
-        ("e2m3", "fp6_e2m3"),
-    ),
-    "float6_e3m2fn": _Spec(
-        ml_dtypes.float6_e3m2fn,
-        "fp6",
-        "OCP MX FP6 E3M2 element (MXFP6); no Inf, no NaN: casts saturate",
-        _MX,
-        ("e3m2", "fp6_e3m2"),
-    ),
-    "float4_e2m1fn": _Spec(
-        ml_dtypes.float4_e2m1fn,
-        "fp4",
-        "FP4 E2M1 element of OCP MXFP4 and NVIDIA NVFP4; values ±{0, 0.5, 1, 1.5, 2, 3, 4, 6}",
-        _MX,
-        ("e2m1", "fp4", "fp4_e2m1"),
-    ),
-    "bfloat16": _Spec(
-        ml_dtypes.bfloat16,
-        "16-bit",
-        "bfloat16: float32's range with 8 significant bits (TPU, A100/H100 mixed precision)",
-        "Kalamkar et al. 2019, arXiv 1905.12322; Google Brain bfloat16",
-        ("bf16",),
-    ),
-    "float16": _Spec(
-        np.float16,
-        "16-bit",
-        "IEEE 754 binary16 (half precision; V100-era mixed precision with loss scaling)",
-        "IEEE 754-2019 binary16",
-        ("fp16", "half"),
-    ),
-    "float32": _Spec(
-        np.float32,
-        "32-bit",
-        "IEEE 754 binary32 (single precision): the reference every format is compared to",
-        "IEEE 754-2019 binary32",
-        ("fp32", "single"),
-    ),
-}
+    fields: tuple[BitField, ...]  # sign, exponent, mantissa: most significant first
+    min_positive: float  # smallest positive value (min_subnormal, else min_normal)
+    dynamic_range: float  # log2(max / min_positive), in binades
+    values_per_binade: int  # 2^mantissa_bits: values in each full normal binade
+    binades: Binades  # every positive finite value, binade by binade
+    landmarks: tuple[Landmark, ...]  # ±0, min subnormal, min normal, 1, ±max, +Inf, NaN
+    past_max: str  # `overflow` in words, e.g. "→ NaN"
+    full_table: bool  # /values lists every code (at most value_table_bits bits); else windows
 
 
 def _uint_dtype(bits: int) -> type[np.unsignedinteger[Any]]:
@@ -230,6 +160,20 @@ class _Fields:
         mantissa = codes & np.uint32((1 << self.mantissa_bits) - 1)
         return sign, exponent, mantissa
 
+    def exponent_field(self, code: int) -> int:
+        """The raw exponent field of one code, e.g. e4m3fn 0x38 (1.0) -> 7."""
+        return (code >> self.mantissa_bits) & ((1 << self.exponent_bits) - 1)
+
+    def layout(self) -> tuple[BitField, ...]:
+        """The fields, most significant first; e8m0 has no sign and fp4-style no empty field."""
+        M, E = self.mantissa_bits, self.exponent_bits
+        out = [BitField("sign", self.bits - 1, self.bits - 1)] if self.sign_bits else []
+        if E:
+            out.append(BitField("exponent", M + E - 1, M))
+        if M:
+            out.append(BitField("mantissa", M - 1, 0))
+        return tuple(out)
+
 
 def _classify(
     fields: _Fields, codes: npt.NDArray[np.uint32], values: npt.NDArray[np.float64]
@@ -247,12 +191,12 @@ def _classify(
 
 @dataclass(frozen=True)
 class ValueTable:
-    """Every code of a format of at most 16 bits, in code order.
+    """Codes of a format in code order, with their values and classes.
 
-    ``codes[i] == i``; ``values`` are float64 (exact: every such format fits in float64);
-    ``classes`` index `CLASS_NAMES`. ``magnitudes`` are the finite values of the codes with
-    sign bit 0, which ml_dtypes lays out as 0, 1, 2, ... in increasing order: rounding searches
-    them.
+    For a full table (formats of at most 16 bits) ``codes[i] == i``; `values` are float64
+    (exact: every format here fits in float64); `classes` index `CLASS_NAMES`. `magnitudes`
+    are the finite values of the codes with sign bit 0, which ml_dtypes lays out as 0, 1, 2,
+    ... in increasing order: rounding searches them (empty for a window).
     """
 
     name: str
@@ -267,72 +211,147 @@ class ValueTable:
         return names[self.classes].tolist()
 
 
-def _enumerate(spec: _Spec, bits: int) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64]]:
-    raw = np.arange(2**bits, dtype=_uint_dtype(bits)).view(spec.dtype)
+def _view(dtype: Any, codes: npt.NDArray[np.uint32], bits: int) -> npt.NDArray[np.float64]:
+    """The values of `codes` (exact in float64), e.g. e4m3fn [56, 57] -> [1.0, 1.125]."""
+    raw = codes.astype(_uint_dtype(bits)).view(dtype)
     with np.errstate(invalid="ignore"):  # NaN codes
-        values = raw.astype(np.float64)
-    return np.arange(2**bits, dtype=np.uint32), values
+        return raw.astype(np.float64)
 
 
-def _build(name: str, spec: _Spec) -> tuple[FormatInfo, _Fields]:
+def _enumerate(
+    spec: ElementSpec, bits: int
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64]]:
+    codes = np.arange(2**bits, dtype=np.uint32)
+    return codes, _view(spec.dtype, codes, bits)
+
+
+@dataclass(frozen=True)
+class _Specials:
+    """What an enumeration (or, for float32, IEEE 754's counting rules) says about the codes."""
+
+    nan_codes: tuple[int, ...] | None
+    nan_code_ranges: tuple[tuple[int, int], ...]
+    nan_count: int
+    inf_codes: tuple[int, ...]
+    finite_count: int
+    has_zero: bool
+    has_negative_zero: bool
+    signed: bool
+    min_subnormal: float | None
+    min_subnormal_code: int | None
+
+
+def _enumerated_specials(spec: ElementSpec, fields: _Fields) -> _Specials:
+    """Count every code of a format of at most 16 bits."""
+    codes, values = _enumerate(spec, fields.bits)
+    classes = _classify(fields, codes, values)
+    nan = codes[classes == NAN]
+    zero = classes == ZERO
+    sub = values[classes == SUBNORMAL]
+    min_subnormal = float(sub[sub > 0].min()) if sub.size else None
+    return _Specials(
+        nan_codes=tuple(int(c) for c in nan),
+        nan_code_ranges=_runs(nan),
+        nan_count=int(nan.size),
+        inf_codes=tuple(int(c) for c in codes[classes == INF]),
+        finite_count=int(np.count_nonzero(np.isfinite(values))),
+        has_zero=bool(zero.any()),
+        has_negative_zero=bool((zero & np.signbit(values)).any()),
+        signed=bool((values < 0).any()),
+        min_subnormal=min_subnormal,
+        min_subnormal_code=(
+            None if min_subnormal is None else int(codes[values == min_subnormal][0])
+        ),
+    )
+
+
+def _ieee_specials(fields: _Fields, smallest_subnormal: float) -> _Specials:
+    """IEEE 754 binary32, counted rather than enumerated (2^32 codes)."""
+    bits, M = fields.bits, fields.mantissa_bits
+    top = ((1 << fields.exponent_bits) - 1) << M  # exponent field all ones
+    negative = 1 << (bits - 1)
+    return _Specials(
+        nan_codes=None,
+        nan_code_ranges=(
+            (top + 1, top + (1 << M) - 1),
+            (negative + top + 1, negative + top + (1 << M) - 1),
+        ),
+        nan_count=2 * ((1 << M) - 1),
+        inf_codes=(top, negative + top),
+        finite_count=2**bits - 2 * (1 << M),
+        has_zero=True,
+        has_negative_zero=True,
+        signed=True,
+        min_subnormal=smallest_subnormal,
+        min_subnormal_code=1,
+    )
+
+
+def _binades(
+    mantissa_bits: int, exponent_min: int, exponent_max: int, max_value: float, subnormals: bool
+) -> Binades:
+    """Every positive finite value, binade by binade (from the field formula, checked against
+    the enumerated values in tests).
+
+    Subnormals m·2^(emin - M) for m = 1..2^M - 1 fill binades emin - M .. emin - 1 with 1, 2,
+    4, ... values; normal binades hold 2^M values each; the top one stops at max (fn formats
+    give its last codes to NaN, e4m3fn's top binade holds 7).
+    """
+    M = mantissa_bits
+    rows = []
+    if subnormals and M > 0:
+        rows += [(exponent_min - M + j, 2**j, exponent_min - M) for j in range(M)]
+    for k in range(exponent_min, exponent_max + 1):
+        count = 2**M if k < exponent_max else round((max_value / 2.0**k - 1) * 2**M) + 1
+        rows.append((k, count, k - M))
+    exponent, count, spacing = (tuple(column) for column in zip(*rows, strict=True))
+    return Binades(exponent, count, spacing, M if subnormals and M > 0 else 0)
+
+
+def _landmarks(info: FormatInfo, one: int) -> tuple[Landmark, ...]:
+    """The codes a reader jumps to, in the order the explorer shows them."""
+    sign = (1 << (info.bits - 1)) if info.sign_bits else 0
+    marks = [("+0", 0 if info.has_zero else None)]
+    marks.append(("−0", sign if info.has_negative_zero else None))
+    marks += [("min subnormal", info.min_subnormal_code), ("min normal", info.min_normal_code)]
+    marks += [("1", one), ("max", info.max_finite_code)]
+    marks.append(("−max", info.max_finite_code | sign if sign else None))
+    marks.append(("+∞", info.inf_codes[0] if info.inf_codes else None))
+    marks.append(("NaN", info.nan_code_ranges[0][0] if info.nan_code_ranges else None))
+    return tuple(Landmark(label, code) for label, code in marks if code is not None)
+
+
+_PAST_MAX: Final[dict[Overflow, str]] = {
+    "nan": "→ NaN",
+    "inf": "→ ±∞",
+    "saturate": "saturates to ±max",
+}
+
+
+def _build(name: str, spec: ElementSpec) -> tuple[FormatInfo, _Fields]:
     finfo = ml_dtypes.finfo(spec.dtype)  # type: ignore[no-untyped-call]
     bits = int(finfo.bits)
     exponent_bits, mantissa_bits = int(finfo.nexp), int(finfo.nmant)
-    sign_bits = bits - exponent_bits - mantissa_bits
-    fields = _Fields(bits, exponent_bits, mantissa_bits, sign_bits)
+    fields = _Fields(bits, exponent_bits, mantissa_bits, bits - exponent_bits - mantissa_bits)
     one = _cast_code(spec.dtype, bits, 1.0)
-    bias = (one >> mantissa_bits) & ((1 << exponent_bits) - 1)  # exponent field of 1.0
-    max_value = float(finfo.max)
-    min_normal = float(finfo.tiny)
-    eps = float(finfo.eps)
+    bias = fields.exponent_field(one)  # the exponent field of 1.0
+    max_value, min_normal = float(finfo.max), float(finfo.tiny)
     max_finite_code = _cast_code(spec.dtype, bits, max_value)
     min_normal_code = _cast_code(spec.dtype, bits, min_normal)
-    exponent_max = ((max_finite_code >> mantissa_bits) & ((1 << exponent_bits) - 1)) - bias
-    exponent_min = ((min_normal_code >> mantissa_bits) & ((1 << exponent_bits) - 1)) - bias
     past_max = _cast_code(spec.dtype, bits, max_value * 2.0)
-
     if bits <= 16:
-        codes, values = _enumerate(spec, bits)
-        classes = _classify(fields, codes, values)
-        nan = codes[classes == NAN]
-        nan_codes: tuple[int, ...] | None = tuple(int(c) for c in nan)
-        nan_code_ranges = _runs(nan)
-        nan_count = int(nan.size)
-        inf_codes = tuple(int(c) for c in codes[classes == INF])
-        finite_count = int(np.count_nonzero(np.isfinite(values)))
-        zero = classes == ZERO
-        has_zero = bool(zero.any())
-        has_negative_zero = bool((zero & np.signbit(values)).any())
-        sub = values[classes == SUBNORMAL]
-        min_subnormal = float(sub[sub > 0].min()) if sub.size else None
-        min_subnormal_code = (
-            None if min_subnormal is None else int(codes[values == min_subnormal][0])
-        )
-        signed = bool((values < 0).any())
-    else:  # float32: IEEE 754 binary32, counted rather than enumerated
-        top = (1 << exponent_bits) - 1
-        nan_codes = None
-        nan_code_ranges = (
-            ((top << mantissa_bits) + 1, (top << mantissa_bits) + (1 << mantissa_bits) - 1),
-            (
-                (1 << (bits - 1)) + (top << mantissa_bits) + 1,
-                (1 << (bits - 1)) + (top << mantissa_bits) + (1 << mantissa_bits) - 1,
-            ),
-        )
-        nan_count = 2 * ((1 << mantissa_bits) - 1)
-        inf_codes = (top << mantissa_bits, (1 << (bits - 1)) + (top << mantissa_bits))
-        finite_count = 2**bits - 2 * (1 << mantissa_bits)
-        has_zero = has_negative_zero = signed = True
-        min_subnormal = float(finfo.smallest_subnormal)
-        min_subnormal_code = 1
-
-    if past_max in inf_codes:
+        sp = _enumerated_specials(spec, fields)
+    else:
+        sp = _ieee_specials(fields, float(finfo.smallest_subnormal))
+    if past_max in sp.inf_codes:
         overflow: Overflow = "inf"
     elif past_max == max_finite_code:
         overflow = "saturate"
     else:
         overflow = "nan"
-
+    exponent_min = fields.exponent_field(min_normal_code) - bias
+    exponent_max = fields.exponent_field(max_finite_code) - bias
+    min_positive = sp.min_subnormal if sp.min_subnormal is not None else min_normal
     info = FormatInfo(
         name=name,
         bits=bits,
@@ -341,53 +360,58 @@ def _build(name: str, spec: _Spec) -> tuple[FormatInfo, _Fields]:
         bias=bias,
         max=max_value,
         min_normal=min_normal,
-        min_subnormal=min_subnormal,
-        eps=eps,
-        has_inf=bool(inf_codes),
-        has_nan=nan_count > 0,
-        has_negative_zero=has_negative_zero,
-        nan_codes=nan_codes,
-        inf_codes=inf_codes,
-        finite_count=finite_count,
+        min_subnormal=sp.min_subnormal,
+        eps=float(finfo.eps),
+        has_inf=bool(sp.inf_codes),
+        has_nan=sp.nan_count > 0,
+        has_negative_zero=sp.has_negative_zero,
+        nan_codes=sp.nan_codes,
+        inf_codes=sp.inf_codes,
+        finite_count=sp.finite_count,
         overflow=overflow,
         description=spec.description,
         family=spec.family,
-        signed=signed,
-        has_zero=has_zero,
+        signed=sp.signed,
+        has_zero=sp.has_zero,
         min_code=0,
         max_code=2**bits - 1,
         source=spec.source,
         aliases=spec.aliases,
-        nan_code_ranges=nan_code_ranges,
-        nan_count=nan_count,
+        nan_code_ranges=sp.nan_code_ranges,
+        nan_count=sp.nan_count,
         max_finite_code=max_finite_code,
         min_normal_code=min_normal_code,
-        min_subnormal_code=min_subnormal_code,
+        min_subnormal_code=sp.min_subnormal_code,
         exponent_min=exponent_min,
         exponent_max=exponent_max,
-        sign_bits=sign_bits,
+        sign_bits=fields.sign_bits,
+        fields=fields.layout(),
+        min_positive=min_positive,
+        dynamic_range=math.log2(max_value / min_positive),
+        values_per_binade=2**mantissa_bits,
+        binades=_binades(
+            mantissa_bits, exponent_min, exponent_max, max_value, sp.min_subnormal is not None
+        ),
+        landmarks=(),
+        past_max=_PAST_MAX[overflow],
+        full_table=bits <= limit("value_table_bits"),
     )
-    return info, fields
+    return dataclasses.replace(info, landmarks=_landmarks(info, one)), fields
 
 
-_BUILT: Final = {name: _build(name, spec) for name, spec in _SPECS.items()}
+_BUILT: Final = {name: _build(name, spec) for name, spec in ELEMENTS.items()}
 
 #: Every format, keyed by its ml_dtypes name, in display order.
 FORMATS: Final[dict[str, FormatInfo]] = {name: built[0] for name, built in _BUILT.items()}
 
-_ALIASES: Final = {alias: name for name, spec in _SPECS.items() for alias in spec.aliases}
-
 
 def canonical_name(name: str) -> str:
-    """The ml_dtypes name for `name` or one of its aliases, e.g. "bf16" -> "bfloat16"."""
-    if name in FORMATS:
-        return name
-    lowered = name.lower()
-    if lowered in FORMATS:
-        return lowered
-    if lowered in _ALIASES:
-        return _ALIASES[lowered]
-    raise UnknownName("format", name, FORMATS, field="name")
+    """The ml_dtypes name for `name` or one of its aliases, e.g. "BF16" -> "bfloat16".
+
+    Names resolve through the one dtype table; a block format (mxfp4) is not an element format
+    and raises `UnknownName` suggesting its element.
+    """
+    return element_name(name)
 
 
 def get_format(name: str) -> FormatInfo:
@@ -402,13 +426,13 @@ def fields_of(name: str) -> _Fields:
 
 def dtype_of(name: str) -> np.dtype[Any]:
     """The numpy dtype of a format, e.g. ``dtype_of("bfloat16") == ml_dtypes.bfloat16``."""
-    return np.dtype(_SPECS[canonical_name(name)].dtype)
+    return np.dtype(ELEMENTS[canonical_name(name)].dtype)
 
 
 @functools.cache
 def _value_table(name: str) -> ValueTable:
     info = FORMATS[name]
-    codes, values = _enumerate(_SPECS[name], info.bits)
+    codes, values = _enumerate(ELEMENTS[name], info.bits)
     classes = _classify(_BUILT[name][1], codes, values)
     magnitudes = values[: info.max_finite_code + 1]
     # ml_dtypes lays out the positive finite values as codes 0..max_finite_code, increasing.
@@ -429,6 +453,61 @@ def value_table(name: str) -> ValueTable:
         raise InvalidInput(
             "name",
             f"{canonical} has {bits} bits: value tables are listed only for formats of at most "
-            f"{limit('value_table_bits')} bits; decode single codes instead",
+            f"{limit('value_table_bits')} bits; ask for a window (start, count) or decode "
+            "single codes instead",
         )
     return _value_table(canonical)
+
+
+@dataclass(frozen=True)
+class ValuesQuery:
+    """The parameters of `GET /formats/{name}/values`: every code, or a window of codes."""
+
+    start: int | None = param(
+        None,
+        "First code of a window (any format; float32 too). Omit both for every code.",
+        example=0x3F800000,
+        ge=0,
+        le=2**32 - 1,
+    )
+    count: int | None = param(
+        None,
+        "Codes in the window (default and most 2^value_table_bits).",
+        example=4097,
+        ge=1,
+        le=2 ** limit("value_table_bits"),
+    )
+
+
+def values_for(name: str, query: ValuesQuery) -> ValueTable:
+    """Every code (no window asked) or the window `start`, `count` of a format."""
+    if query.start is None and query.count is None:
+        return value_table(name)
+    return value_window(name, query.start or 0, query.count or 2 ** limit("value_table_bits"))
+
+
+def value_window(name: str, start: int, count: int) -> ValueTable:
+    """The codes start .. start + count - 1 of any format (clipped to its last code).
+
+    For example ``value_window("float32", 0x3F800000, 2).values`` is ``[1.0, 1 + 2**-23]``.
+    `count` is at most 2^value_table_bits.
+    """
+    canonical = canonical_name(name)
+    info = FORMATS[canonical]
+    most = 2 ** limit("value_table_bits")
+    if not 1 <= count <= most:
+        raise InvalidInput("count", f"must be between 1 and {most} (2^value_table_bits)")
+    if not info.min_code <= start <= info.max_code:
+        raise InvalidInput(
+            "start", f"{start} is outside {canonical}'s codes {info.min_code}..{info.max_code}"
+        )
+    stop = min(start + count, info.max_code + 1)
+    if info.bits <= limit("value_table_bits"):
+        table = _value_table(canonical)
+        codes, values = table.codes[start:stop], table.values[start:stop]
+        classes = table.classes[start:stop]
+    else:
+        codes = np.arange(start, stop, dtype=np.uint64).astype(np.uint32)
+        values = _view(ELEMENTS[canonical].dtype, codes, info.bits)
+        classes = _classify(_BUILT[canonical][1], codes, values)
+    return ValueTable(canonical, codes, values, classes, np.empty(0))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -30,8 +30,51 @@ from app.core.numerics.formats import FORMATS, FormatInfo, canonical_name, dtype
 Rounding = Literal["nearest_even", "toward_zero", "up", "down", "stochastic"]
 OverflowPolicy = Literal["native", "saturate"]
 
-ROUNDINGS: Final[tuple[str, ...]] = ("nearest_even", "toward_zero", "up", "down", "stochastic")
-OVERFLOWS: Final[tuple[str, ...]] = ("native", "saturate")
+
+@dataclass(frozen=True)
+class Mode:
+    """A rounding mode or overflow policy as the API and the pages name and explain it."""
+
+    name: str
+    title: str  # what a picker shows
+    explanation: str
+    seeded: bool = False  # the mode draws random numbers: the `seed` parameter counts
+
+
+#: The rounding modes, declared once (the API's `rounding` parameter, the explorer's picker).
+ROUNDING_MODES: Final = (
+    Mode(
+        "nearest_even",
+        "nearest, ties to even",
+        "The nearest representable value; an exact tie goes to the neighbour whose last "
+        "mantissa bit is 0 (IEEE 754 roundTiesToEven, OCP OFP8 §5). E8M0 has no mantissa: its "
+        "ties go up, as ml_dtypes' cast does.",
+    ),
+    Mode("toward_zero", "toward zero", "Truncate: the neighbour nearer to zero."),
+    Mode("up", "up (toward +∞)", "The neighbour above: away from zero for positive inputs."),
+    Mode("down", "down (toward −∞)", "The neighbour below: away from zero for negative inputs."),
+    Mode(
+        "stochastic",
+        "stochastic",
+        "Up with probability (x − below) / (above − below), else down, so the rounding is "
+        "unbiased on average; the draw is seeded (`seed`) so a URL reproduces it.",
+        seeded=True,
+    ),
+)
+#: What happens past max, declared once (the API's `overflow` parameter).
+OVERFLOW_MODES: Final = (
+    Mode(
+        "native",
+        "native (as ml_dtypes)",
+        "Whatever the format does past max, as an ml_dtypes cast: NaN (e4m3fn), ±Inf "
+        "(e5m2, bfloat16) or ±max for formats with neither (fp6, fp4).",
+    ),
+    Mode("saturate", "saturate to ±max", "Clamp to ±max (and ±Inf to ±max), as FP8 GEMMs do."),
+)
+ROUNDINGS: Final[tuple[str, ...]] = tuple(m.name for m in ROUNDING_MODES)
+OVERFLOWS: Final[tuple[str, ...]] = tuple(m.name for m in OVERFLOW_MODES)
+assert get_args(Rounding) == ROUNDINGS and get_args(OverflowPolicy) == OVERFLOWS
+SEEDED: Final = frozenset(m.name for m in ROUNDING_MODES if m.seeded)
 DEFAULT_SEED: Final = 0
 
 F64 = npt.NDArray[np.float64]
@@ -44,7 +87,7 @@ Bools = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
-class _Rounder:
+class Rounder:
     info: FormatInfo
     ext: F64 | None  # magnitudes + the virtual value (<= 16 bits); None for float32
     table_values: F64 | None  # value of every code (<= 16 bits)
@@ -113,7 +156,7 @@ def _cast_codes(name: str, x: float) -> tuple[int, int]:
 
 
 @functools.cache
-def _rounder(name: str) -> _Rounder:
+def rounder(name: str) -> Rounder:
     info = FORMATS[name]
     virtual = info.max + 2.0 ** (info.exponent_max - info.mantissa_bits)
     if info.bits <= 16:
@@ -122,7 +165,7 @@ def _rounder(name: str) -> _Rounder:
         table_values: F64 | None = table.values
     else:
         ext = table_values = None
-    return _Rounder(
+    return Rounder(
         info=info,
         ext=ext,
         table_values=table_values,
@@ -140,7 +183,7 @@ def _rounder(name: str) -> _Rounder:
 
 
 @dataclass(frozen=True)
-class _Rounded:
+class Rounded:
     codes: U32
     values: F64
     lo: I64  # magnitude bracket: value(lo) <= |x| < value(lo + 1), clipped to 0..K
@@ -149,7 +192,7 @@ class _Rounded:
     overflowed: Bools  # the rounding went past max (before the overflow policy)
 
 
-def _check_modes(rounding: str, overflow: str) -> None:
+def check_modes(rounding: str, overflow: str) -> None:
     if rounding not in ROUNDINGS:
         raise InvalidInput(
             "rounding", f"unknown rounding {rounding!r}; use one of {', '.join(ROUNDINGS)}"
@@ -160,13 +203,13 @@ def _check_modes(rounding: str, overflow: str) -> None:
         )
 
 
-def _round(
-    r: _Rounder,
+def round_codes(
+    r: Rounder,
     x: F64,
     rounding: str,
     overflow: str,
     rng: np.random.Generator | None,
-) -> _Rounded:
+) -> Rounded:
     info = r.info
     K, V = r.K, r.K + 1
     finite = np.isfinite(x)
@@ -224,7 +267,7 @@ def _round(
     if not info.signed:  # E8M0: zero and negatives are NaN, as in ml_dtypes
         codes[(neg | (x == 0)) & ~np.isnan(x)] = r.nan_cast[0]
     codes_u32 = codes.astype(np.uint32)
-    return _Rounded(codes_u32, r.values(codes_u32), lo, exact, below_min, overflowed)
+    return Rounded(codes_u32, r.values(codes_u32), lo, exact, below_min, overflowed)
 
 
 def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -246,8 +289,8 @@ def round_array(
     ``[0, 2, 6, 7]`` and values ``[0, 1, 4, 6]`` (ties to even; 7 saturates). `rng` seeds
     stochastic rounding (a Generator or an int; None means seed 0).
     """
-    _check_modes(rounding, overflow)
-    r = _rounder(canonical_name(name))
+    check_modes(rounding, overflow)
+    r = rounder(canonical_name(name))
     arr = np.asarray(x, dtype=np.float64)
-    rounded = _round(r, arr.reshape(-1), rounding, overflow, _generator(rng))
+    rounded = round_codes(r, arr.reshape(-1), rounding, overflow, _generator(rng))
     return rounded.codes.reshape(arr.shape), rounded.values.reshape(arr.shape)

@@ -68,18 +68,23 @@ class StageLayout:
 def stage_layouts(
     layers: int,
     dense_layers: int,
-    stage_to_rank: tuple[int, ...],
-    window: frozenset[int] = frozenset(),
+    stage_to_rank: tuple[int, ...] | int,
+    window: frozenset[int] | int = frozenset(),
 ) -> tuple[StageLayout, ...]:
     """The layers on each rank; virtual stage i lives on rank ``stage_to_rank[i]``.
 
     The layers are split over the virtual stages in order (`layers_per_stage`); the first
     `dense_layers` are dense and the rest MoE (DeepSeek-V3 puts 3 dense layers first); layers
     in `window` use sliding-window attention. The embedding sits with virtual stage 0 and the
-    LM head with the last one. For example with 1F1B on 16 ranks
+    LM head with the last one. ``stage_layouts(layers, dense, p, v)`` (two ints) means the loop
+    placement of p ranks with v chunks. For example with 1F1B on 16 ranks
     ``stage_layouts(126, 126, tuple(range(16)))[0].dense_layers == 7``; with ZB-V on 2 ranks
     (``stage_to_rank == (0, 1, 1, 0)``) rank 0 holds both the embedding and the LM head.
     """
+    if isinstance(stage_to_rank, int):  # (p, v): the loop placement, stage k·p + r on rank r
+        p, v = stage_to_rank, window if isinstance(window, int) else 1
+        stage_to_rank, window = tuple(s % p for s in range(p * v)), frozenset()
+    assert not isinstance(window, int)
     p = max(stage_to_rank) + 1
     dense, moe, win = [0] * p, [0] * p, [0] * p
     first = 0

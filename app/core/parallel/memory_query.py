@@ -321,8 +321,6 @@ def _check(q: MemoryQuery, m: ModelPreset | None) -> None:
         value = getattr(q, name)
         if value is not None and not math.isfinite(value):
             raise InvalidInput(name, "must be a finite number")
-    if q.microbatches is not None and q.global_batch is not None:
-        raise InvalidInput("global_batch", "give either global_batch or microbatches, not both")
     if m is None:
         if q.ep > 1:
             raise InvalidInput("ep", "expert parallelism needs a model architecture, not params=")
@@ -360,9 +358,9 @@ def microbatch_count(q: MemoryQuery, schedule: str, chunks: int) -> int:
 
     For example Llama 3 405B (Table 4, row 1): 16M tokens over dp 64 × 8,192 tokens is 32.
     """
-    if q.microbatches is not None:
-        return q.microbatches
     if q.global_batch is None:
+        if q.microbatches is not None:
+            return q.microbatches
         return default_microbatches(schedule, q.pp, chunks)
     per = q.dp * q.micro_batch * q.seq_len
     if q.global_batch % per:
@@ -373,6 +371,12 @@ def microbatch_count(q: MemoryQuery, schedule: str, chunks: int) -> int:
             f"·seq_len = {per:,} tokens; try {lo:,} or {lo + per:,}",
         )
     m = q.global_batch // per
+    if q.microbatches is not None and q.microbatches != m:
+        raise InvalidInput(
+            "global_batch",
+            f"{q.global_batch:,} tokens over dp·micro_batch·seq_len = {per:,} make {m:,} "
+            f"microbatches, not the {q.microbatches:,} given; give one of the two",
+        )
     if m > limit("pipeline_microbatches"):
         raise InvalidInput(
             "global_batch",
@@ -418,6 +422,12 @@ class MemorySetup:
     def tokens(self) -> int:
         """Tokens of one sequence on one GPU: seq_len/cp."""
         return self.query.seq_len // self.query.cp
+
+    @property
+    def weights(self) -> WeightDtype:
+        """The weights' dtype when every class shares one, else the MLP class's (which holds
+        most parameters); `states.weights` has each class's."""
+        return self.states.uniform or self.states.weights["mlp"]
 
     @property
     def overhead(self) -> int:
@@ -537,7 +547,7 @@ def resolve(q: MemoryQuery, timeline: bool = True) -> MemorySetup:
     conv = CONVENTIONS[q.convention]
     states = _states(q, m, conv)
     kv = resolve_dtype(q.kv_dtype, field="kv_dtype")
-    schedule = resolve_schedule(q.schedule)
+    schedule = resolve_schedule(q.schedule or "1f1b")  # a subclass may leave it None
     if schedule == "1f1b" and q.chunks is not None and q.chunks > 1:
         schedule = "interleaved_1f1b"  # Megatron's 1F1B with a virtual pipeline
     spec: Any = SCHEDULES[schedule]  # main: default_chunks; the pipeline refactor: chunks.default

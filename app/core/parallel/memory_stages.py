@@ -26,10 +26,10 @@ from app.core.parallel.memory_states import (
     StageHolding,
     even_split,
     model_states,
-    parameter_count,
     weights_expr,
     weights_source,
 )
+from app.core.parallel.memory_states import parameter_count as count_parameters
 from app.core.parallel.memory_terms import (
     SEGMENTS,
     SRC_KV,
@@ -95,10 +95,14 @@ def holding(setup: MemorySetup, st: StageLayout) -> StageHolding:
 
 
 def stage_parameters(setup: MemorySetup, st: StageLayout) -> ParameterCount:
+    """Ψ of one GPU of stage `st`, by class (see `memory_states.parameter_count`)."""
     q, m = setup.query, setup.model
     if m is None:
         return even_split(round(q.params or 0), q.tp, q.pp)
-    return parameter_count(m, holding(setup, st), q.tp, q.ep)
+    return count_parameters(m, holding(setup, st), q.tp, q.ep)
+
+
+parameter_count = stage_parameters  # the name other modules (communication) import
 
 
 # ---------------------------------------------------------------- model states

@@ -126,6 +126,12 @@ class ParameterCount:
     def expert(self) -> Quantity | None:
         return next((q for key, _, q in self.parts if key == "expert"), None)
 
+    @property
+    def dense(self) -> Quantity | None:
+        """Ψ less the routed experts (sharded over N_d), when there are experts."""
+        e = self.expert
+        return None if e is None else define("Ψ_dense", self.psi - e, "non-expert parameters")
+
     def bare(self) -> ParameterCount:
         """The same counts cited by name and value, without repeating their definitions."""
         parts = tuple((k, c, Quantity(q.name, q.value)) for k, c, q in self.parts)

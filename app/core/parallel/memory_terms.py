@@ -12,8 +12,9 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Literal
 
-from app.core.errors import InvalidInput
-from app.core.numerics.formats import FORMATS
+from app.core.errors import InvalidInput, UnknownName
+from app.core.numerics import dtypes
+from app.core.numerics.dtypes import ALIASES, DTYPES
 from app.core.symbolic import Expr, Quantity, define, explain
 
 Mode = Literal["train", "inference"]
@@ -31,8 +32,6 @@ SRC_1F1B = (
 SRC_MEGATRON_EMB = "Megatron-LM megatron/training/theoretical_memory_usage.py"
 SRC_KV = "KV cache: 2 · bytes · head_dim · kv_heads · layers · tokens · batch (GQA/MQA)"
 SRC_MLA = "DeepSeek-V2 (arXiv 2405.04434) §2.1: MLA caches the kv latent + rope key per token"
-SRC_MX = "OCP Microscaling Formats (MX) v1.0: 32 elements share one E8M0 scale (4 + 8/32 bits)"
-SRC_NVFP4 = "NVIDIA NVFP4: 16 elements share one E4M3 scale (4 + 8/16 bits) + FP32 per tensor"
 
 
 @dataclass(frozen=True)
@@ -42,27 +41,17 @@ class WeightDtype:
     source: str
 
 
+# Storage dtypes resolve through the one dtype table (app.core.numerics.dtypes, docs/dtypes.md):
+# "fp8" is float8_e4m3fn and "fp4" the bare float4_e2m1fn (4 bits); with block scales it is
+# mxfp4 (4.25 bits) or nvfp4 (4.5).
 _BLOCK_FORMATS = {
-    "mxfp8": WeightDtype("mxfp8", 8 + 8 / 32, SRC_MX),
-    "mxfp6": WeightDtype("mxfp6", 6 + 8 / 32, SRC_MX),
-    "mxfp4": WeightDtype("mxfp4", 4 + 8 / 32, SRC_MX),
-    "nvfp4": WeightDtype("nvfp4", 4 + 8 / 16, SRC_NVFP4),
+    d.name: WeightDtype(d.name, d.bits, d.source) for d in DTYPES.values() if d.kind == "block"
 }
-# "fp4" means a deployable 4-bit format, i.e. with its block scales (MXFP4, as gpt-oss ships).
-_ALIASES = {
-    "bf16": "bfloat16",
-    "fp16": "float16",
-    "half": "float16",
-    "fp32": "float32",
-    "fp8": "float8_e4m3fn",
-    "e4m3": "float8_e4m3fn",
-    "e5m2": "float8_e5m2",
-    "fp4": "mxfp4",
-}
+_ALIASES = dict(ALIASES)
 
 
 def dtype_names() -> list[str]:
-    return sorted([*FORMATS, *_BLOCK_FORMATS, *_ALIASES])
+    return sorted(dtypes.dtype_names())
 
 
 # The storage choices a memory picker offers, widest first (each resolves through resolve_dtype).
@@ -86,13 +75,15 @@ def picker_dtypes() -> list[WeightDtype]:
 
 
 def resolve_dtype(name: str, field: str = "dtype") -> WeightDtype:
-    """Storage cost of a weight / cache dtype, e.g. ``resolve_dtype("fp4").bits == 4.25``."""
-    key = _ALIASES.get(name.lower(), name.lower())
-    if key in _BLOCK_FORMATS:
-        return _BLOCK_FORMATS[key]
-    if key in FORMATS:
-        return WeightDtype(key, float(FORMATS[key].bits), "ml_dtypes format registry")
-    raise InvalidInput(field, f"unknown dtype {name!r}; choose from {', '.join(dtype_names())}")
+    """Storage cost of a weight / cache dtype, e.g. ``resolve_dtype("mxfp4").bits == 4.25``,
+    ``resolve_dtype("FP8").name == "float8_e4m3fn"``; an unknown name is a 422 on `field`."""
+    try:
+        d = dtypes.resolve(name, field)
+    except UnknownName as miss:
+        hint = f" (did you mean {miss.suggestion!r}?)" if miss.suggestion else ""
+        valid = ", ".join(DTYPES)
+        raise InvalidInput(field, f"unknown dtype {name!r}{hint}; choose from {valid}") from None
+    return WeightDtype(d.name, d.bits, d.source)
 
 
 Segment = Literal["parameters", "gradients", "optimizer_states", "activations", "kv_cache"]

@@ -20,9 +20,29 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 F, B, I, W, FB = 0, 1, 2, 3, 4  # noqa: E741 (I: the paper's input-gradient backward)
-KIND_NAMES = ("F", "B", "I", "W")
+
+
+@dataclass(frozen=True)
+class OpKind:
+    """One kind of op: its letter, what it computes, and what it does to stored activations."""
+
+    code: int
+    name: str
+    title: str
+    forward: bool  # the op runs the forward pass (it stores activations)
+    frees_activations: bool  # the microbatch's activations are dropped when it ends
+
+
+KINDS = (
+    OpKind(F, "F", "forward", forward=True, frees_activations=False),
+    OpKind(B, "B", "backward", forward=False, frees_activations=True),
+    OpKind(I, "I", "backward (inputs)", forward=False, frees_activations=False),
+    OpKind(W, "W", "backward (weights)", forward=False, frees_activations=True),
+)
+KIND_NAMES = tuple(k.name for k in KINDS)
 
 Op = tuple[int, ...]
 Order = list[Op]

@@ -1,24 +1,30 @@
-"""The outcome of one simulated schedule: ops, per-rank statistics, JSON and trace views.
+"""The outcome of one simulated schedule: makespan, bubble, per-rank statistics, closed form.
 
-`PipelineResult.payload()` is the JSON body of GET /api/v1/pipeline as plain values;
-`chrome_trace()` is the same schedule as Chrome trace / Perfetto JSON. Activations are counted
-in microbatches of the rank's whole share: a chunk's forward adds 1/v when it starts and its
-last backward op (B, or W when split) removes it when it ends.
+`summarise` turns a `Timeline` into a `PipelineResult`. Activations are counted in
+microbatches of the rank's whole share: a chunk's forward adds 1/v when it starts and its
+last backward op (B, or W when split) removes it when it ends, so 1F1B holds p on rank 0 and
+GPipe m. The JSON shapes of a result are in `pipeline_payload`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from app.core.parallel.pipeline_closed_form import ClosedForm
-from app.core.parallel.pipeline_orders import KIND_NAMES, B, F, W
+from app.core.parallel.pipeline_closed_form import ClosedForm, closed_form
+from app.core.parallel.pipeline_orders import KINDS
+from app.core.parallel.pipeline_query import PipelineQuery, parse_stage_costs
+from app.core.parallel.pipeline_schedules import ScheduleSpec
 from app.core.parallel.pipeline_sim import Timeline
 
-UNITS = "cost units: the unit of forward, backward_input, backward_weight and p2p as given"
+STAGE_ROLES = {
+    "first": "the first stage: it also holds the embedding",
+    "middle": "transformer layers only",
+    "last": "the last stage: it also holds the LM head and the loss",
+    "only": "the whole model on one stage",
+}
 
 
 @dataclass(frozen=True)
@@ -44,14 +50,8 @@ class RankStats:
 
 @dataclass(frozen=True)
 class PipelineResult:
-    schedule: str
-    title: str
-    source: str
-    stages: int  # ranks (p)
-    microbatches: int
-    chunks: int
-    placement: str
-    parameters: dict[str, Any]
+    query: PipelineQuery  # resolved: every default filled in
+    spec: ScheduleSpec
     stage_to_rank: list[int]
     stage_to_chunk: list[int]
     timeline: Timeline
@@ -61,149 +61,125 @@ class PipelineResult:
     closed_form: ClosedForm | None
 
     @property
+    def schedule(self) -> str:
+        return self.spec.name
+
+    @property
+    def stages(self) -> int:
+        """Ranks p (the API calls them stages, as Megatron's pipeline size)."""
+        return self.query.stages
+
+    @property
+    def microbatches(self) -> int:
+        return self.query.microbatches
+
+    @property
+    def chunks(self) -> int:
+        assert self.query.chunks is not None  # resolved
+        return self.query.chunks
+
+    @property
     def op_count(self) -> int:
         return len(self.timeline.kind)
 
-    def payload(self) -> dict[str, Any]:
-        """The JSON body of GET /api/v1/pipeline, already made of plain JSON values."""
-        tl = self.timeline
-        chunk_of = self.stage_to_chunk
-        start = round_times(tl.start).tolist()
-        end = round_times(tl.end).tolist()
-        ops: list[dict[str, Any]] = [
-            {
-                "rank": r,
-                "stage": s,
-                "chunk": chunk_of[s],
-                "microbatch": mb,
-                "kind": KIND_NAMES[k],
-                "start": t0,
-                "end": t1,
-            }
-            for r, s, mb, k, t0, t1 in zip(
-                tl.rank, tl.stage, tl.microbatch, tl.kind, start, end, strict=True
-            )
-        ]
-        for i in np.flatnonzero(np.asarray(tl.overlapped, dtype=bool)).tolist():
-            ops[i]["overlapped"] = True
-        return {
-            **self.payload_header(),
-            "per_rank": [
-                {
-                    "rank": st.rank,
-                    "busy": _r(st.busy),
-                    "idle": _r(st.idle),
-                    "peak_activations": st.peak_activations,
-                    "activations": st.activations,
-                }
-                for st in self.per_rank
-            ],
-            "ops": ops,
-        }
+    @property
+    def peak_rank(self) -> int:
+        """The rank holding the most activations (the lowest such rank)."""
+        return max(self.per_rank, key=lambda s: (s.peak_activations, -s.rank)).rank
 
-    def payload_header(self) -> dict[str, Any]:
-        """Every field of `payload` except the big ones, ``per_rank`` and ``ops``."""
-        return {
-            "schedule": self.schedule,
-            "title": self.title,
-            "source": self.source,
-            "parameters": self.parameters,
-            "ranks": self.stages,
-            "num_stages": len(self.stage_to_rank),
-            "chunks": self.chunks,
-            "placement": self.placement,
-            "stage_to_rank": self.stage_to_rank,
-            "units": UNITS,
-            "op_count": self.op_count,
-            "makespan": _r(self.makespan),
-            "bubble_fraction": _r(self.bubble_fraction),
-            "closed_form": None if self.closed_form is None else self.closed_form.as_dict(),
-        }
-
-    def chrome_trace(self) -> dict[str, Any]:
-        """Chrome trace / Perfetto JSON: one "X" event per op, pid = tid = rank.
-
-        Time scale: 1 cost unit = 1 ms, so ts and dur (microseconds) are cost × 1000.
-        """
-        tl = self.timeline
-        events: list[dict[str, Any]] = [
-            {"name": "process_name", "ph": "M", "pid": r, "tid": r, "args": {"name": f"rank {r}"}}
-            for r in range(self.stages)
-        ]
-        chunk_of = self.stage_to_chunk
-        for r, s, mb, k, t0, t1, ov in zip(
-            tl.rank,
-            tl.stage,
-            tl.microbatch,
-            tl.kind,
-            tl.start,
-            tl.end,
-            tl.overlapped,
-            strict=True,
-        ):
-            kind = KIND_NAMES[k]
-            events.append(
-                {
-                    "name": f"{kind}{mb}" if self.chunks == 1 else f"{kind}{mb}.c{chunk_of[s]}",
-                    "cat": kind,
-                    "ph": "X",
-                    "pid": r,
-                    "tid": r,
-                    "ts": round(t0 * 1000.0, 6),
-                    "dur": round((t1 - t0) * 1000.0, 6),
-                    "args": {
-                        "stage": s,
-                        "chunk": chunk_of[s],
-                        "microbatch": mb,
-                        "overlapped": ov,
-                    },
-                }
-            )
-        return {
-            "traceEvents": events,
-            "displayTimeUnit": "ms",
-            "otherData": {
-                "schedule": self.schedule,
-                "time_scale": "1 cost unit = 1 ms; ts and dur are in microseconds",
-                "makespan": _r(self.makespan),
-                "bubble_fraction": _r(self.bubble_fraction),
-                "parameters": self.parameters,
-            },
-        }
+    @property
+    def stage_roles(self) -> list[str]:
+        n = len(self.stage_to_rank)
+        if n == 1:
+            return ["only"]
+        return ["first"] + ["middle"] * (n - 2) + ["last"]
 
 
-def _r(x: float) -> float:
-    return round(x, 9)
+def summarise(
+    query: PipelineQuery,
+    spec: ScheduleSpec,
+    stage_to_rank: list[int],
+    stage_to_chunk: list[int],
+    timeline: Timeline,
+) -> PipelineResult:
+    """Makespan, bubble fraction ``1 − Σ busy / (ranks · makespan)``, ranks and closed form."""
+    p, v = query.stages, len(stage_to_rank) // query.stages
+    makespan = max(timeline.end) if timeline.end else 0.0
+    busy = timeline.rank_busy
+    bubble = 1.0 - sum(busy) / (p * makespan) if makespan > 0 else 0.0
+    return PipelineResult(
+        query=query,
+        spec=spec,
+        stage_to_rank=stage_to_rank,
+        stage_to_chunk=stage_to_chunk,
+        timeline=timeline,
+        makespan=makespan,
+        bubble_fraction=bubble,
+        per_rank=rank_stats(timeline, p, v, makespan),
+        closed_form=_closed_form(query, v),
+    )
 
 
-def round_times(times: Any) -> npt.NDArray[np.float64]:
+def _closed_form(q: PipelineQuery, v: int) -> ClosedForm | None:
+    cf = closed_form(
+        q.schedule,
+        q.stages,
+        q.microbatches,
+        v,
+        q.forward,
+        q.backward_input,
+        q.backward_weight,
+        q.forward_backward,
+    )
+    mult = parse_stage_costs(q.stage_costs, q.stages * v)
+    if cf is not None and (q.p2p > 0 or (mult is not None and len(set(mult)) > 1)):
+        cf = cf.not_applicable("the closed form assumes p2p = 0 and equal stage costs")
+    return cf
+
+
+def round_times(times: object) -> npt.NDArray[np.float64]:
     """Times rounded to 9 decimals exactly as ``round(t, 9)`` rounds one (hides 0.1 + 0.2 noise).
 
     ``np.round(t, 9)`` scales by 1e9 and is not correctly rounded for large times:
-    ``np.round(3000000003.5, 9) == 3000000003.5000005``, an op ending after the makespan
-    (which is ``round(makespan, 9)``). Python's ``round`` is correctly rounded, hence monotone;
-    it runs once per distinct time, and schedules repeat times a lot.
+    ``np.round(3000000003.5, 9) == 3000000003.5000005``, an op ending after the makespan.
+    Python's ``round`` is correctly rounded, hence monotone, but slow per element; it is only
+    needed where the cheap test below fails. Below 2^23 half an ulp is under 5e-10, so
+    ``np.round(t, 9) == t`` proves t is the double nearest a 9-decimal number, which
+    ``round(t, 9)`` returns; from 2^23 up an ulp exceeds 1e-9 and ``round(t, 9) == t``.
     For example ``round_times([0.1 + 0.2, 3000000003.5]).tolist() == [0.3, 3000000003.5]``.
     """
-    a = np.asarray(times, dtype=np.float64)
-    uniq, inv = np.unique(a, return_inverse=True)
-    rounded = np.array([round(t, 9) for t in uniq.tolist()], dtype=np.float64)
-    return rounded[inv].reshape(a.shape)
+    a = np.array(times, dtype=np.float64)
+    need = (np.abs(a) < 2.0**23) & (np.round(a, 9) != a)
+    if need.any():
+        uniq, inv = np.unique(a[need], return_inverse=True)
+        a[need] = np.array([round(t, 9) for t in uniq.tolist()], dtype=np.float64)[inv]
+    return a
+
+
+def _activation_events(
+    timeline: Timeline,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(rank, time, ±1) of every acquire (a forward starts) and release, sorted by rank, time.
+
+    At the same instant releases come first, so a rank that frees one microbatch and starts
+    the next does not count both.
+    """
+    rank = np.asarray(timeline.rank, dtype=np.int64)
+    kind = np.asarray(timeline.kind, dtype=np.int64)
+    acq = np.isin(kind, [k.code for k in KINDS if k.forward])
+    rel = np.isin(kind, [k.code for k in KINDS if k.frees_activations])
+    ev_rank = np.concatenate([rank[acq], rank[rel]])
+    ev_t = np.concatenate([np.asarray(timeline.start)[acq], np.asarray(timeline.end)[rel]]).astype(
+        np.float64
+    )
+    ev_d = np.concatenate([np.ones(int(acq.sum())), -np.ones(int(rel.sum()))])
+    order = np.lexsort((ev_d, ev_t, ev_rank))
+    return ev_rank[order], ev_t[order], ev_d[order]
 
 
 def rank_stats(timeline: Timeline, p: int, v: int, makespan: float) -> list[RankStats]:
-    rank = np.asarray(timeline.rank, dtype=np.int64)
-    kind = np.asarray(timeline.kind, dtype=np.int64)
-    start = np.asarray(timeline.start, dtype=np.float64)
-    end = np.asarray(timeline.end, dtype=np.float64)
-    acq = kind == F
-    rel = (kind == B) | (kind == W)
-    ev_rank = np.concatenate([rank[acq], rank[rel]])
-    ev_t = np.concatenate([start[acq], end[rel]])
-    ev_d = np.concatenate([np.ones(int(acq.sum())), -np.ones(int(rel.sum()))])
-    # releases before acquisitions at the same instant
-    order = np.lexsort((ev_d, ev_t, ev_rank))
-    ev_rank, ev_t, ev_d = ev_rank[order], ev_t[order], ev_d[order]
+    """Each rank's busy and idle time and its activations in flight as steps."""
+    ev_rank, ev_t, ev_d = _activation_events(timeline)
     count = np.cumsum(ev_d)  # every rank releases all it acquires, so this restarts at 0
     # keep the last event of each (rank, time): the level from then on
     last = np.ones(len(ev_t), dtype=bool)
@@ -214,8 +190,7 @@ def rank_stats(timeline: Timeline, p: int, v: int, makespan: float) -> list[Rank
     stats = []
     for r in range(p):
         lo, hi = int(bounds[r]), int(bounds[r + 1])
-        ts = ev_t[lo:hi]
-        cs = level[lo:hi]
+        ts, cs = ev_t[lo:hi], level[lo:hi]
         if hi == lo or ts[0] > 0:
             ts = np.concatenate([[0.0], ts])
             cs = np.concatenate([[0.0], cs])

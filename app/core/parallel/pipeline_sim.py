@@ -3,22 +3,27 @@
 Timing rules, the same for every schedule:
 - a rank runs its ops strictly in its order, one at a time (an overlapped F&B entry is one
   span lasting its own cost);
-- F(s, mb) starts after F(s − 1, mb) ends; the backward (B or I) of (s, mb) after F(s, mb)
-  and after the backward of (s + 1, mb); W(s, mb) after I(s, mb);
-- a dependency produced on another rank arrives `p2p` later.
+- an op starts after every op it waits for (`pipeline_deps.RULES`) has ended, plus `p2p`
+  when that op ran on another rank.
 
 Each op starts at max(its rank is free, its dependencies are ready), so the times are the
-longest paths of a DAG and do not depend on the order in which ranks are visited. The loop
-advances each rank as far as it can and parks it on the first missing dependency; finishing
-that dependency wakes it. Every op is visited once: O(ops). If every rank is parked while ops
-remain, the orders wait on each other and `ScheduleDeadlock` says where.
+longest paths of a DAG and do not depend on the order in which ranks are visited. The steps:
+`flatten` lays the orders out as op columns (rank by rank, an F&B entry as its two ops),
+`dependency_edges` gives each op the ops it waits for, and `_run` advances each rank as far as
+it can, parking it on the first op that has not ended; finishing that op wakes it. Every op is
+visited once: O(ops). If every rank is parked while ops remain, the orders wait on each other
+and `ScheduleDeadlock` says where.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.core.parallel.pipeline_orders import FB, KIND_NAMES, B, F, Order, W
+import numpy as np
+import numpy.typing as npt
+
+from app.core.parallel.pipeline_deps import MissingOp, dependency_edges
+from app.core.parallel.pipeline_orders import FB, KIND_NAMES, B, F, I, Order, W
 
 
 class ScheduleDeadlock(RuntimeError):
@@ -37,6 +42,21 @@ class StageCosts:
 
 
 @dataclass(frozen=True)
+class Ops:
+    """The ops of a set of orders as columns, rank by rank, each rank's ops in its order.
+
+    An overlapped F&B entry is two consecutive ops (F, then B) with `overlapped` set.
+    """
+
+    rank: list[int]
+    stage: list[int]
+    microbatch: list[int]
+    kind: list[int]  # F, B, I, W codes
+    overlapped: list[bool]
+    rank_bounds: list[int]  # rank r's ops are rank_bounds[r]:rank_bounds[r + 1]
+
+
+@dataclass(frozen=True)
 class Timeline:
     """Columns of the simulated ops, rank by rank, each rank's ops in start order."""
 
@@ -48,6 +68,50 @@ class Timeline:
     end: list[float]
     overlapped: list[bool]
     rank_busy: list[float]
+    waits_for: npt.NDArray[np.int64]  # (ops, 2): indices of the ops each waits for, −1 pads
+
+
+def flatten(orders: list[Order]) -> Ops:
+    """Lay the per-rank orders out as op columns; an F&B entry becomes its F and its B."""
+    rank: list[int] = []
+    stage: list[int] = []
+    mb: list[int] = []
+    kind: list[int] = []
+    overlapped: list[bool] = []
+    bounds = [0]
+    for r, order in enumerate(orders):
+        if order and max(map(len, order)) == 3:  # no F&B entries: whole columns at once
+            k, s, m = zip(*order, strict=True)
+            kind += k
+            stage += s
+            mb += m
+            overlapped += [False] * len(order)
+        else:
+            for op in order:
+                pair = op[0] == FB
+                kind += (F, B) if pair else (op[0],)
+                stage += (op[1], op[3]) if pair else (op[1],)
+                mb += (op[2], op[4]) if pair else (op[2],)
+                overlapped += (pair, pair) if pair else (False,)
+        rank += [r] * (len(kind) - bounds[-1])
+        bounds.append(len(kind))
+    return Ops(rank, stage, mb, kind, overlapped, bounds)
+
+
+def durations(ops: Ops, costs: StageCosts) -> list[float]:
+    """Each op's cost; an F&B pair's span sits on its F, and its B lasts no extra time."""
+    table = {
+        F: costs.forward,
+        B: costs.backward,
+        I: costs.backward_input,
+        W: costs.backward_weight,
+    }
+    spans = costs.forward_backward or {}
+    out = [table[k][s] for k, s in zip(ops.kind, ops.stage, strict=True)]
+    for i in [j for j, ov in enumerate(ops.overlapped) if ov and ops.kind[j] == F]:
+        out[i] = spans[(ops.stage[i], ops.stage[i + 1])]
+        out[i + 1] = 0.0
+    return out
 
 
 def simulate(
@@ -62,207 +126,145 @@ def simulate(
     For example two ranks with one stage each, one microbatch, F = 1, B = 2, p2p = 0.5:
     F(0) 0–1, F(1) 1.5–2.5, B(1) 2.5–4.5, B(0) 5–7.
     """
-    ranks = len(orders)
-    stages = len(rank_of_stage)
-    mbs = microbatches
-    n_keys = stages * mbs
-    f_end = [-1.0] * n_keys
-    g_end = [-1.0] * n_keys  # input gradient ready: end of B or I
-    # the rank parked on a key (each key has at most one waiter from another rank in a
-    # schedule that can run; `extra` keeps any further ones so they are never lost)
-    wait_f = [-1] * n_keys
-    wait_g = [-1] * n_keys
-    extra: dict[int, list[int]] = {}
-    # p2p added to a dependency that crosses ranks
-    lat_f = [
-        p2p if s > 0 and rank_of_stage[s - 1] != rank_of_stage[s] else 0.0 for s in range(stages)
-    ]
-    lat_b = [
-        p2p if s + 1 < stages and rank_of_stage[s + 1] != rank_of_stage[s] else 0.0
-        for s in range(stages)
-    ]
-    cost_f, cost_b = costs.forward, costs.backward
-    cost_i, cost_w = costs.backward_input, costs.backward_weight
-    cost_fb = costs.forward_backward or {}
-    last = stages - 1
+    ops = flatten(orders)
+    rank = np.asarray(ops.rank, dtype=np.int64)
+    try:
+        waits = dependency_edges(
+            np.asarray(ops.kind, dtype=np.int64),
+            np.asarray(ops.stage, dtype=np.int64),
+            np.asarray(ops.microbatch, dtype=np.int64),
+            len(rank_of_stage),
+            microbatches,
+        )
+    except MissingOp as err:
+        raise ScheduleDeadlock(f"the orders cannot all run: {err}") from None
+    # p2p is added to a dependency produced on another rank
+    remote = (waits >= 0) & (rank[np.maximum(waits, 0)] != rank[:, None])
+    latency = np.where(remote, p2p, 0.0)
+    edges = _Edges(
+        waits[:, 0].tolist(), waits[:, 1].tolist(), latency[:, 0].tolist(), latency[:, 1].tolist()
+    )
+    start, end, busy = _run(ops, edges, durations(ops, costs))
+    return Timeline(
+        ops.rank, ops.stage, ops.microbatch, ops.kind, start, end, ops.overlapped, busy, waits
+    )
 
-    starts: list[list[float]] = [[] for _ in range(ranks)]
-    ends: list[list[float]] = [[] for _ in range(ranks)]
+
+@dataclass(frozen=True)
+class _Edges:
+    """Each op's (at most two) dependencies and the latency each adds, as plain lists."""
+
+    first: list[int]  # −1: none
+    second: list[int]
+    first_latency: list[float]
+    second_latency: list[float]
+
+    def ready(self, o: int, end: list[float]) -> tuple[float, int]:
+        """(when op o's inputs are all there, −1) or (0, the first input not yet made)."""
+        ready = 0.0
+        for d, lat in (
+            (self.first[o], self.first_latency[o]),
+            (self.second[o], self.second_latency[o]),
+        ):
+            if d < 0:
+                break
+            if end[d] < 0.0:
+                return 0.0, d
+            ready = max(ready, end[d] + lat)
+        return ready, -1
+
+
+def _run(
+    ops: Ops, edges: _Edges, cost: list[float]
+) -> tuple[list[float], list[float], list[float]]:
+    """Start and end of every op and each rank's busy time (the module docstring's loop).
+
+    One function on purpose (about 80 lines): it is the hot loop, run once per op, with the
+    common case (one op, at most two inputs) written out and every array in a local name.
+    """
+    n = len(ops.kind)
+    ranks = len(ops.rank_bounds) - 1
+    bounds = ops.rank_bounds
+    pair = [ov and k == F for ov, k in zip(ops.overlapped, ops.kind, strict=True)]
+    dep0, dep1, lat0, lat1 = edges.first, edges.second, edges.first_latency, edges.second_latency
+    start = [0.0] * n
+    end = [-1.0] * n  # −1: not run yet
+    # the rank parked on an op (in a schedule that can run each op has at most one waiter
+    # from another rank; `extra` keeps any further ones so they are never lost)
+    waiter = [-1] * n
+    extra: dict[int, list[int]] = {}
     busy = [0.0] * ranks
-    ptr = [0] * ranks
+    ptr = bounds[:-1]
     free = [0.0] * ranks
     runnable = list(range(ranks - 1, -1, -1))
 
     while runnable:
         r = runnable.pop()
-        order = orders[r]
-        n = len(order)
-        i = ptr[r]
-        t_free = free[r]
-        o_start, o_end = starts[r], ends[r]
-        work = busy[r]
-        wait_key = -1  # 2·index for a forward, 2·index + 1 for an input gradient
-        while i < n:
-            op = order[i]
-            kind = op[0]
-            if kind == F:
-                s, mb = op[1], op[2]
-                idx = s * mbs + mb
-                if s > 0:
-                    ready = f_end[idx - mbs]
-                    if ready < 0.0:
-                        wait_key = 2 * (idx - mbs)
-                        break
-                    ready += lat_f[s]
-                else:
-                    ready = 0.0
-                start = t_free if t_free > ready else ready
-                t_free = start + cost_f[s]
-                f_end[idx] = t_free
-                w = wait_f[idx]
-                if w >= 0:
-                    runnable.append(w)
-                    wait_f[idx] = -1
-            elif kind == W:
-                s, mb = op[1], op[2]
-                idx = s * mbs + mb
-                ready = g_end[idx]
-                if ready < 0.0:
-                    wait_key = 2 * idx + 1
-                    break
-                start = t_free if t_free > ready else ready
-                t_free = start + cost_w[s]
-            elif kind != FB:  # B or I
-                s, mb = op[1], op[2]
-                idx = s * mbs + mb
-                ready = f_end[idx]
-                if ready < 0.0:
-                    wait_key = 2 * idx
-                    break
-                if s < last:
-                    d = g_end[idx + mbs]
-                    if d < 0.0:
-                        wait_key = 2 * (idx + mbs) + 1
-                        break
-                    d += lat_b[s]
-                    if d > ready:
-                        ready = d
-                start = t_free if t_free > ready else ready
-                t_free = start + (cost_b[s] if kind == B else cost_i[s])
-                g_end[idx] = t_free
-                w = wait_g[idx]
-                if w >= 0:
-                    runnable.append(w)
-                    wait_g[idx] = -1
+        i, hi, t_free, work = ptr[r], bounds[r + 1], free[r], busy[r]
+        blocker = -1
+        while i < hi:
+            if pair[i]:  # an overlapped F&B span waits for the inputs of both its ops
+                ready, blocker = edges.ready(i, end)
+                if blocker < 0:
+                    ready2, blocker = edges.ready(i + 1, end)
+                    ready = max(ready, ready2)
             else:
-                # overlapped span: the forward's and the backward's dependencies both
-                _, fs, fmb, bs, bmb = op
-                fi = fs * mbs + fmb
-                bi = bs * mbs + bmb
                 ready = 0.0
-                if fs > 0:
-                    d = f_end[fi - mbs]
-                    if d < 0.0:
-                        wait_key = 2 * (fi - mbs)
-                        break
-                    ready = d + lat_f[fs]
-                d = f_end[bi]
-                if d < 0.0:
-                    wait_key = 2 * bi
-                    break
-                if d > ready:
-                    ready = d
-                if bs < last:
-                    d = g_end[bi + mbs]
-                    if d < 0.0:
-                        wait_key = 2 * (bi + mbs) + 1
-                        break
-                    d += lat_b[bs]
-                    if d > ready:
-                        ready = d
-                start = t_free if t_free > ready else ready
-                t_free = start + cost_fb[(fs, bs)]
-                f_end[fi] = t_free
-                g_end[bi] = t_free
-                for slots, key in ((wait_f, fi), (wait_g, bi)):
-                    w = slots[key]
-                    if w >= 0:
-                        runnable.append(w)
-                        slots[key] = -1
-            o_start.append(start)
-            o_end.append(t_free)
-            work += t_free - start
-            i += 1
-        ptr[r] = i
-        free[r] = t_free
-        busy[r] = work
-        if i < n:
-            slots = wait_g if wait_key & 1 else wait_f
-            key = wait_key >> 1
-            if slots[key] < 0:
-                slots[key] = r
+                d = dep0[i]
+                if d >= 0:
+                    ready = end[d]
+                    if ready < 0.0:
+                        blocker = d
+                    else:
+                        ready += lat0[i]
+                        d = dep1[i]
+                        if d >= 0:
+                            t = end[d]
+                            if t < 0.0:
+                                blocker = d
+                            elif t + lat1[i] > ready:
+                                ready = t + lat1[i]
+            if blocker >= 0:
+                break
+            t0 = t_free if t_free > ready else ready
+            t_free = t0 + cost[i]
+            work += t_free - t0
+            for o in (i, i + 1) if pair[i] else (i,):
+                start[o] = t0
+                end[o] = t_free
+                w = waiter[o]
+                if w >= 0:
+                    runnable.append(w)
+                    waiter[o] = -1
+            i += 2 if pair[i] else 1
+        ptr[r], free[r], busy[r] = i, t_free, work
+        if i < hi:
+            if waiter[blocker] < 0:
+                waiter[blocker] = r
             else:
-                extra.setdefault(wait_key, []).append(r)
+                extra.setdefault(blocker, []).append(r)
         if not runnable and extra:
-            # wake the overflow waiters whose key is now done; they re-park if not
-            for wait_key in list(extra):
-                done = (g_end if wait_key & 1 else f_end)[wait_key >> 1] >= 0.0
-                if done:
-                    runnable += extra.pop(wait_key)
-
-    stuck = [r for r in range(ranks) if ptr[r] < len(orders[r])]
-    if stuck:
-        r = stuck[0]
-        op = orders[r][ptr[r]]
-        what = (
-            f"F&B(stage {op[1]} mb {op[2]}, stage {op[3]} mb {op[4]})"
-            if op[0] == FB
-            else f"{KIND_NAMES[op[0]]}(stage {op[1]}, microbatch {op[2]})"
-        )
-        raise ScheduleDeadlock(
-            f"ranks {stuck} cannot proceed; rank {r} waits at op {ptr[r]} {what}"
-        )
-    return _columns(orders, starts, ends, busy)
+            # wake the overflow waiters whose op is now done; they re-park if not
+            for op in [op for op in extra if end[op] >= 0.0]:
+                runnable += extra.pop(op)
+    _raise_if_stuck(ops, ptr, edges, end)
+    return start, end, busy
 
 
-def _columns(
-    orders: list[Order], starts: list[list[float]], ends: list[list[float]], busy: list[float]
-) -> Timeline:
-    """Spread per-entry times over op columns; an F&B entry becomes its two ops."""
-    rank: list[int] = []
-    stage: list[int] = []
-    mb: list[int] = []
-    kind: list[int] = []
-    start: list[float] = []
-    end: list[float] = []
-    overlapped: list[bool] = []
-    for r, order in enumerate(orders):
-        if not order or max(map(len, order)) == 3:  # no F&B entries
-            if order:
-                k, s, m = zip(*order, strict=True)
-                kind += k
-                stage += s
-                mb += m
-            start += starts[r]
-            end += ends[r]
-            overlapped += [False] * len(order)
-            rank += [r] * len(order)
-            continue
-        for op, t0, t1 in zip(order, starts[r], ends[r], strict=True):
-            if op[0] == FB:
-                kind += (F, B)
-                stage += (op[1], op[3])
-                mb += (op[2], op[4])
-                start += (t0, t0)
-                end += (t1, t1)
-                overlapped += (True, True)
-                rank += (r, r)
-            else:
-                kind.append(op[0])
-                stage.append(op[1])
-                mb.append(op[2])
-                start.append(t0)
-                end.append(t1)
-                overlapped.append(False)
-                rank.append(r)
-    return Timeline(rank, stage, mb, kind, start, end, overlapped, busy)
+def _raise_if_stuck(ops: Ops, ptr: list[int], edges: _Edges, end: list[float]) -> None:
+    stuck = [r for r in range(len(ptr)) if ptr[r] < ops.rank_bounds[r + 1]]
+    if not stuck:
+        return
+    r = stuck[0]
+    i = ptr[r]
+
+    def name(o: int) -> str:
+        return f"{KIND_NAMES[ops.kind[o]]}(stage {ops.stage[o]}, microbatch {ops.microbatch[o]})"
+
+    entry = [i, i + 1] if ops.overlapped[i] else [i]
+    waits = [d for o in entry for d in (edges.first[o], edges.second[o])]
+    missing = [d for d in waits if d >= 0 and end[d] < 0.0]
+    raise ScheduleDeadlock(
+        f"ranks {stuck} cannot proceed; rank {r} waits at op {i - ops.rank_bounds[r]} "
+        f"{' & '.join(map(name, entry))} for {', '.join(map(name, missing))}"
+    )

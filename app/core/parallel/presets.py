@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.core.errors import UnknownName
+from app.core.names import Registry
 
 
 @dataclass(frozen=True)
@@ -858,22 +858,42 @@ PARALLEL_PRESETS: dict[str, ParallelPreset] = {
 }
 
 
+# Spellings people use that folding alone (case, "-", "_", " ", ".") does not reach. Each alias
+# names exactly one preset; a name that could mean two products (e.g. "mi300", which is also
+# the MI300A APU) is left out so that it gets a "did you mean" instead of a silent guess.
+MODEL_ALIASES: dict[str, str] = {
+    "llama3.1-405b": "llama3-405b",  # the 405B preset is the Llama 3.1 release
+    "mixtral-8x7b-v0.1": "mixtral-8x7b",
+    "qwen3-235b": "qwen3-235b-a22b",
+    "gpt-oss": "gpt-oss-120b",
+}
+GPU_ALIASES: dict[str, str] = {
+    "h100": "h100-sxm",
+    "h100-sxm5": "h100-sxm",
+    "h100-80gb": "h100-sxm",
+    "h200-sxm": "h200",
+    "a100": "a100-80gb",
+    "a100-sxm": "a100-80gb",
+}
+
+MODEL_NAMES = Registry("model", MODELS, MODEL_ALIASES)
+GPU_NAMES = Registry("gpu", GPUS, GPU_ALIASES)
+PARALLEL_PRESET_NAMES = Registry("parallel preset", PARALLEL_PRESETS)
+
+
 def get_model(name: str, field: str = "model") -> ModelPreset:
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise UnknownName("model", name, MODELS, field) from None
+    """A model preset by any accepted spelling: ``get_model("Llama3-70B").name == "llama3-70b"``.
+
+    An unknown name raises `UnknownName` with the valid names and the closest one.
+    """
+    return MODELS[MODEL_NAMES.resolve(name, field)]
 
 
 def get_gpu(name: str, field: str = "gpu") -> GPUPreset:
-    try:
-        return GPUS[name]
-    except KeyError:
-        raise UnknownName("gpu", name, GPUS, field) from None
+    """A GPU preset by any accepted spelling: ``get_gpu("H100").name == "h100-sxm"``."""
+    return GPUS[GPU_NAMES.resolve(name, field)]
 
 
 def get_parallel_preset(name: str, field: str = "preset") -> ParallelPreset:
-    try:
-        return PARALLEL_PRESETS[name]
-    except KeyError:
-        raise UnknownName("parallel preset", name, PARALLEL_PRESETS, field) from None
+    """A parallel layout by any accepted spelling: ``get_parallel_preset("DeepSeek-V3")``."""
+    return PARALLEL_PRESETS[PARALLEL_PRESET_NAMES.resolve(name, field)]

@@ -19,9 +19,7 @@ import numpy as np
 
 from app.core.errors import InvalidInput
 from app.core.limits import limit
-from app.core.parallel.memory import layers_per_stage, resolve_dtype
 from app.core.parallel.mesh import Axis, IntArray, parse_axes, validate_axes
-from app.core.parallel.presets import get_model
 
 Spec = tuple[tuple[str, ...], ...]
 
@@ -49,6 +47,11 @@ def parse_shape(text: str, field: str = "shape") -> tuple[int, ...]:
     return tuple(dims)
 
 
+def format_shape(shape: tuple[int, ...]) -> str:
+    """The inverse of `parse_shape`: ``format_shape((16, 32)) == "16,32"``."""
+    return ",".join(map(str, shape))
+
+
 def parse_spec(text: str, field: str = "spec") -> Spec:
     """Parse ``"dp+tp,_"`` into (("dp", "tp"), ()); ``"dp tp"`` means the same."""
     entries: list[tuple[str, ...]] = []
@@ -68,7 +71,24 @@ def parse_spec(text: str, field: str = "spec") -> Spec:
 
 
 def format_spec(spec: Spec) -> str:
+    """The inverse of `parse_spec`: ``format_spec((("dp", "tp"), ())) == "dp+tp,_"``."""
     return ",".join("+".join(e) if e else "_" for e in spec)
+
+
+def partition_spec(spec: Spec) -> str:
+    """The spec as JAX writes it.
+
+    For example ``partition_spec((("dp", "tp"), ())) == "P(('dp', 'tp'), None)"``.
+    """
+
+    def entry(names: tuple[str, ...]) -> str:
+        if not names:
+            return "None"
+        if len(names) == 1:
+            return f"'{names[0]}'"
+        return "(" + ", ".join(f"'{n}'" for n in names) + ")"
+
+    return "P(" + ", ".join(entry(e) for e in spec) + ")"
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,6 +109,8 @@ class ShardMap:
     replica: IntArray
     block_ranks: IntArray
     """(blocks, replication): ranks holding each block (row-major block order), by replica id."""
+    block_id: IntArray
+    """(world,) row-major index of the block each device holds (its row in `block_ranks`)."""
 
     @property
     def world_size(self) -> int:
@@ -100,18 +122,10 @@ class ShardMap:
         return np.stack(np.unravel_index(np.arange(self.block_ranks.shape[0]), self.grid), axis=1)
 
 
-def shard_map(
-    axes: str | tuple[Axis, ...], shape: str | tuple[int, ...], spec: str | Spec
-) -> ShardMap:
-    """Per-device index map of a tensor `shape` sharded by `spec` over the mesh `axes`.
-
-    For example ``shard_map("dp:2,tp:4", (16, 32), "dp,tp").start[6].tolist() == [8, 16]``.
-    """
-    axes = parse_axes(axes) if isinstance(axes, str) else validate_axes(axes)
-    shape = parse_shape(shape) if isinstance(shape, str) else tuple(shape)
+def _check(axes: tuple[Axis, ...], shape: tuple[int, ...], spec: Spec) -> tuple[int, ...]:
+    """Reject a spec the mesh and tensor cannot take; return the shard grid (shards per dim)."""
     if len(shape) > limit("tensor_rank"):
         raise InvalidInput("shape", f"at most {limit('tensor_rank')} dimensions are allowed")
-    spec = parse_spec(spec) if isinstance(spec, str) else spec
     sizes = {a.name: a.size for a in axes}
     world = int(np.prod([a.size for a in axes], dtype=np.int64))
     if world > limit("sharding_devices"):
@@ -125,15 +139,14 @@ def shard_map(
             "spec", f"spec has {len(spec)} entries but the tensor has {len(shape)} dimensions"
         )
     seen: set[str] = set()
-    for entry in spec:
-        for name in entry:
-            if name not in sizes:
-                raise InvalidInput(
-                    "spec", f"unknown mesh axis {name!r}; the mesh has {', '.join(sizes)}"
-                )
-            if name in seen:
-                raise InvalidInput("spec", f"mesh axis {name!r} is used more than once")
-            seen.add(name)
+    for name in (n for entry in spec for n in entry):
+        if name not in sizes:
+            raise InvalidInput(
+                "spec", f"unknown mesh axis {name!r}; the mesh has {', '.join(sizes)}"
+            )
+        if name in seen:
+            raise InvalidInput("spec", f"mesh axis {name!r} is used more than once")
+        seen.add(name)
     grid = tuple(int(np.prod([sizes[n] for n in e], dtype=np.int64)) for e in spec)
     for d, (n, g, entry) in enumerate(zip(shape, grid, spec, strict=True)):
         if n % g:
@@ -142,7 +155,24 @@ def shard_map(
                 f"dimension {d} (size {n}) does not divide evenly into {g} shards "
                 f"({'+'.join(entry)}); make it a multiple of {g}",
             )
+    return grid
+
+
+def shard_map(
+    axes: str | tuple[Axis, ...], shape: str | tuple[int, ...], spec: str | Spec
+) -> ShardMap:
+    """Per-device index map of a tensor `shape` sharded by `spec` over the mesh `axes`.
+
+    For example ``shard_map("dp:2,tp:4", (16, 32), "dp,tp").start[6].tolist() == [8, 16]``.
+    """
+    axes = parse_axes(axes) if isinstance(axes, str) else validate_axes(axes)
+    shape = parse_shape(shape) if isinstance(shape, str) else tuple(shape)
+    spec = parse_spec(spec) if isinstance(spec, str) else spec
+    grid = _check(axes, shape, spec)
     shard_shape = tuple(n // g for n, g in zip(shape, grid, strict=True))
+    sizes = {a.name: a.size for a in axes}
+    world = int(np.prod(list(sizes.values()), dtype=np.int64))
+    named = {n for entry in spec for n in entry}
 
     names = [a.name for a in axes]
     coords = np.stack(
@@ -152,7 +182,7 @@ def shard_map(
     for d, entry in enumerate(spec):
         for name in entry:  # major to minor: mixed radix over the named axes
             block[:, d] = block[:, d] * sizes[name] + coords[:, names.index(name)]
-    replicated = tuple(n for n in names if n not in seen)
+    replicated = tuple(n for n in names if n not in named)
     replica = np.zeros(world, dtype=np.int64)
     for name in replicated:
         replica = replica * sizes[name] + coords[:, names.index(name)]
@@ -160,7 +190,9 @@ def shard_map(
     ss = np.asarray(shard_shape, dtype=np.int64)
     start = block * ss
     stop = start + ss
-    flat = np.ravel_multi_index(tuple(block.T), grid) if shape else np.zeros(world, np.int64)
+    flat: IntArray = np.zeros(world, np.int64)
+    if shape:
+        flat = np.asarray(np.ravel_multi_index(tuple(block.T), grid), dtype=np.int64)
     order = np.argsort(flat, kind="stable")
     block_ranks = order.reshape(-1, replication).astype(np.int64)
     return ShardMap(
@@ -176,226 +208,56 @@ def shard_map(
         stop=stop,
         replica=replica,
         block_ranks=block_ranks,
+        block_id=flat,
     )
 
 
-# ---------------------------------------------------------------- model mode
-
-
 @dataclass(frozen=True)
-class WeightShard:
-    name: str
-    part: str
-    """embedding, attention, mlp, moe, norm or head."""
-    layers: int
-    """How many layers of the model hold this weight (1 for embedding / head)."""
-    shape: tuple[int, ...]
-    spec: str
-    style: str
-    """column, row, vocab, expert or replicated (Megatron-LM terms)."""
-    shard_shape: tuple[int, ...]
-    bytes: int
-    bytes_per_rank: int
+class ShardingExample:
+    """A shard map that teaches one thing, in JAX `PartitionSpec` terms."""
 
-
-@dataclass(frozen=True)
-class ModelLayout:
-    model: str
+    title: str
     axes: str
-    dtype: str
-    bits_per_element: float
-    pp: int
-    layers_per_stage: tuple[int, ...]
-    weights: tuple[WeightShard, ...]
-    bytes_per_rank: dict[str, int]
-    notes: tuple[str, ...]
+    shape: str
+    spec: str
 
 
-def model_layout(
-    model: str,
-    tp: int = 1,
-    dp: int = 1,
-    ep: int = 1,
-    pp: int = 1,
-    zero: int = 0,
-    dtype: str = "bfloat16",
-) -> ModelLayout:
-    """Megatron-style specs for every weight of one transformer layer (and the embeddings).
-
-    Matrices are [in, out] (``y = x @ W``): column-parallel layers (q, k, v, gate, up) split
-    `out` over tp, row-parallel layers (o, down) split `in` (Shoeybi et al. 2019, arXiv
-    1909.08053 §3); embeddings split the vocabulary; experts split over ep (dim 0). With zero=3
-    (FSDP) weights are also split over the data-parallel axes on a dimension tp leaves alone.
-    The stage's mesh is ``dp:dp/ep,ep:ep,tp:tp`` (EP carved out of DP, Megatron convention).
-    For example llama3-8b, tp=4: q_proj [4096, 4096] has spec ``_,tp`` and shard [4096, 1024].
-    """
-    m = get_model(model)
-    dt = resolve_dtype(dtype)
-    for name, val in (("tp", tp), ("dp", dp), ("ep", ep), ("pp", pp)):
-        if val < 1:
-            raise InvalidInput(name, "must be at least 1")
-    if m.heads % tp:
-        raise InvalidInput("tp", f"tp ({tp}) must divide the {m.heads} attention heads")
-    if m.mla is None and m.kv_heads % tp:
-        raise InvalidInput("tp", f"tp ({tp}) must divide the {m.kv_heads} KV heads")
-    if ep > 1 and not m.is_moe:
-        raise InvalidInput("ep", f"{m.name} is dense: expert parallelism needs an MoE model")
-    if m.is_moe and m.experts % ep:
-        raise InvalidInput("ep", f"ep ({ep}) must divide the {m.experts} experts")
-    if dp % ep:
-        raise InvalidInput("ep", f"ep ({ep}) must divide dp ({dp}): EP is carved out of DP")
-    if pp > m.layers:
-        raise InvalidInput("pp", f"pp ({pp}) exceeds the model's {m.layers} layers")
-    axes: list[Axis] = [Axis("dp", dp // ep)]
-    if ep > 1:
-        axes.append(Axis("ep", ep))
-    axes.append(Axis("tp", tp))
-    sizes = {a.name: a.size for a in axes}
-    world = dp * tp
-    data = "dp+ep" if ep > 1 else "dp"
-    fsdp = zero >= 3
-    h = m.hidden
-    bits = dt.bits
-    weights: list[WeightShard] = []
-
-    def add(
-        name: str, part: str, layers: int, shape: tuple[int, ...], spec: list[str], style: str
-    ) -> None:
-        if fsdp:  # FSDP / ZeRO-3: data axes on the first dimension nothing else splits
-            extra = "dp" if style == "expert" else data
-            for d, entry in enumerate(spec):
-                n = int(np.prod([sizes[a] for a in extra.split("+")]))
-                if entry == "_" and shape[d] % n == 0 and n > 1:
-                    spec = [*spec[:d], extra, *spec[d + 1 :]]
-                    break
-        shard = []
-        for d, entry in enumerate(spec):
-            n = 1 if entry == "_" else int(np.prod([sizes[a] for a in entry.split("+")]))
-            if shape[d] % n:
-                field = "tp" if "tp" in entry else ("ep" if entry == "ep" else "dp")
-                raise InvalidInput(
-                    field, f"{name}: dimension {d} (size {shape[d]}) does not split {n} ways"
-                )
-            shard.append(shape[d] // n)
-        elems = int(np.prod(shape, dtype=np.int64))
-        per = int(np.prod(shard, dtype=np.int64))
-        weights.append(
-            WeightShard(
-                name=name,
-                part=part,
-                layers=layers,
-                shape=shape,
-                spec=",".join(spec),
-                style=style,
-                shard_shape=tuple(shard),
-                bytes=round(elems * bits / 8),
-                bytes_per_rank=round(per * bits / 8),
-            )
-        )
-
-    L = m.layers
-    vocab = -(-m.vocab // tp) * tp  # Megatron pads the vocabulary to a multiple of tp
-    add("embedding", "embedding", 1, (vocab, h), ["tp", "_"], "vocab")
-    add("attn_norm", "norm", L, (h,), ["_"], "replicated")
-    if m.mla is not None:
-        a = m.mla
-        # Megatron-Core MLA: down-projections replicated ("duplicated"), up-projections
-        # column-parallel by heads, output row-parallel.
-        add("q_a_proj", "attention", L, (h, a.q_lora_rank), ["_", "_"], "replicated")
-        add("q_a_norm", "norm", L, (a.q_lora_rank,), ["_"], "replicated")
-        add(
-            "q_b_proj", "attention", L, (a.q_lora_rank, m.heads * a.qk_head_dim),
-            ["_", "tp"], "column",
-        )  # fmt: skip
-        add(
-            "kv_a_proj", "attention", L, (h, a.kv_lora_rank + a.qk_rope_head_dim),
-            ["_", "_"], "replicated",
-        )  # fmt: skip
-        add("kv_a_norm", "norm", L, (a.kv_lora_rank,), ["_"], "replicated")
-        add(
-            "kv_b_proj", "attention", L,
-            (a.kv_lora_rank, m.heads * (a.qk_nope_head_dim + a.v_head_dim)), ["_", "tp"], "column",
-        )  # fmt: skip
-        add("o_proj", "attention", L, (m.heads * a.v_head_dim, h), ["tp", "_"], "row")
-    else:
-        q, kv = m.heads * m.head_dim, m.kv_heads * m.head_dim
-        add("q_proj", "attention", L, (h, q), ["_", "tp"], "column")
-        add("k_proj", "attention", L, (h, kv), ["_", "tp"], "column")
-        add("v_proj", "attention", L, (h, kv), ["_", "tp"], "column")
-        if m.attention_bias:
-            add("q_bias", "attention", L, (q,), ["tp"], "column")
-            add("k_bias", "attention", L, (kv,), ["tp"], "column")
-            add("v_bias", "attention", L, (kv,), ["tp"], "column")
-        if m.qk_norm:
-            add("q_norm", "norm", L, (m.head_dim,), ["_"], "replicated")
-            add("k_norm", "norm", L, (m.head_dim,), ["_"], "replicated")
-        if m.attention_sinks:
-            add("sinks", "attention", L, (m.heads,), ["tp"], "column")
-        add("o_proj", "attention", L, (q, h), ["tp", "_"], "row")
-        if m.attention_bias:
-            add("o_bias", "attention", L, (h,), ["_"], "replicated")
-    add("mlp_norm", "norm", L, (h,), ["_"], "replicated")
-    nd, nm = m.n_dense_layers, m.n_moe_layers
-    if nd:
-        add("gate_proj", "mlp", nd, (h, m.ffn), ["_", "tp"], "column")
-        add("up_proj", "mlp", nd, (h, m.ffn), ["_", "tp"], "column")
-        add("down_proj", "mlp", nd, (m.ffn, h), ["tp", "_"], "row")
-    if nm:
-        e, f = m.experts, m.expert_ffn
-        espec = "ep" if ep > 1 else "_"
-        add("router", "moe", nm, (h, e), ["_", "_"], "replicated")
-        add("experts.gate_proj", "moe", nm, (e, h, f), [espec, "_", "tp"], "expert")
-        add("experts.up_proj", "moe", nm, (e, h, f), [espec, "_", "tp"], "expert")
-        add("experts.down_proj", "moe", nm, (e, f, h), [espec, "tp", "_"], "expert")
-        if m.shared_experts:
-            sf = m.shared_experts * f
-            add("shared.gate_proj", "moe", nm, (h, sf), ["_", "tp"], "column")
-            add("shared.up_proj", "moe", nm, (h, sf), ["_", "tp"], "column")
-            add("shared.down_proj", "moe", nm, (sf, h), ["tp", "_"], "row")
-    add("final_norm", "norm", 1, (h,), ["_"], "replicated")
-    if not m.tied_embeddings:
-        add("lm_head", "head", 1, (h, vocab), ["_", "tp"], "column")
-
-    def per_rank(parts: set[str], dense: bool) -> int:
-        total = 0
-        for w in weights:
-            if w.part not in parts or w.name in ("final_norm",):
-                continue
-            if w.part == "mlp" and not dense:
-                continue
-            if w.part == "moe" and dense:
-                continue
-            total += w.bytes_per_rank
-        return total
-
-    layer_parts = {"attention", "norm", "mlp", "moe"}
-    totals = {
-        "embedding": sum(w.bytes_per_rank for w in weights if w.part == "embedding"),
-        "head": sum(w.bytes_per_rank for w in weights if w.part == "head"),
-    }
-    if nd:
-        totals["dense_layer"] = per_rank(layer_parts, dense=True)
-    if nm:
-        totals["moe_layer"] = per_rank(layer_parts, dense=False)
-    notes = [
-        "Matrices are [in, out]; column-parallel splits out, row-parallel splits in.",
-        f"Mesh for one pipeline stage: {','.join(f'{a.name}:{a.size}' for a in axes)} "
-        f"({world} GPUs); pp={pp} stages hold layers {list(layers_per_stage(L, pp))}.",
-    ]
-    if fsdp:
-        notes.append("zero=3: weights also split over the data-parallel axes (FSDP).")
-    if m.mla is not None:
-        notes.append("MLA down-projections are replicated over tp (Megatron-Core 'duplicated').")
-    if m.vocab != vocab:
-        notes.append(f"Vocabulary padded from {m.vocab} to {vocab} to split over tp.")
-    return ModelLayout(
-        model=m.name,
-        axes=",".join(f"{a.name}:{a.size}" for a in axes),
-        dtype=dt.name,
-        bits_per_element=bits,
-        pp=pp,
-        layers_per_stage=tuple(layers_per_stage(L, pp)),
-        weights=tuple(weights),
-        bytes_per_rank=totals,
-        notes=tuple(notes),
-    )
+# The first example is /api/v1/sharding's default (the API's worked example).
+SHARDING_EXAMPLES: tuple[ShardingExample, ...] = (
+    ShardingExample(
+        "2-D: rows over dp, columns over tp — P('dp', 'tp')", "dp:2,tp:4", "16,32", "dp,tp"
+    ),
+    ShardingExample(
+        "2-D: rows over dp, replicated over tp — P('dp', None)", "dp:2,tp:4", "16,32", "dp,_"
+    ),
+    ShardingExample(
+        "2-D: rows over dp then tp — P(('dp', 'tp'), None)", "dp:2,tp:4", "16,32", "dp+tp,_"
+    ),
+    ShardingExample(
+        "2-D: columns over tp then dp — P(None, ('tp', 'dp'))",
+        "dp:2,tp:4",
+        "16,32",
+        "_,tp+dp",
+    ),
+    ShardingExample("2-D: fully replicated — P(None, None)", "dp:2,tp:4", "16,32", "_,_"),
+    ShardingExample("1-D: a bias over tp — P('tp')", "dp:2,tp:4", "32", "tp"),
+    ShardingExample("1-D: over dp and tp — P(('dp', 'tp'))", "dp:2,tp:4", "64", "dp+tp"),
+    ShardingExample(
+        "3-D: experts over ep, hidden over tp — P('ep', None, 'tp')",
+        "ep:4,tp:2",
+        "8,16,32",
+        "ep,_,tp",
+    ),
+    ShardingExample(
+        "3-D: [batch, seq, hidden] over dp, cp, tp", "dp:2,cp:2,tp:2", "4,8,16", "dp,cp,tp"
+    ),
+    ShardingExample(
+        "3-D: [batch, seq, hidden], batch over dp only", "dp:2,cp:2,tp:2", "4,8,16", "dp,_,_"
+    ),
+    ShardingExample(
+        "Large: 4,096 devices, [4096, 4096] over dp, tp",
+        "dp:64,tp:64",
+        "4096,4096",
+        "dp,tp",
+    ),
+)

@@ -9,6 +9,7 @@ import * as formatsView from "../views/formats.js";
 const app = $("#app");
 const errors = errorBox(app);
 let formats = [];
+let groups = [];
 
 /** An SVG table of every format's bit layout (for "Download SVG"). */
 function layoutSvg() {
@@ -35,14 +36,14 @@ function layoutSvg() {
 
 async function main() {
   try {
-    formats = (await fetchJSON("/api/v1/formats")).formats;
+    ({ formats, groups } = await fetchJSON("/api/v1/formats"));
   } catch (err) {
     $("#fmt-cards").replaceChildren();
     errors.show(err);
     return;
   }
   const base = location.pathname.startsWith("/embed/") ? "/embed" : "";
-  formatsView.mount($("#fmt-cards"), { formats, base });
+  formatsView.mount($("#fmt-cards"), { formats, groups, base });
   mountShareBar($("#share"), { getSvg: layoutSvg, name: "bitmesh-formats", embedHeight: 900 });
   app.dataset.ready = "1";
 }

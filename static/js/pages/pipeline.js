@@ -1,368 +1,253 @@
-// /pipeline: read the URL, fetch GET /api/v1/pipeline (and the race schedule), mount the
-// Gantt view, show the metrics, keep every control in the URL.
-import { h, clear, $ } from "../lib/dom.js";
-import { errorBox, latest } from "../lib/api.js";
-import { readState, writeState, apiQuery } from "../lib/urlstate.js";
-import { fmtNum, fmtPct, fmtInt } from "../lib/format.js";
+// /pipeline: the controls come from GET /api/v1/pipeline/schedules (names, rules, defaults,
+// bounds, cost presets); the URL's API parameters go to GET /api/v1/pipeline as they are, so
+// the page shows what the API answers for the same query string; the answer's `query` (every
+// default filled in) fills the controls. `race` and `speed` are the page's own keys.
+import { h, clear, $, $$ } from "../lib/dom.js";
+import { errorBox, fetchJSON, latest } from "../lib/api.js";
 import { mountShareBar } from "../lib/share.js";
 import { mount } from "../views/pipeline.js";
+import { renderMetrics } from "../views/pipeline-metrics.js";
 
-export const SCHEDULES = {
-  gpipe: "GPipe",
-  "1f1b": "1F1B",
-  interleaved_1f1b: "Interleaved 1F1B",
-  zb_h1: "ZB-H1",
-  zb_h2: "ZB-H2",
-  zbv: "ZB-V",
-  dualpipev: "DualPipeV",
-};
-const V_SHAPED = new Set(["zbv", "dualpipev"]);
+const PAGE_KEYS = { race: "", speed: "1" }; // the page's own keys and their defaults
+const SITE_KEYS = new Set(["theme"]); // read by the site's chrome (lib/theme.js), not the API
 
-const schema = {
-  schedule: { type: "str", default: "1f1b", choices: Object.keys(SCHEDULES) },
-  stages: { type: "int", default: 4, min: 1, max: 128 },
-  microbatches: { type: "int", default: 8, min: 1, max: 1024 },
-  chunks: { type: "int", default: 2, min: 2, max: 16 },
-  forward: { type: "float", default: 1 }, // negative: the API's 422 names it
-  backward_input: { type: "float", default: 1 }, // negative: the API's 422 names it
-  backward_weight: { type: "float", default: 1 }, // negative: the API's 422 names it
-  p2p: { type: "float", default: 0 },
-  forward_backward: { type: "float", default: null },
-  stage_costs: { type: "str", default: "" },
-  race: { type: "str", default: "", choices: ["", ...Object.keys(SCHEDULES)] },
-  speed: { type: "float", default: 1, min: 0.5, max: 8 },
-};
-
-const PRESETS = {
-  ideal: { forward: 1, backward_input: 1, backward_weight: 1, p2p: 0, forward_backward: null, stage_costs: "" },
-  zb: { forward: 1, backward_input: 1.5, backward_weight: 0.5, p2p: 0, forward_backward: null, stage_costs: "" },
-  p2p: { p2p: 0.1 },
-};
-
-const state = readState(schema);
 const form = $("#pl-form");
-const inputs = {
-  schedule: $("#pl-schedule"),
-  stages: $("#pl-stages"),
-  microbatches: $("#pl-microbatches"),
-  chunks: $("#pl-chunks"),
-  forward: $("#pl-forward"),
-  backward_input: $("#pl-backward-input"),
-  backward_weight: $("#pl-backward-weight"),
-  p2p: $("#pl-p2p"),
-  forward_backward: $("#pl-forward-backward"),
-  stage_costs: $("#pl-stage-costs"),
-  race: $("#pl-race"),
-};
-const chunksNote = $("#pl-chunks-note");
-const fbControl = $("#pl-fb-control");
+const inputs = Object.fromEntries($$("[data-param]", form).map((el) => [el.dataset.param, el]));
 const chartEl = $("#pl-chart");
 const metricsEl = $("#pl-metrics");
 const errors = errorBox($("#pl-errors"));
-const apiLink = $("#pl-api-link");
-const traceLink = $("#pl-trace-link");
 const loadMain = latest();
 const loadRace = latest();
-let view = null;
 
-/** The API query for `schedule` with the page's sizes and costs. */
-export function pipelineQuery(st, schedule) {
-  const q = {
-    schedule,
-    stages: st.stages,
-    microbatches: st.microbatches,
-    forward: st.forward,
-    backward_input: st.backward_input,
-    backward_weight: st.backward_weight,
-    p2p: st.p2p,
-  };
-  const keys = ["schedule", "stages", "microbatches"];
-  if (schedule === "interleaved_1f1b") {
-    q.chunks = st.chunks;
-    keys.push("chunks");
+const page = {
+  catalogue: null,
+  params: {}, // API parameters as given (URL, controls), strings
+  race: "",
+  speed: 1,
+  echo: null, // the last answer's `query`
+  view: null,
+  requested: "", // the query pair last asked for: an input and its change event ask once
+  generation: 0,
+};
+
+const schedule = (name) => page.catalogue.schedules.find((s) => s.name === name) || null;
+const parameter = (name) => page.catalogue.parameters.find((p) => p.name === name);
+
+/** The value a parameter takes when it is left out (chunks: the schedule's own default). */
+function defaultOf(name) {
+  if (!parameter(name)) return null; // not a parameter: the API will say so
+  if (name === "chunks") {
+    const s = schedule(page.params.schedule ?? parameter("schedule").default);
+    return s ? String(s.chunks.default) : "";
   }
-  keys.push("forward", "backward_input", "backward_weight", "p2p");
-  if (schedule === "dualpipev" && st.forward_backward !== null) {
-    q.forward_backward = st.forward_backward;
-    keys.push("forward_backward");
-  }
-  const costs = (st.stage_costs || "").replace(/\s+/g, "");
-  if (costs) {
-    q.stage_costs = costs;
-    keys.push("stage_costs");
-  }
-  return apiQuery(q, keys);
+  const d = parameter(name).default;
+  return d === null ? "" : String(d);
 }
 
+// ---- URL <-> state ----
+
+/** Every key but the page's and the site's goes to the API as given (a typo gets its 422). */
+function readUrl() {
+  const q = new URLSearchParams(location.search);
+  for (const [k, v] of q) if (!(k in PAGE_KEYS) && !SITE_KEYS.has(k) && k !== "format") page.params[k] = v;
+  page.race = q.get("race") || PAGE_KEYS.race;
+  page.speed = Number(q.get("speed") || PAGE_KEYS.speed) || 1;
+}
+
+function writeUrl() {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(page.params)) if (v !== "" && v !== defaultOf(k)) q.set(k, v);
+  if (page.race) q.set("race", page.race);
+  if (String(page.speed) !== PAGE_KEYS.speed) q.set("speed", String(page.speed));
+  for (const [k, v] of new URLSearchParams(location.search)) if (SITE_KEYS.has(k)) q.set(k, v);
+  const s = q.toString().replaceAll("%2C", ",");
+  const url = location.pathname + (s ? `?${s}` : "");
+  if (url !== location.pathname + location.search) history.replaceState(null, "", url);
+}
+
+/** The API query of the main lane (the parameters as given) or of the raced schedule. */
+function apiQuery(race = null) {
+  const q = new URLSearchParams();
+  const reads = race ? schedule(race)?.parameters : null;
+  for (const [k, v] of Object.entries(page.params)) {
+    if (v === "" || (reads && !reads.includes(k))) continue;
+    q.set(k, v);
+  }
+  if (race) q.set("schedule", race);
+  return q.toString().replaceAll("%2C", ",");
+}
+
+// ---- controls ----
+
+function buildControls(cat) {
+  const options = cat.schedules.map((s) => h("option", { value: s.name, title: s.title }, s.label));
+  inputs.schedule.append(...options);
+  inputs.race.append(h("option", { value: "" }, "— off —"), ...options.map((o) => o.cloneNode(true)));
+  for (const p of cat.parameters) {
+    const el = inputs[p.name];
+    if (!el || el.type !== "number") continue;
+    if (p.minimum !== null) el.min = String(p.minimum);
+    if (p.maximum !== null) el.max = String(p.maximum);
+  }
+  const presets = $("#pl-presets");
+  for (const preset of cat.cost_presets) {
+    const btn = h("button", { type: "button", title: preset.source, dataset: { preset: preset.name } }, preset.title);
+    btn.addEventListener("click", () => applyPreset(preset.values));
+    presets.append(btn);
+  }
+  form.addEventListener("input", onControl);
+  form.addEventListener("change", onControl);
+  form.addEventListener("submit", (ev) => ev.preventDefault());
+}
+
+function applyPreset(values) {
+  for (const [k, v] of Object.entries(values)) {
+    if (v === null) delete page.params[k];
+    else page.params[k] = String(v);
+  }
+  refresh();
+}
+
+/** Every control shows the value used: as given, else as the API echoed it, else its default. */
 function syncInputs() {
+  const echo = page.echo || {};
   for (const [key, el] of Object.entries(inputs)) {
-    if (key === "chunks") continue;
-    const v = state[key];
-    if (document.activeElement !== el) el.value = v === null || v === undefined ? "" : String(v);
+    if (key === "race") el.value = page.race;
+    else if (document.activeElement !== el) el.value = page.params[key] ?? (echo[key] === undefined || echo[key] === null ? defaultOf(key) : String(echo[key]));
     el.removeAttribute("aria-invalid");
   }
-  const s = state.schedule;
+  const s = schedule(page.params.schedule ?? echo.schedule ?? parameter("schedule").default);
   const chunks = inputs.chunks;
-  if (s === "interleaved_1f1b") {
-    chunks.disabled = false;
-    if (document.activeElement !== chunks) chunks.value = String(state.chunks);
-    chunksNote.textContent = "v: model chunks per rank; interleaving divides the bubble by v. m must be a multiple of p, as Megatron-LM asserts.";
-  } else if (V_SHAPED.has(s)) {
-    chunks.disabled = true;
-    chunks.value = "2";
-    chunksNote.textContent = "v is fixed at 2 for V schedules: chunk 0 runs down ranks 0 → p − 1, chunk 1 comes back up p − 1 → 0.";
-  } else {
-    chunks.disabled = true;
-    chunks.value = "1";
-    chunksNote.textContent = "v = 1: one model chunk per rank (interleaved 1F1B, ZB-V and DualPipeV hold more).";
+  chunks.disabled = !s || s.chunks.min === s.chunks.max;
+  if (s) {
+    chunks.min = String(s.chunks.min);
+    chunks.max = String(s.chunks.max);
+    if (chunks.disabled) chunks.value = String(s.chunks.default);
   }
-  fbControl.hidden = !(s === "dualpipev" || state.race === "dualpipev");
-}
-
-function readInput(key) {
-  const el = inputs[key];
-  const spec = schema[key];
-  if (spec.type === "str") return { ok: true, value: el.value.trim() };
-  const raw = el.value.trim();
-  if (raw === "" && spec.default === null) return { ok: true, value: null };
-  const v = spec.type === "int" ? Number(raw) : Number.parseFloat(raw);
-  if (raw === "" || !Number.isFinite(v) || (spec.type === "int" && !Number.isInteger(v))) return { ok: false };
-  return { ok: true, value: v };
+  $("#pl-chunks-note").textContent = s ? s.rules : "";
+  const readsSpan = [s, schedule(page.race)].some((x) => x && x.parameters.includes("forward_backward"));
+  $("#pl-fb-control").hidden = !readsSpan;
 }
 
 let debounce = 0;
 function onControl(ev) {
-  const key = Object.keys(inputs).find((k) => inputs[k] === ev.target);
+  const key = ev.target.dataset.param;
   if (!key) return;
-  const r = readInput(key);
-  if (!r.ok) {
+  const raw = ev.target.value.trim();
+  if (key === "race") page.race = raw;
+  else if (ev.target.type === "number" && raw !== "" && !Number.isFinite(Number(raw))) {
     ev.target.setAttribute("aria-invalid", "true");
     return;
+  } else if (raw === "") delete page.params[key];
+  else page.params[key] = raw;
+  if (key === "schedule") {
+    // what the new schedule does not read (a chunk count, an F&B span) no longer applies
+    const reads = schedule(raw)?.parameters || [];
+    for (const k of Object.keys(page.params)) if (!reads.includes(k)) delete page.params[k];
   }
   ev.target.removeAttribute("aria-invalid");
-  state[key] = r.value;
   clearTimeout(debounce);
-  const wait = ev.type === "change" || ev.target.tagName === "SELECT" ? 0 : 350;
-  debounce = setTimeout(refresh, wait);
-}
-form.addEventListener("input", onControl);
-form.addEventListener("change", onControl);
-form.addEventListener("submit", (ev) => ev.preventDefault());
-
-for (const btn of document.querySelectorAll("[data-preset]")) {
-  btn.addEventListener("click", () => {
-    Object.assign(state, PRESETS[btn.dataset.preset]);
-    refresh();
-  });
+  debounce = setTimeout(refresh, ev.type === "change" || ev.target.tagName === "SELECT" ? 0 : 350);
 }
 
-function metric(label, value, sub, attrs = {}) {
-  return h(
-    "div",
-    { class: "metric", title: attrs.title },
-    h("div", { class: "label" }, label),
-    h("div", { class: "value", dataset: attrs.dataset }, value),
-    sub ? h("div", { class: "sub" }, sub) : null,
-  );
-}
-
-function summary(d) {
-  const pr = d.per_rank || [];
-  const busy = pr.reduce((a, r) => a + Number(r.busy), 0);
-  const idle = pr.reduce((a, r) => a + Number(r.idle), 0);
-  const peak = pr.reduce((a, r) => Math.max(a, Number(r.peak_activations)), 0);
-  const peakRank = pr.findIndex((r) => Number(r.peak_activations) === peak);
-  return {
-    busy,
-    idle,
-    peak,
-    peakRank,
-    peak0: pr.length ? Number(pr[0].peak_activations) : 0,
-    ranks: pr.length || d.ranks || 1,
-    ops: d.op_count ?? (Array.isArray(d.ops) ? d.ops.length : d.ops.kind.length),
-  };
-}
-
-function closedFormText(cf) {
-  if (!cf) return { value: "—", sub: "no closed form in the papers for this schedule", title: "" };
-  if (!cf.applies) {
-    // still say what the paper's formula claims, so the gap to the simulation is visible
-    const claim = Number.isFinite(Number(cf.bubble_fraction)) ? `the formula gives ${fmtPct(cf.bubble_fraction)}, but: ` : "";
-    return { value: "n/a", sub: `${claim}${cf.note || "the closed form does not apply here"}`, title: `${cf.formula}\n${cf.source}` };
-  }
-  return { value: fmtPct(cf.bubble_fraction), sub: `makespan ${fmtNum(cf.makespan, 6)}; formula below`, title: `${cf.formula}\nSource: ${cf.source}${cf.note ? `\n${cf.note}` : ""}` };
-}
-
-function renderMetrics(main, race) {
-  clear(metricsEl);
-  const s = summary(main);
-  const cf = closedFormText(main.closed_form);
-  const grid = h(
-    "div",
-    { class: "metrics", "data-schedule": main.schedule },
-    metric("makespan", fmtNum(main.makespan, 6), main.closed_form && main.closed_form.applies ? `closed form ${fmtNum(main.closed_form.makespan, 6)}` : "cost units", {
-      dataset: { metric: "makespan", value: String(main.makespan) },
-    }),
-    metric("bubble, simulated", fmtPct(main.bubble_fraction), "1 − Σ busy / (ranks × makespan)", {
-      dataset: { metric: "bubble", value: String(main.bubble_fraction) },
-    }),
-    metric("bubble, closed form", cf.value, cf.sub, {
-      title: cf.title,
-      dataset: { metric: "closed-form", value: main.closed_form ? String(main.closed_form.bubble_fraction) : "" },
-    }),
-    metric(
-      "peak activations",
-      fmtNum(s.peak, 4),
-      `microbatches in flight (rank ${s.peakRank})${s.peakRank !== 0 ? `; rank 0: ${fmtNum(s.peak0, 4)}` : ""}${main.chunks > 1 ? `; one chunk's forward holds 1/${main.chunks} of a microbatch` : ""}`,
-      {
-        title: "Stored activations, in units of one microbatch through the rank's whole share of the model: a forward adds them, the last backward op of that microbatch (B, or W when split) frees them.",
-        dataset: { metric: "peak", value: String(s.peak) },
-      },
-    ),
-    metric("ops", fmtInt(s.ops), `${main.ranks} ranks × ${main.chunks} chunk${main.chunks > 1 ? "s" : ""} × ${main.parameters ? main.parameters.microbatches : "?"} microbatches`, {
-      dataset: { metric: "ops", value: String(s.ops) },
-    }),
-    metric("busy · idle per rank", `${fmtNum(s.busy / s.ranks, 5)} · ${fmtNum(s.idle / s.ranks, 5)}`, "mean over ranks, cost units", {
-      dataset: { metric: "busy-idle" },
-    }),
-  );
-  metricsEl.append(grid);
-  if (main.closed_form) {
-    metricsEl.append(
-      h("p", { class: "pl-formula muted" }, h("b", {}, "Closed form: "), main.closed_form.formula, " — ", main.closed_form.source, main.closed_form.note ? ` (${main.closed_form.note})` : ""),
-    );
-  }
-  if (main.source) metricsEl.append(h("p", { class: "pl-formula muted" }, h("b", {}, "Schedule: "), main.title || main.schedule, " — ", main.source));
-  if (race) {
-    const r = summary(race);
-    const rcf = closedFormText(race.closed_form);
-    const rows = [
-      ["makespan", fmtNum(main.makespan, 6), fmtNum(race.makespan, 6)],
-      ["bubble, simulated", fmtPct(main.bubble_fraction), fmtPct(race.bubble_fraction)],
-      ["bubble, closed form", cf.value, rcf.value],
-      ["peak activations (rank 0)", `${fmtNum(s.peak, 4)} (${fmtNum(s.peak0, 4)})`, `${fmtNum(r.peak, 4)} (${fmtNum(r.peak0, 4)})`],
-      ["ops", fmtInt(s.ops), fmtInt(r.ops)],
-    ];
-    const speedup = Number(main.makespan) / Number(race.makespan);
-    metricsEl.append(
-      h(
-        "div",
-        { class: "table-scroll pl-race-table" },
-        h(
-          "table",
-          { class: "data" },
-          h("thead", {}, h("tr", {}, h("th", {}, "race"), h("th", { class: "num" }, SCHEDULES[main.schedule]), h("th", { class: "num" }, SCHEDULES[race.schedule]))),
-          h("tbody", {}, rows.map(([a, b, c]) => h("tr", {}, h("td", {}, a), h("td", { class: "num" }, b), h("td", { class: "num" }, c)))),
-        ),
-      ),
-      h(
-        "p",
-        { class: "pl-race-verdict" },
-        speedup > 1.0005
-          ? `${SCHEDULES[race.schedule]} finishes first: ${fmtNum(speedup, 4)}× faster than ${SCHEDULES[main.schedule]} (makespan ${fmtNum(race.makespan, 6)} vs ${fmtNum(main.makespan, 6)}).`
-          : speedup < 0.9995
-            ? `${SCHEDULES[main.schedule]} finishes first: ${fmtNum(1 / speedup, 4)}× faster than ${SCHEDULES[race.schedule]} (makespan ${fmtNum(main.makespan, 6)} vs ${fmtNum(race.makespan, 6)}).`
-            : "Both finish at the same time.",
-        ` Peak activations: ${fmtNum(s.peak, 4)} vs ${fmtNum(r.peak, 4)} microbatches in flight.`,
-      ),
-    );
-  }
-}
+// ---- requests ----
 
 /** Outline the control of every field a 422 names (`loc` = ["query", field]). */
 function markInvalid(err) {
   if (err.name === "RaceError") inputs.race.setAttribute("aria-invalid", "true");
-  if (!Array.isArray(err.detail)) return;
-  for (const d of err.detail) {
-    const loc = Array.isArray(d.loc) ? d.loc : [];
-    const el = inputs[loc[loc.length - 1]];
+  for (const d of Array.isArray(err.detail) ? err.detail : []) {
+    const el = inputs[Array.isArray(d.loc) ? d.loc[d.loc.length - 1] : ""];
     if (el) el.setAttribute("aria-invalid", "true");
   }
 }
 
-function setBusy(on) {
-  chartEl.classList.toggle("pl-busy", on);
-  metricsEl.classList.toggle("pl-busy", on);
+function setLinks(q) {
+  const apiLink = $("#pl-api-link");
+  const traceLink = $("#pl-trace-link");
+  apiLink.href = `/api/v1/pipeline${q ? `?${q}` : ""}`;
+  traceLink.href = `/api/v1/pipeline?${q ? `${q}&` : ""}format=chrome_trace`;
+  const e = page.echo;
+  traceLink.setAttribute("download", e ? `pipeline-${e.schedule}-p${e.stages}-m${e.microbatches}.json` : "pipeline-trace.json");
 }
 
-let generation = 0;
-let requested = ""; // the query pair last asked for: an input and its change event ask once
-async function refresh() {
-  writeState(state, schema);
-  syncInputs();
-  const q = pipelineQuery(state, state.schedule);
-  const key = `${q}|${state.race ? pipelineQuery(state, state.race) : ""}`;
-  if (key === requested) return;
-  requested = key;
-  apiLink.href = `/api/v1/pipeline?${q}`;
-  traceLink.href = `/api/v1/pipeline?${q}&format=chrome_trace`;
-  traceLink.setAttribute("download", `pipeline-${state.schedule}-p${state.stages}-m${state.microbatches}.json`);
-  const gen = ++generation;
-  setBusy(true);
-  const mainP = loadMain(`/api/v1/pipeline?${q}&format=columns`);
-  const raceP = state.race ? loadRace(`/api/v1/pipeline?${pipelineQuery(state, state.race)}&format=columns`) : null;
-  let main;
-  let race = null;
+/** Both answers (the race's error named as such); null where a request failed. */
+async function load(q, raceQ) {
+  const columns = (query) => `/api/v1/pipeline?${query ? `${query}&` : ""}format=columns`;
+  const [main, race] = await Promise.allSettled([loadMain(columns(q)), raceQ ? loadRace(columns(raceQ)) : null]);
   const problems = [];
-  try {
-    main = await mainP;
-  } catch (err) {
-    if (err.name === "AbortError") return;
-    problems.push(err);
+  if (main.status === "rejected") problems.push(main.reason);
+  if (race.status === "rejected") {
+    const label = schedule(page.race)?.label || page.race;
+    const err = race.reason;
+    problems.push(Object.assign(new Error(`race against ${label}: ${err.message}`), { name: err.name === "AbortError" ? err.name : "RaceError", status: err.status, detail: err.detail }));
   }
-  if (raceP) {
-    try {
-      race = await raceP;
-    } catch (err) {
-      if (err.name === "AbortError") return;
-      problems.push(Object.assign(new Error(`race against ${SCHEDULES[state.race]}: ${err.message}`), { name: "RaceError", status: err.status, detail: err.detail }));
-    }
-  }
-  if (gen !== generation) return;
-  setBusy(false);
-  if (problems.some((e) => !e.status)) requested = ""; // network trouble: let a retry through
-  if (problems.length) {
-    errors.el.textContent = problems.map((e) => e.message).join(" · ");
-    errors.el.hidden = false;
-    for (const e of problems) markInvalid(e);
-  } else {
-    errors.clear();
-  }
-  chartEl.classList.toggle("pl-stale", !main);
-  metricsEl.classList.toggle("pl-stale", !main);
-  if (!main) {
-    // nothing simulated yet (a bad link): say so instead of "Simulating…" forever
-    if (!view) {
-      for (const el of [chartEl, metricsEl]) {
-        clear(el);
-        el.append(h("p", { class: "muted pl-nothing" }, "Nothing simulated: fix the input named in the message above."));
-      }
-    }
-    return;
-  }
-  renderMetrics(main, race);
-  const lanes = [{ data: main, name: SCHEDULES[main.schedule] || main.schedule }];
-  if (race) lanes.push({ data: race, name: `${SCHEDULES[race.schedule] || race.schedule}` });
-  if (!view) {
-    clear(chartEl);
-    view = mount(chartEl, {
-      lanes,
-      speed: state.speed,
-      onSpeed: (s) => {
-        state.speed = s;
-        writeState(state, schema);
-      },
-    });
-  } else {
-    view.update({ lanes });
+  return { main: main.value || null, race: race.value || null, problems };
+}
+
+function showProblems(problems) {
+  if (problems.some((e) => !e.status)) page.requested = ""; // network trouble: let a retry through
+  if (!problems.length) return errors.clear();
+  errors.el.textContent = problems.map((e) => e.message).join(" · ");
+  errors.el.hidden = false;
+  problems.forEach(markInvalid);
+}
+
+async function refresh() {
+  writeUrl();
+  syncInputs();
+  const q = apiQuery();
+  const raceQ = page.race ? apiQuery(page.race) : "";
+  if (`${q}|${raceQ}` === page.requested) return;
+  page.requested = `${q}|${raceQ}`;
+  setLinks(q);
+  const gen = ++page.generation;
+  for (const el of [chartEl, metricsEl]) el.classList.add("pl-busy");
+  const { main, race, problems } = await load(q, raceQ);
+  if (problems.some((e) => e.name === "AbortError") || gen !== page.generation) return;
+  for (const el of [chartEl, metricsEl]) el.classList.remove("pl-busy");
+  for (const el of [chartEl, metricsEl]) el.classList.toggle("pl-stale", !main);
+  if (main) draw(main, race);
+  else if (!page.view) nothingSimulated();
+  showProblems(problems); // after drawing, which resets the controls' marks
+}
+
+/** A bad link and nothing drawn yet: say so instead of "Simulating…" forever. */
+function nothingSimulated() {
+  for (const el of [chartEl, metricsEl]) {
+    clear(el);
+    el.append(h("p", { class: "muted pl-nothing" }, "Nothing simulated: fix the input named in the message above."));
   }
 }
 
-mountShareBar($("#share"), {
-  getSvg: () => (view ? view.exportSvg() : null),
-  name: "pipeline",
-  embedHeight: 760,
-});
+function draw(main, race) {
+  page.echo = main.query;
+  // the controls now say what was computed, in the API's own spelling of every name
+  for (const k of Object.keys(page.params)) if (main.query[k] !== undefined && main.query[k] !== null) page.params[k] = String(main.query[k]);
+  page.requested = `${apiQuery()}|${page.race ? apiQuery(page.race) : ""}`;
+  writeUrl();
+  syncInputs();
+  setLinks(apiQuery());
+  renderMetrics(metricsEl, main, race);
+  const lanes = [main, race].filter(Boolean).map((data) => ({ data, name: data.label }));
+  if (page.view) return page.view.update({ lanes });
+  clear(chartEl);
+  page.view = mount(chartEl, {
+    lanes,
+    speed: page.speed,
+    onSpeed: (s) => {
+      page.speed = s;
+      writeUrl();
+    },
+  });
+}
 
-syncInputs();
-refresh();
+mountShareBar($("#share"), { getSvg: () => (page.view ? page.view.exportSvg() : null), name: "pipeline", embedHeight: 760 });
+
+fetchJSON("/api/v1/pipeline/schedules")
+  .then((cat) => {
+    page.catalogue = cat;
+    buildControls(cat);
+    readUrl();
+    refresh();
+  })
+  .catch((err) => errors.show(err));

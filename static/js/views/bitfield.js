@@ -2,23 +2,12 @@
 // (space/enter toggles, arrow keys move between bits with a roving tabindex).
 import { h } from "../lib/dom.js";
 
-/** Field layout of a format, most significant first: [{name, key, from, to}] (bit indices). */
+const KEYS = { sign: { key: "sign", letter: "S" }, exponent: { key: "exp", letter: "E" }, mantissa: { key: "man", letter: "M" } };
+
+/** The API's bit fields, most significant first, with their CSS key and letter:
+ * [{name, key, letter, from, to}] (bit indices, `from` the highest). */
 export function fieldsOf(info) {
-  const out = [];
-  const signBits = info.sign_bits ?? (info.signed === false ? 0 : 1);
-  let hi = info.bits - 1;
-  if (signBits) {
-    out.push({ name: "sign", key: "sign", from: hi, to: hi });
-    hi -= 1;
-  }
-  if (info.exponent_bits) {
-    out.push({ name: "exponent", key: "exp", from: hi, to: hi - info.exponent_bits + 1 });
-    hi -= info.exponent_bits;
-  }
-  if (info.mantissa_bits) {
-    out.push({ name: "mantissa", key: "man", from: hi, to: 0 });
-  }
-  return out;
+  return info.fields.map((f) => ({ name: f.name, ...KEYS[f.name], from: f.high, to: f.low }));
 }
 
 /** Raw integer held by a field of `code`. */
@@ -47,6 +36,41 @@ export function weightLabel(field, i, info) {
   return field.key === "exp" ? String(2 ** p) : `2${sup}`;
 }
 
+/** One bit as a button: its digit, and the weight it adds underneath. */
+function bitButton(f, i, info) {
+  const weight = f.key === "man" ? `2^-${info.mantissa_bits - i}` : f.key === "exp" ? `${2 ** (i - f.to)}` : "sign";
+  return h("button", {
+    type: "button",
+    class: `bit bit-${f.key}`,
+    dataset: { bit: String(i) },
+    tabindex: "-1",
+    title: `bit ${i} (${f.name}${f.key === "sign" ? "" : `, weight ${weight}`})`,
+  }, h("span", { class: "bit-digit" }), h("span", { class: "bit-weight", "aria-hidden": "true" }, weightLabel(f, i, info)));
+}
+
+/** One field: its name and width, its bit buttons, and the raw value it holds. */
+function fieldGroup(f, buttons) {
+  const width = f.from - f.to + 1;
+  const raw = h("span", { class: "bf-raw" });
+  const group = h(
+    "div",
+    { class: `bf-field bf-${f.key}` },
+    h("div", { class: "bf-label" }, h("span", { class: "bf-name" }, f.name), h("span", { class: "bf-width" }, ` ${width} bit${width > 1 ? "s" : ""}`)),
+    h("div", { class: "bf-cells" }, buttons),
+    raw,
+  );
+  return { group, raw };
+}
+
+/** The raw field value under a field, e.g. "e = 15 (15 − 7 = 8)". */
+function rawText(f, code, bias) {
+  const v = fieldValue(code, f);
+  if (f.key === "sign") return `s = ${v}`;
+  if (f.key === "exp") return `e = ${v}${bias !== undefined ? ` (${v} − ${bias} = ${v - bias})` : ""}`;
+  return `m = ${v}`;
+}
+
+/** state: {info, code, onChange(code)}. Bits are buttons with a roving tabindex. */
 export function mount(el, state) {
   let s = { ...state };
   const root = h("div", { class: "bitfield", role: "group", "aria-label": "Bits of the code, sign first" });
@@ -56,6 +80,8 @@ export function mount(el, state) {
   let fields = [];
   let focusIndex = 0;
 
+  const rove = () => buttons.forEach((b, k) => b.setAttribute("tabindex", k === focusIndex ? "0" : "-1"));
+
   function build() {
     root.replaceChildren();
     root.dataset.bits = String(s.info.bits);
@@ -63,17 +89,9 @@ export function mount(el, state) {
     buttons = [];
     raws = [];
     for (const f of fields) {
-      const width = f.from - f.to + 1;
-      const cells = h("div", { class: "bf-cells" });
+      const cells = [];
       for (let i = f.from; i >= f.to; i -= 1) {
-        const weight = f.key === "man" ? `2^-${s.info.mantissa_bits - i}` : f.key === "exp" ? `${2 ** (i - f.to)}` : "sign";
-        const b = h("button", {
-          type: "button",
-          class: `bit bit-${f.key}`,
-          dataset: { bit: String(i) },
-          tabindex: "-1",
-          title: `bit ${i} (${f.name}${f.key === "sign" ? "" : `, weight ${weight}`})`,
-        }, h("span", { class: "bit-digit" }), h("span", { class: "bit-weight", "aria-hidden": "true" }, weightLabel(f, i, s.info)));
+        const b = bitButton(f, i, s.info);
         b.addEventListener("click", () => {
           focusIndex = buttons.indexOf(b);
           if (s.onChange) s.onChange(toggleBit(s.code, i));
@@ -82,57 +100,36 @@ export function mount(el, state) {
           focusIndex = buttons.indexOf(b);
           rove();
         });
-        cells.append(b);
-        buttons.push(b);
+        cells.push(b);
       }
-      const raw = h("span", { class: "bf-raw" });
+      buttons.push(...cells);
+      const { group, raw } = fieldGroup(f, cells);
       raws.push(raw);
-      root.append(
-        h(
-          "div",
-          { class: `bf-field bf-${f.key}` },
-          h("div", { class: "bf-label" }, h("span", { class: "bf-name" }, f.name), h("span", { class: "bf-width" }, ` ${width} bit${width > 1 ? "s" : ""}`)),
-          cells,
-          raw,
-        ),
-      );
+      root.append(group);
     }
     if (!fields.some((f) => f.key === "sign")) {
       root.prepend(h("div", { class: "bf-field bf-nosign" }, h("div", { class: "bf-label" }, h("span", { class: "bf-name" }, "no sign bit")), h("div", { class: "bf-cells" }), h("span", { class: "bf-raw" }, "always +")));
     }
   }
 
-  function rove() {
-    buttons.forEach((b, k) => b.setAttribute("tabindex", k === focusIndex ? "0" : "-1"));
-  }
-
   root.addEventListener("keydown", (e) => {
-    let k = focusIndex;
-    if (e.key === "ArrowLeft" || e.key === "ArrowUp") k = Math.max(0, k - 1);
-    else if (e.key === "ArrowRight" || e.key === "ArrowDown") k = Math.min(buttons.length - 1, k + 1);
-    else if (e.key === "Home") k = 0;
-    else if (e.key === "End") k = buttons.length - 1;
-    else return;
+    const moves = { ArrowLeft: -1, ArrowUp: -1, ArrowRight: 1, ArrowDown: 1, Home: -Infinity, End: Infinity };
+    if (!(e.key in moves)) return;
     e.preventDefault();
-    focusIndex = k;
+    focusIndex = Math.min(Math.max(focusIndex + moves[e.key], 0), buttons.length - 1);
     rove();
-    buttons[k].focus();
+    buttons[focusIndex].focus();
   });
 
   function paint() {
     for (const b of buttons) {
-      const i = Number(b.dataset.bit);
-      const on = bitOf(s.code, i);
+      const on = bitOf(s.code, Number(b.dataset.bit));
       b.firstChild.textContent = String(on);
       b.setAttribute("aria-pressed", on ? "true" : "false");
       b.setAttribute("aria-label", `${b.title}: ${on}`);
     }
-    const bias = s.info.bias;
     fields.forEach((f, k) => {
-      const v = fieldValue(s.code, f);
-      if (f.key === "sign") raws[k].textContent = `s = ${v}`;
-      else if (f.key === "exp") raws[k].textContent = `e = ${v}${bias !== undefined ? ` (${v} − ${bias} = ${v - bias})` : ""}`;
-      else raws[k].textContent = `m = ${v}`;
+      raws[k].textContent = rawText(f, s.code, s.info.bias);
     });
     rove();
   }

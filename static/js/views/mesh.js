@@ -3,26 +3,28 @@
 // The base layer (nodes + coloured cells) is drawn once to an offscreen canvas; a hover frame
 // composites that image and draws only the few hundred highlighted cells, so 16,384 GPUs stay
 // smooth. Changing the axes tweens every cell from where its coordinates sat before.
-import { createLoop, createRedraw, easeInOut } from "../lib/anim.js";
+import { easeInOut } from "../lib/anim.js";
 import { fetchJSON } from "../lib/api.js";
-import { eventToElementCoordinates, onResize, setupCanvas } from "../lib/canvas.js";
+import { eventToElementCoordinates, setupCanvas } from "../lib/canvas.js";
+import { countDraw, settle, startTween, tweenGoesOn, viewContext, wireCanvasView } from "./canvas-view.js";
 import { cssVar, groupColor, onThemeChange } from "../lib/colors.js";
 import { h, svg } from "../lib/dom.js";
 import { fmtInt } from "../lib/format.js";
 import { hideTip, moveTip, showTip } from "../lib/tooltip.js";
 import {
   cellOrigins,
-  coordsOf,
   groupKeys,
   groupRanks,
   meshLayout,
   nodeOrigin,
   previousRanks,
   rankAt,
+  slotRanks,
 } from "./mesh-layout.js";
 
 const TWEEN_MS = 600;
 const COLOURS = 30; // groupColor cycles through 30 distinguishable colours
+const SVG_TITLED_CELLS = 5000; // per-cell tooltips only where the exported file stays small
 
 const AXIS_VARS = { dp: "--c0", tp: "--c3", pp: "--c2", cp: "--c4", ep: "--c1", sp: "--c9", fsdp: "--c7" };
 const SPARE_VARS = ["--c5", "--c6", "--c8", "--c9", "--c7", "--c1", "--c4"];
@@ -35,32 +37,19 @@ export function axisColorVars(names) {
   return Object.fromEntries(names.map((n) => [n, AXIS_VARS[n.toLowerCase()] ?? spare[k++ % spare.length]]));
 }
 
-/** Turn an API mesh (records or columnar) into flat typed arrays indexed by rank. */
+/**
+ * Turn a /api/v1/mesh response (format=columns, include=ranks) into typed arrays indexed by
+ * rank, plus each axis's rank stride from `axis_stats`.
+ */
 export function normaliseMesh(data) {
-  const world = data.world_size;
-  const names = data.axis_names;
-  const coords = names.map(() => new Int32Array(world));
-  const node = new Int32Array(world);
-  const localRank = new Int32Array(world);
   const ranks = data.ranks;
-  if (Array.isArray(ranks)) {
-    ranks.forEach((r, i) => {
-      node[i] = r.node;
-      localRank[i] = r.local_rank;
-      names.forEach((n, j) => (coords[j][i] = r.coords[n]));
-    });
-  } else if (ranks) {
-    node.set(ranks.node);
-    localRank.set(ranks.local_rank);
-    names.forEach((n, j) => coords[j].set(ranks.coords[n]));
-  } else {
-    for (let r = 0; r < world; r += 1) {
-      node[r] = Math.floor(r / data.gpus_per_node);
-      localRank[r] = r % data.gpus_per_node;
-      coordsOf(data.shape, r).forEach((c, j) => (coords[j][r] = c));
-    }
-  }
-  return { ...data, coords, node, localRank };
+  return {
+    ...data,
+    coords: data.axis_names.map((n) => Int32Array.from(ranks.coords[n])),
+    node: Int32Array.from(ranks.node),
+    localRank: Int32Array.from(ranks.local_rank),
+    strides: data.axis_stats.map((s) => s.stride),
+  };
 }
 
 function bucketsByColour(keys) {
@@ -171,11 +160,11 @@ function colourTable() {
   return Array.from({ length: COLOURS }, (_, i) => groupColor(i));
 }
 
-/** Static drawing of a whole mesh into ctx (used by the preview and the SVG-less base). */
+/** Static drawing of a whole mesh into ctx (the home-gallery preview). */
 function paintBase(ctx, L, mesh, keys) {
   const xs = new Float32Array(L.world);
   const ys = new Float32Array(L.world);
-  cellOrigins(L, xs, ys);
+  cellOrigins(L, mesh.node, mesh.localRank, xs, ys);
   drawNodes(ctx, L);
   drawCellsAt(ctx, bucketsByColour(keys), colourTable(), xs, ys, L.cell);
   drawRankLabels(ctx, L, xs, ys, mesh);
@@ -184,27 +173,272 @@ function paintBase(ctx, L, mesh, keys) {
 
 /**
  * The rank drawn next to rank r in direction (dx, dy): scan from r's centre in half-cell steps
- * across at most one node gap. Left/right fall back to reading order (r ± 1) at a row's end, so
+ * across at most one node gap. Left/right fall back to the neighbouring rank at a row's end, so
  * every GPU stays reachable; up/down stay put at the top and bottom.
  */
-export function neighbourRank(L, xs, ys, r, dx, dy) {
+export function neighbourRank(L, slots, xs, ys, r, dx, dy) {
   const step = L.cell + L.gap;
   const cx = xs[r] + L.cell / 2;
   const cy = ys[r] + L.cell / 2;
   const reach = (dx ? L.pitchX : L.pitchY) + step;
   for (let d = step; d <= reach; d += Math.max(1, step / 2)) {
-    const q = rankAt(L, cx + dx * d, cy + dy * d);
+    const q = rankAt(L, slots, cx + dx * d, cy + dy * d);
     if (q >= 0 && q !== r) return q;
   }
   if (dx) return Math.min(L.world - 1, Math.max(0, r + dx));
   return r;
 }
 
-/**
- * Mount the mesh view. state: {mesh (API response), colorBy (axis name or "node"), selected
- * (rank or -1), onHover(rank), onSelect(rank)}.
- */
-export function mount(el, state) {
+// ------------------------------------------------------------------ the view's named steps
+// `v` holds the view's state: the canvas, the current mesh and layout, the cached base layer,
+// the hover and the tween. Each step below reads or updates it; `mount` only wires them up.
+
+/** Lay the current mesh out at the current width: cell corners and the slot → rank table. */
+function relayout(v) {
+  const { mesh } = v;
+  v.L = meshLayout(mesh, v.width);
+  v.xs = new Float32Array(v.L.world);
+  v.ys = new Float32Array(v.L.world);
+  cellOrigins(v.L, mesh.node, mesh.localRank, v.xs, v.ys);
+  v.slots = slotRanks(v.L, mesh.node, mesh.localRank);
+  v.canvas.dataset.cells = String(v.L.world);
+  v.canvas.dataset.cell = String(v.L.cell);
+}
+
+/** Colour keys and per-colour buckets for the current "colour by" choice. */
+function recolour(v) {
+  v.keys = groupKeys(v.mesh, v.s.colorBy, v.s.colorMode);
+  v.buckets = bucketsByColour(v.keys);
+}
+
+/** Nodes, coloured cells and labels, painted once into an offscreen canvas. */
+function paintBaseLayer(v) {
+  const { L, base } = v;
+  const dpr = window.devicePixelRatio || 1;
+  base.width = Math.max(1, Math.round(L.width * dpr));
+  base.height = Math.max(1, Math.round(L.height * dpr));
+  const bctx = base.getContext("2d");
+  bctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  bctx.clearRect(0, 0, L.width, L.height);
+  drawNodes(bctx, L);
+  drawCellsAt(bctx, v.buckets, colourTable(), v.xs, v.ys, L.cell);
+  drawRankLabels(bctx, L, v.xs, v.ys, v.mesh);
+}
+
+function focusRank(v) {
+  return v.hover >= 0 ? v.hover : v.s.selected ?? -1;
+}
+
+/** Dim everything, then light every group of rank r (one colour per axis), r and its node. */
+function drawHighlight(v, ctx, r) {
+  const { L, mesh, xs, ys } = v;
+  if (r < 0 || r >= L.world) return;
+  ctx.globalAlpha = 0.72;
+  ctx.fillStyle = cssVar("--surface");
+  ctx.fillRect(0, 0, L.width, L.height);
+  ctx.globalAlpha = 1;
+  const vars = axisColorVars(mesh.axis_names);
+  const grow = L.cell >= 3 ? 1 : 0.5;
+  mesh.shape.forEach((size, i) => {
+    if (size < 2) return;
+    ctx.fillStyle = cssVar(vars[mesh.axis_names[i]]);
+    ctx.beginPath();
+    for (const m of groupRanks(mesh, i, r)) ctx.rect(xs[m] - grow, ys[m] - grow, L.cell + 2 * grow, L.cell + 2 * grow);
+    ctx.fill();
+    if (L.cell >= 8) {
+      ctx.strokeStyle = cssVar("--text");
+      ctx.lineWidth = 1;
+      ctx.globalAlpha = 0.35;
+      ctx.stroke();
+      ctx.globalAlpha = 1;
+    }
+  });
+  const ring = Math.max(2, Math.min(4, L.cell / 4)); // the GPU itself: a ring in the text colour
+  ctx.strokeStyle = cssVar("--text");
+  ctx.lineWidth = ring;
+  ctx.strokeRect(xs[r] - ring / 2 - 1, ys[r] - ring / 2 - 1, L.cell + ring + 2, L.cell + ring + 2);
+  const o = nodeOrigin(L, mesh.node[r]); // its node's outline
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = cssVar("--accent");
+  ctx.strokeRect(o.x + 0.5, o.y + 0.5, L.nodeW - 1, L.nodeH - 1);
+  if (L.cell >= 18) {
+    mesh.shape.forEach((size, i) => {
+      if (size > 1) labelCells(ctx, L, xs, ys, mesh, groupRanks(mesh, i, r));
+    });
+  }
+}
+
+/** One still frame: the base layer, then the focused GPU's groups. */
+function drawFrame(v) {
+  if (!v.L) return;
+  const t0 = performance.now();
+  const ctx = viewContext(v, v.L.width, v.L.height);
+  ctx.clearRect(0, 0, v.L.width, v.L.height);
+  ctx.drawImage(v.base, 0, 0, v.L.width, v.L.height);
+  drawHighlight(v, ctx, focusRank(v));
+  countDraw(v);
+  v.stats.draws = v.draws;
+  v.stats.drawMs += performance.now() - t0;
+}
+
+/** A frame of the tween `ms` into it: every cell between its old and new place. */
+function drawTween(v, ms) {
+  const { L, tween } = v;
+  const k = easeInOut(ms / TWEEN_MS);
+  const ctx = viewContext(v, L.width, L.height);
+  ctx.clearRect(0, 0, L.width, L.height);
+  drawNodes(ctx, L, Math.min(1, 0.25 + k));
+  const cx = new Float32Array(L.world);
+  const cy = new Float32Array(L.world);
+  const { prev, fromX, fromY } = tween;
+  for (let r = 0; r < L.world; r += 1) {
+    const p = prev[r];
+    if (p >= 0 && p < fromX.length) {
+      cx[r] = fromX[p] + (v.xs[r] - fromX[p]) * k;
+      cy[r] = fromY[p] + (v.ys[r] - fromY[p]) * k;
+    } else {
+      const grow = L.cell * (1 - k) * 0.5; // a coordinate that did not exist before grows in place
+      cx[r] = v.xs[r] + grow;
+      cy[r] = v.ys[r] + grow;
+    }
+  }
+  drawCellsAt(ctx, v.buckets, colourTable(), cx, cy, Math.max(1, tween.fromCell + (L.cell - tween.fromCell) * k));
+  return tweenGoesOn(v, ms, TWEEN_MS, drawFrame);
+}
+
+/** Show a new API mesh; cells fly from where their coordinates sat when `animate`. */
+function setMesh(v, next, animate) {
+  const before = v.mesh ? { mesh: v.mesh, xs: v.xs, ys: v.ys, cell: v.L.cell } : null;
+  v.mesh = normaliseMesh(next);
+  relayout(v);
+  recolour(v);
+  paintBaseLayer(v);
+  v.loop.stop();
+  v.tween = null;
+  if (animate && before) {
+    const prev = previousRanks(before.mesh, v.mesh);
+    const moved = prev.some((p, r) => p >= 0 && (before.xs[p] !== v.xs[r] || before.ys[p] !== v.ys[r]));
+    if (moved) {
+      v.tween = { prev, fromX: before.xs, fromY: before.ys, fromCell: before.cell };
+      if (startTween(v)) return; // else reduced motion: jump to the final layout
+    }
+  }
+  settle(v);
+}
+
+function tipLines(v, r) {
+  const { mesh } = v;
+  return [
+    `GPU rank ${fmtInt(r)}`,
+    ["node", `${fmtInt(mesh.node[r])} · local rank ${mesh.localRank[r]}`],
+    ...mesh.axis_names.map((n, i) => [n, `${mesh.coords[i][r]} of ${mesh.shape[i]}`]),
+  ];
+}
+
+function setHover(v, r, event) {
+  if (r !== v.hover) {
+    v.hover = r;
+    v.canvas.dataset.hoverRank = String(r);
+    if (!v.tween) v.redraw();
+    if (v.s.onHover) v.s.onHover(r);
+    if (event) {
+      if (r < 0) hideTip();
+      else showTip(event, tipLines(v, r));
+    }
+  } else if (event && r >= 0) moveTip(event);
+}
+
+/** A pointer-like event at rank r's cell (for keyboard focus and its tooltip). */
+function cellEvent(v, r) {
+  const rect = v.canvas.getBoundingClientRect();
+  return { clientX: rect.left + v.xs[r] + v.L.cell, clientY: rect.top + v.ys[r] + v.L.cell };
+}
+
+function select(v, r) {
+  if (v.s.onSelect) v.s.onSelect(r);
+}
+
+function bindPointer(v) {
+  const { canvas } = v;
+  const rankUnder = (e) => {
+    const p = eventToElementCoordinates(e, canvas);
+    return rankAt(v.L, v.slots, p.x, p.y);
+  };
+  canvas.addEventListener("pointermove", (e) => v.L && setHover(v, rankUnder(e), e));
+  canvas.addEventListener("pointerleave", () => {
+    setHover(v, -1);
+    hideTip();
+  });
+  canvas.addEventListener("click", (e) => {
+    if (!v.L) return;
+    const r = rankUnder(e);
+    select(v, r === v.s.selected ? -1 : r);
+  });
+}
+
+/** The rank a navigation key moves to from `cur`, or null for other keys. */
+function keyTarget(v, key, cur) {
+  const { L, mesh } = v;
+  // Arrows follow the picture (the cell drawn above, below or beside, across node gaps);
+  // PageUp/PageDown jump to the same slot of the previous / next node.
+  const arrows = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowDown: [0, 1], ArrowUp: [0, -1] };
+  if (key in arrows) return neighbourRank(L, v.slots, v.xs, v.ys, cur, ...arrows[key]);
+  if (key === "PageDown" || key === "PageUp") {
+    const n = Math.min(L.nodes - 1, Math.max(0, mesh.node[cur] + (key === "PageDown" ? 1 : -1)));
+    const q = v.slots[n * L.gpusPerNode + mesh.localRank[cur]];
+    return q >= 0 ? q : cur;
+  }
+  if (key === "Home") return 0;
+  if (key === "End") return L.world - 1;
+  return null;
+}
+
+function bindKeyboard(v) {
+  const { canvas } = v;
+  canvas.addEventListener("keydown", (e) => {
+    if (!v.L) return;
+    const cur = focusRank(v) >= 0 ? focusRank(v) : 0;
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      select(v, cur === v.s.selected ? -1 : cur);
+      return;
+    }
+    if (e.key === "Escape") {
+      setHover(v, -1);
+      hideTip();
+      select(v, -1);
+      return;
+    }
+    const next = keyTarget(v, e.key, cur);
+    if (next === null) return;
+    e.preventDefault();
+    setHover(v, next, cellEvent(v, next));
+  });
+  canvas.addEventListener("focus", () => {
+    if (focusRank(v) < 0 && v.L) setHover(v, 0, cellEvent(v, 0));
+  });
+  canvas.addEventListener("blur", () => {
+    hideTip();
+    setHover(v, -1);
+  });
+}
+
+function update(v, next) {
+  const prev = v.s;
+  v.s = { ...v.s, ...next };
+  if (next.mesh && next.mesh !== (prev.mesh || null)) {
+    setMesh(v, next.mesh, next.animate !== false && !!v.mesh);
+    return;
+  }
+  if (!v.mesh) return;
+  if (v.s.colorBy !== prev.colorBy || v.s.colorMode !== prev.colorMode) {
+    recolour(v);
+    paintBaseLayer(v);
+  }
+  if (!v.tween) v.redraw();
+}
+
+function createCanvas(el) {
   const canvas = h("canvas", {
     class: "mesh-canvas",
     tabindex: "0",
@@ -213,303 +447,47 @@ export function mount(el, state) {
   });
   const wrap = h("div", { class: "chart mesh-chart" }, canvas);
   el.append(wrap);
-  const base = document.createElement("canvas");
-  let s = { ...state };
-  let mesh = null;
-  let L = null;
-  let keys = null;
-  let buckets = null;
-  let xs = new Float32Array(0);
-  let ys = new Float32Array(0);
-  let tween = null; // {fromX, fromY, fromCell, prev: Int32Array}
-  let hover = -1;
-  let width = Math.max(200, Math.floor(wrap.clientWidth) || 600);
-  let draws = 0;
+  return { canvas, wrap };
+}
 
-  function relayout() {
-    if (!mesh) return;
-    L = meshLayout(mesh.world_size, mesh.gpus_per_node, width);
-    xs = new Float32Array(L.world);
-    ys = new Float32Array(L.world);
-    cellOrigins(L, xs, ys);
-    canvas.dataset.cells = String(L.world);
-    canvas.dataset.cell = String(L.cell);
-  }
-
-  function recolour() {
-    keys = groupKeys(mesh, s.colorBy, s.colorMode);
-    buckets = bucketsByColour(keys);
-  }
-
-  function paintBaseLayer() {
-    const dpr = window.devicePixelRatio || 1;
-    base.width = Math.max(1, Math.round(L.width * dpr));
-    base.height = Math.max(1, Math.round(L.height * dpr));
-    const bctx = base.getContext("2d");
-    bctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    bctx.clearRect(0, 0, L.width, L.height);
-    drawNodes(bctx, L);
-    drawCellsAt(bctx, buckets, colourTable(), xs, ys, L.cell);
-    drawRankLabels(bctx, L, xs, ys, mesh);
-  }
-
-  function focusRank() {
-    return hover >= 0 ? hover : s.selected ?? -1;
-  }
-
-  function drawHighlight(ctx, r) {
-    if (r < 0 || r >= L.world) return;
-    ctx.globalAlpha = 0.72;
-    ctx.fillStyle = cssVar("--surface");
-    ctx.fillRect(0, 0, L.width, L.height);
-    ctx.globalAlpha = 1;
-    const vars = axisColorVars(mesh.axis_names);
-    const grow = L.cell >= 3 ? 1 : 0.5;
-    mesh.shape.forEach((size, i) => {
-      if (size < 2) return;
-      const name = mesh.axis_names[i];
-      const colour = cssVar(vars[name]);
-      const members = groupRanks(mesh.shape, i, r);
-      ctx.fillStyle = colour;
-      ctx.beginPath();
-      for (const m of members) ctx.rect(xs[m] - grow, ys[m] - grow, L.cell + 2 * grow, L.cell + 2 * grow);
-      ctx.fill();
-      if (L.cell >= 8) {
-        ctx.strokeStyle = cssVar("--text");
-        ctx.lineWidth = 1;
-        ctx.globalAlpha = 0.35;
-        ctx.stroke();
-        ctx.globalAlpha = 1;
-      }
-    });
-    // The GPU itself: a ring in the text colour.
-    const ring = Math.max(2, Math.min(4, L.cell / 4));
-    ctx.strokeStyle = cssVar("--text");
-    ctx.lineWidth = ring;
-    ctx.strokeRect(xs[r] - ring / 2 - 1, ys[r] - ring / 2 - 1, L.cell + ring + 2, L.cell + ring + 2);
-    // Its node outline.
-    const o = nodeOrigin(L, Math.floor(r / L.gpusPerNode));
-    ctx.lineWidth = 1.5;
-    ctx.strokeStyle = cssVar("--accent");
-    ctx.strokeRect(o.x + 0.5, o.y + 0.5, L.nodeW - 1, L.nodeH - 1);
-    if (L.cell >= 18) {
-      mesh.shape.forEach((size, i) => {
-        if (size > 1) labelCells(ctx, L, xs, ys, mesh, groupRanks(mesh.shape, i, r));
-      });
-    }
-  }
-
-  let ctxCache = null; // {ctx, w, h, dpr}: resize the backing store only when the size changes
-  const stats = { draws: 0, drawMs: 0 };
-
-  function context() {
-    const dpr = window.devicePixelRatio || 1;
-    if (!ctxCache || ctxCache.w !== L.width || ctxCache.h !== L.height || ctxCache.dpr !== dpr) {
-      ctxCache = { ctx: setupCanvas(canvas, L.width, L.height), w: L.width, h: L.height, dpr };
-    }
-    ctxCache.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    return ctxCache.ctx;
-  }
-
-  function draw() {
-    if (!L) return;
-    const t0 = performance.now();
-    const ctx = context();
-    ctx.clearRect(0, 0, L.width, L.height);
-    ctx.drawImage(base, 0, 0, L.width, L.height);
-    drawHighlight(ctx, focusRank());
-    draws += 1;
-    stats.draws = draws;
-    stats.drawMs += performance.now() - t0;
-    canvas.dataset.draws = String(draws);
-  }
-  const redraw = createRedraw(draw);
-
-  function drawTween(ms) {
-    const k = easeInOut(ms / TWEEN_MS);
-    const ctx = context();
-    ctx.clearRect(0, 0, L.width, L.height);
-    drawNodes(ctx, L, Math.min(1, 0.25 + k));
-    const cx = new Float32Array(L.world);
-    const cy = new Float32Array(L.world);
-    const size = tween.fromCell + (L.cell - tween.fromCell) * k;
-    const { prev, fromX, fromY } = tween;
-    for (let r = 0; r < L.world; r += 1) {
-      const p = prev[r];
-      if (p >= 0 && p < fromX.length) {
-        cx[r] = fromX[p] + (xs[r] - fromX[p]) * k;
-        cy[r] = fromY[p] + (ys[r] - fromY[p]) * k;
-      } else {
-        // A coordinate that did not exist before grows in place.
-        const grow = L.cell * (1 - k) * 0.5;
-        cx[r] = xs[r] + grow;
-        cy[r] = ys[r] + grow;
-      }
-    }
-    drawCellsAt(ctx, buckets, colourTable(), cx, cy, Math.max(1, size));
-    draws += 1;
-    canvas.dataset.draws = String(draws);
-    if (ms >= TWEEN_MS) {
-      tween = null;
-      canvas.dataset.animating = "0";
-      draw();
-      return false;
-    }
-    return true;
-  }
-  const loop = createLoop(canvas, drawTween);
-
-  function setMesh(next, animate) {
-    const prevMesh = mesh;
-    const prevXs = xs;
-    const prevYs = ys;
-    const prevCell = L ? L.cell : 0;
-    mesh = normaliseMesh(next);
-    relayout();
-    recolour();
-    paintBaseLayer();
-    loop.stop();
-    tween = null;
-    if (animate && prevMesh && prevMesh.world_size <= 65536) {
-      const prev = previousRanks(prevMesh, mesh);
-      const moved = prev.some((p, r) => p >= 0 && (prevXs[p] !== xs[r] || prevYs[p] !== ys[r]));
-      if (moved) {
-        tween = { prev, fromX: prevXs, fromY: prevYs, fromCell: prevCell };
-        if (loop.start()) {
-          canvas.dataset.animating = "1";
-          return;
-        }
-        tween = null; // reduced motion: jump to the final layout
-      }
-    }
-    canvas.dataset.animating = "0";
-    redraw();
-  }
-
-  function tipLines(r) {
-    const lines = [`GPU rank ${fmtInt(r)}`];
-    lines.push(["node", `${fmtInt(mesh.node[r])} · local rank ${mesh.localRank[r]}`]);
-    mesh.axis_names.forEach((n, i) => lines.push([n, `${mesh.coords[i][r]} of ${mesh.shape[i]}`]));
-    return lines;
-  }
-
-  function showFor(event, r) {
-    if (r < 0) {
-      hideTip();
-      return;
-    }
-    showTip(event, tipLines(r));
-  }
-
-  function setHover(r, event) {
-    if (r !== hover) {
-      hover = r;
-      canvas.dataset.hoverRank = String(r);
-      if (!tween) redraw();
-      if (s.onHover) s.onHover(r);
-      if (event) showFor(event, r);
-    } else if (event && r >= 0) moveTip(event);
-  }
-
-  function cellEvent(r) {
-    const rect = canvas.getBoundingClientRect();
-    return { clientX: rect.left + xs[r] + L.cell, clientY: rect.top + ys[r] + L.cell };
-  }
-
-  canvas.addEventListener("pointermove", (e) => {
-    if (!L) return;
-    const p = eventToElementCoordinates(e, canvas);
-    setHover(rankAt(L, p.x, p.y), e);
+/**
+ * Mount the mesh view. state: {mesh (a /api/v1/mesh response, format=columns), colorBy (axis
+ * name or "node"), colorMode ("group" or "coord"), selected (rank or -1), onHover(rank),
+ * onSelect(rank)}. Returns {update, rankAt, cellCentre, toSvg, stats, destroy}.
+ */
+export function mount(el, state) {
+  const { canvas, wrap } = createCanvas(el);
+  const v = {
+    canvas, wrap, base: document.createElement("canvas"), s: { ...state }, mesh: null, L: null,
+    keys: null, buckets: null, xs: new Float32Array(0), ys: new Float32Array(0), slots: null,
+    tween: null, hover: -1, width: Math.max(200, Math.floor(wrap.clientWidth) || 600), draws: 0,
+    ctxCache: null, stats: { draws: 0, drawMs: 0 },
+  };
+  const unwire = wireCanvasView(v, {
+    frame: drawFrame, tween: drawTween, pointer: bindPointer, keyboard: bindKeyboard, minWidth: 200,
+    ready: (view) => view.mesh !== null,
+    resized(view) {
+      relayout(view);
+      paintBaseLayer(view);
+      if (!view.tween) view.redraw();
+    },
+    themed(view) {
+      paintBaseLayer(view);
+      view.redraw();
+    },
   });
-  canvas.addEventListener("pointerleave", () => {
-    setHover(-1);
-    hideTip();
-  });
-  canvas.addEventListener("click", (e) => {
-    if (!L) return;
-    const p = eventToElementCoordinates(e, canvas);
-    const r = rankAt(L, p.x, p.y);
-    if (s.onSelect) s.onSelect(r === s.selected ? -1 : r);
-  });
-  canvas.addEventListener("keydown", (e) => {
-    if (!L) return;
-    const cur = focusRank() >= 0 ? focusRank() : 0;
-    // Arrows follow the picture (the cell drawn above, below or beside, across node gaps);
-    // PageUp/PageDown jump a node.
-    const arrows = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowDown: [0, 1], ArrowUp: [0, -1] };
-    const jumps = { PageDown: L.gpusPerNode, PageUp: -L.gpusPerNode };
-    let next = null;
-    if (e.key in arrows) next = neighbourRank(L, xs, ys, cur, ...arrows[e.key]);
-    else if (e.key in jumps) next = Math.min(L.world - 1, Math.max(0, cur + jumps[e.key]));
-    else if (e.key === "Home") next = 0;
-    else if (e.key === "End") next = L.world - 1;
-    else if (e.key === "Enter" || e.key === " ") {
-      e.preventDefault();
-      if (s.onSelect) s.onSelect(cur === s.selected ? -1 : cur);
-      return;
-    } else if (e.key === "Escape") {
-      setHover(-1);
-      hideTip();
-      if (s.onSelect) s.onSelect(-1);
-      return;
-    }
-    if (next === null) return;
-    e.preventDefault();
-    setHover(next, cellEvent(next));
-  });
-  canvas.addEventListener("focus", () => {
-    if (focusRank() < 0 && L) setHover(0, cellEvent(0));
-  });
-  canvas.addEventListener("blur", () => {
-    hideTip();
-    setHover(-1);
-  });
-
-  const stopResize = onResize(wrap, (w) => {
-    width = Math.max(200, w);
-    if (!mesh) return;
-    relayout();
-    paintBaseLayer();
-    if (!tween) redraw();
-  });
-  const stopTheme = onThemeChange(() =>
-    requestAnimationFrame(() => {
-      if (!mesh) return;
-      paintBaseLayer();
-      redraw();
-    }),
-  );
-
-  function update(next) {
-    const prev = s;
-    s = { ...s, ...next };
-    if (next.mesh && next.mesh !== (prev.mesh || null)) {
-      setMesh(next.mesh, next.animate !== false && !!mesh);
-      return;
-    }
-    if (!mesh) return;
-    if (s.colorBy !== prev.colorBy || s.colorMode !== prev.colorMode) {
-      recolour();
-      paintBaseLayer();
-    }
-    if (!tween) redraw();
-  }
-
-  if (s.mesh) setMesh(s.mesh, false);
-
+  if (v.s.mesh) setMesh(v, v.s.mesh, false);
   const api = {
-    update,
+    update: (next) => update(v, next),
     /** The GPU rank drawn at canvas point (x, y) in CSS px, or -1. */
-    rankAt: (x, y) => (L ? rankAt(L, x, y) : -1),
+    rankAt: (x, y) => (v.L ? rankAt(v.L, v.slots, x, y) : -1),
     /** Centre of rank r's cell in canvas CSS px. */
-    cellCentre: (r) => (L ? { x: xs[r] + L.cell / 2, y: ys[r] + L.cell / 2 } : null),
-    toSvg: () => (mesh ? meshSvg(L, mesh, keys, meshCaption(mesh, s.colorBy, s.colorMode)) : null),
+    cellCentre: (r) => (v.L ? { x: v.xs[r] + v.L.cell / 2, y: v.ys[r] + v.L.cell / 2 } : null),
+    toSvg: () => (v.mesh ? meshSvg(v.L, v.mesh, v.keys, meshCaption(v.mesh, v.s.colorBy, v.s.colorMode)) : null),
     /** Hover redraws done and the time they took (ms), for the fps bench. */
-    stats,
+    stats: v.stats,
     destroy() {
-      loop.destroy();
-      stopResize();
-      stopTheme();
+      unwire();
       hideTip();
       wrap.remove();
     },
@@ -518,7 +496,6 @@ export function mount(el, state) {
   return api;
 }
 
-/** An SVG of the current picture (for Download SVG). */
 /** One line saying what the exported drawing shows (an SVG has no page around it). */
 export function meshCaption(mesh, colorBy, colorMode) {
   const axes = mesh.axis_names.map((n, i) => `${n}:${mesh.shape[i]}`).join(", ");
@@ -526,6 +503,7 @@ export function meshCaption(mesh, colorBy, colorMode) {
   return `Mesh(${axes}), outermost first · ${fmtInt(mesh.world_size)} GPUs on ${fmtInt(mesh.node_count)} nodes of ${mesh.gpus_per_node} · one colour = ${what}`;
 }
 
+/** An SVG of the current picture (for Download SVG). */
 export function meshSvg(L, mesh, keys, caption = "") {
   const top = caption ? 22 : 0;
   const font = cssVar("--font") || "sans-serif";
@@ -536,7 +514,7 @@ export function meshSvg(L, mesh, keys, caption = "") {
   root.append(body);
   const xs = new Float32Array(L.world);
   const ys = new Float32Array(L.world);
-  cellOrigins(L, xs, ys);
+  cellOrigins(L, mesh.node, mesh.localRank, xs, ys);
   const nodes = svg("g", { fill: cssVar("--surface-2"), stroke: cssVar("--border") });
   const nodeLabels = svg("g", { fill: cssVar("--muted"), "font-size": 11 });
   for (let n = 0; n < L.nodes; n += 1) {
@@ -547,7 +525,7 @@ export function meshSvg(L, mesh, keys, caption = "") {
   body.append(nodes, nodeLabels);
   const colours = colourTable();
   const cells = svg("g", {});
-  const titled = L.world <= 4096; // per-cell tooltips only where a file stays small
+  const titled = L.world <= SVG_TITLED_CELLS;
   for (let r = 0; r < L.world; r += 1) {
     const rect = svg("rect", { x: xs[r], y: ys[r], width: L.cell, height: L.cell, fill: colours[keys[r] % COLOURS] });
     if (titled) {
@@ -572,21 +550,26 @@ export function meshSvg(L, mesh, keys, caption = "") {
   return root;
 }
 
-/** Home-gallery preview: pp:2,dp:2,tp:4 on 8-GPU nodes, coloured by TP group. */
+/** The axis a drawing colours by when none is chosen: the innermost one larger than 1. */
+export function defaultColorAxis(mesh) {
+  for (let i = mesh.axis_names.length - 1; i >= 0; i -= 1) if (mesh.shape[i] > 1) return mesh.axis_names[i];
+  return mesh.axis_names[mesh.axis_names.length - 1];
+}
+
+/** Home-gallery preview: the API's default mesh, coloured by its innermost axis's groups. */
 export async function preview(el) {
-  const data = await fetchJSON("/api/v1/mesh?axes=pp:2,dp:2,tp:4&gpus_per_node=8&format=columnar&include=ranks");
-  const mesh = normaliseMesh(data);
+  const mesh = normaliseMesh(await fetchJSON("/api/v1/mesh?format=columns&include=ranks"));
   const canvas = h("canvas", { class: "mesh-preview" });
   el.append(canvas);
   const w = Math.max(200, el.clientWidth || 300);
   const hh = Math.max(80, el.clientHeight || 120);
   const paint = () => {
-    const L = meshLayout(mesh.world_size, mesh.gpus_per_node, w - 16, { maxCell: 26, maxHeight: hh - 16 });
+    const L = meshLayout(mesh, w - 16, { maxCell: 26, maxHeight: hh - 16 });
     const ctx = setupCanvas(canvas, w, hh);
     ctx.clearRect(0, 0, w, hh);
     ctx.save();
     ctx.translate(Math.max(0, (w - L.width) / 2), Math.max(4, (hh - L.height) / 2));
-    paintBase(ctx, L, mesh, groupKeys(mesh, "tp"));
+    paintBase(ctx, L, mesh, groupKeys(mesh, defaultColorAxis(mesh)));
     ctx.restore();
   };
   paint();

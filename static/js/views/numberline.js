@@ -8,14 +8,11 @@
 import { createLoop, createRedraw, easeInOut } from "../lib/anim.js";
 import { onResize, setupCanvas } from "../lib/canvas.js";
 import { classColor, cssVar, onThemeChange } from "../lib/colors.js";
-import { h } from "../lib/dom.js";
+import { h, svg } from "../lib/dom.js";
 import { fmtFull, fmtNum, fmtPow2 } from "../lib/format.js";
 import { niceTicks } from "../lib/scale.js";
 import { hideTip, showTip } from "../lib/tooltip.js";
 import { attachPanZoom } from "./panzoom.js";
-
-export const CLASS_INDEX = { zero: 0, subnormal: 1, normal: 2, inf: 3, nan: 4 };
-export const CLASS_LIST = ["zero", "subnormal", "normal", "inf", "nan"];
 
 // ---------- pure geometry ----------
 
@@ -77,7 +74,8 @@ export function columns(T, t0, t1, width) {
   return out;
 }
 
-/** Prepare the sorted finite values of a /values payload: {values, T, codes, classes}. */
+/** Prepare the sorted finite values of a /values payload: {values, codes, classes}, where
+ * classes[i] is the API's class of values[i] ("zero", "subnormal", "normal"). */
 export function prepare(payload, num) {
   const n = payload.codes.length;
   const all = new Float64Array(n);
@@ -91,11 +89,11 @@ export function prepare(payload, num) {
   idx.sort((a, b) => all[a] - all[b] || (Object.is(all[a], -0) ? -1 : Object.is(all[b], -0) ? 1 : 0));
   const values = new Float64Array(idx.length);
   const codes = new Uint32Array(idx.length);
-  const classes = new Uint8Array(idx.length);
+  const classes = new Array(idx.length);
   idx.forEach((j, k) => {
     values[k] = all[j];
     codes[k] = payload.codes[j];
-    classes[k] = CLASS_INDEX[payload.classes[j]] ?? 2;
+    classes[k] = payload.classes[j];
   });
   return { values, codes, classes };
 }
@@ -165,426 +163,474 @@ export function clampView(view, extent, scale) {
   return [t0, t1];
 }
 
-// ---------- the view ----------
+// ---------- drawing steps (each takes the frame's geometry) ----------
 
 const MARGIN = { left: 12, right: 12 };
 const BAND = { top: 34, height: 56 };
 
+/** Where things go in one frame: the window [t0, t1], the band and axis rows, x of a t. */
+function frameGeometry(width, height, [t0, t1], tr, c) {
+  const plotW = width - MARGIN.left - MARGIN.right;
+  const bandY = BAND.top;
+  const bandH = BAND.height;
+  return {
+    width, height, t0, t1, tr, c, plotW, bandY, bandH,
+    axisY: bandY + bandH + 6,
+    xOf: (t) => MARGIN.left + ((t - t0) / (t1 - t0)) * plotW,
+  };
+}
+
+function themeColors() {
+  return {
+    surface: cssVar("--surface"), border: cssVar("--border"), muted: cssVar("--muted"),
+    text: cssVar("--text"), accent: cssVar("--accent"), danger: cssVar("--danger"),
+    mono: cssVar("--mono"), font: cssVar("--font"),
+  };
+}
+
+/** The rounding interval [below, above] as a shaded band, its ends named when they fit. */
+function drawInterval(ctx, g, m, col) {
+  const lo = Number.isFinite(m.below) ? m.below : m.input;
+  const hi = Number.isFinite(m.above) ? m.above : m.input;
+  let xa = g.xOf(g.tr.fwd(lo));
+  let xb = g.xOf(g.tr.fwd(hi));
+  if (xb - xa < 3) {
+    const mid = (xa + xb) / 2;
+    xa = mid - 1.5;
+    xb = mid + 1.5;
+  }
+  ctx.fillStyle = col.accent;
+  ctx.globalAlpha = 0.13;
+  ctx.fillRect(xa, g.bandY - 10, xb - xa, g.bandH + 10);
+  ctx.globalAlpha = 0.7;
+  ctx.fillRect(xa, g.bandY - 10, 1, g.bandH + 10);
+  ctx.fillRect(xb - 1, g.bandY - 10, 1, g.bandH + 10);
+  ctx.globalAlpha = 1;
+  if (xb - xa <= 150 || !Number.isFinite(m.below) || !Number.isFinite(m.above)) return;
+  ctx.font = `10px ${col.mono}`;
+  ctx.textBaseline = "top";
+  ctx.textAlign = "left";
+  const tag = (label, x, right) => {
+    const w = ctx.measureText(label).width + 6;
+    const bx = right ? x - w : x;
+    ctx.fillStyle = col.surface;
+    ctx.fillRect(bx, g.bandY + 3, w, 13);
+    ctx.fillStyle = col.accent;
+    ctx.fillText(label, bx + 3, g.bandY + 4);
+  };
+  tag(`below ${fmtNum(m.below, 6)}`, Math.max(xa + 3, 2), false);
+  tag(`above ${fmtNum(m.above, 6)}`, Math.min(xb - 3, g.width - 2), true);
+}
+
+/**
+ * Value ticks, one per pixel column (decimated), coloured by the API's class; the tick
+ * height shows how many values share the column. Axis-aligned fillRects on whole pixels: no
+ * path building and no anti-aliasing work, which matters with a software rasteriser and
+ * ~1,000 columns per frame. Returns the number of columns drawn.
+ */
+function drawTicks(ctx, g, T, classes) {
+  const cols = columns(T, g.t0, g.t1, g.plotW);
+  let maxN = 1;
+  for (const col of cols) if (col.n > maxN) maxN = col.n;
+  const dense = maxN > 1;
+  const logMax = Math.log2(maxN + 1);
+  const tickW = dense ? 1 : 2;
+  const byClass = new Map();
+  for (const col of cols) {
+    const cls = classes[col.i];
+    if (!byClass.has(cls)) byClass.set(cls, []);
+    byClass.get(cls).push(col);
+  }
+  for (const [cls, group] of byClass) {
+    ctx.fillStyle = classColor(cls);
+    for (const col of group) {
+      const hh = Math.round(g.bandH * (dense ? 0.35 + (0.65 * Math.log2(col.n + 1)) / logMax : 1));
+      ctx.fillRect(MARGIN.left + col.x, g.bandY + g.bandH - hh, tickW, hh);
+    }
+  }
+  return cols.length;
+}
+
+/** The axis: ticks, labels that do not collide, the scale's name and the count in view
+ * (returned). */
+function drawAxis(ctx, g, s, T, col) {
+  ctx.fillStyle = col.border;
+  ctx.fillRect(MARGIN.left, g.axisY, g.plotW, 1);
+  ctx.font = `11px ${col.mono}`;
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  let lastRight = -Infinity;
+  // a format without zero or negatives (E8M0) gets no "0" tick and a plain log₂ axis label
+  const positiveOnly = Boolean(s.positiveOnly);
+  for (const tick of axisTicks(s.scale, g.t0, g.t1, g.plotW, g.c)) {
+    if (positiveOnly && s.scale === "log" && tick.t <= 0) continue;
+    const x = g.xOf(tick.t);
+    if (x < MARGIN.left - 0.5 || x > g.width - MARGIN.right + 0.5) continue;
+    ctx.fillStyle = col.border;
+    ctx.fillRect(Math.round(x), g.axisY, 1, 5);
+    const wLabel = ctx.measureText(tick.label).width;
+    const lx = Math.min(Math.max(x, wLabel / 2 + 2), g.width - wLabel / 2 - 2);
+    if (lx - wLabel / 2 < lastRight + 6) continue;
+    ctx.fillStyle = col.muted;
+    ctx.fillText(tick.label, lx, g.axisY + 7);
+    lastRight = lx + wLabel / 2;
+  }
+  ctx.font = `11px ${col.font}`;
+  ctx.fillStyle = col.muted;
+  ctx.textAlign = "left";
+  const unit = s.scale !== "log" ? "value (linear)"
+    : positiveOnly ? "value (log₂ scale; positive values only, no zero)"
+    : `value (symmetric log₂; linear within ±${fmtNum(g.c)})`;
+  ctx.fillText(unit, MARGIN.left, g.axisY + 24);
+  const inView = lowerBound(T, g.t1) - lowerBound(T, g.t0);
+  const count = `${inView.toLocaleString("en-US")} of ${T.length.toLocaleString("en-US")} values in view`;
+  const fits = ctx.measureText(unit).width + ctx.measureText(count).width + 24 < g.plotW;
+  ctx.textAlign = fits ? "right" : "left";
+  ctx.fillText(count, fits ? g.width - MARGIN.right : MARGIN.left, fits ? g.axisY + 24 : g.axisY + 38);
+  return inView;
+}
+
+/** A value's label: exact when short (bf16's tie 1.00390625 must not read "1.00391"). */
+const markLabel = (x) => (String(x).length <= 11 && !String(x).includes("e") ? fmtFull(x) : fmtNum(x, 6));
+
+/** The chosen value, the input it came from, and the dot that snaps from one to the other. */
+function drawMarker(ctx, g, m, snapP, col) {
+  const xv = g.xOf(g.tr.fwd(m.value));
+  const hasInput = Number.isFinite(m.input);
+  const xi = hasInput ? g.xOf(g.tr.fwd(m.input)) : xv;
+  if (hasInput) dashedLine(ctx, xi, 14, g.bandY + g.bandH, col.muted);
+  ctx.strokeStyle = col.text;
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  ctx.moveTo(xv, g.bandY - 4);
+  ctx.lineTo(xv, g.bandY + g.bandH);
+  ctx.stroke();
+  ctx.lineWidth = 1;
+  ctx.fillStyle = col.accent;
+  ctx.beginPath();
+  ctx.arc(xi + (xv - xi) * easeInOut(snapP), g.bandY - 12, 5, 0, Math.PI * 2);
+  ctx.fill();
+  let label = hasInput && m.input !== m.value ? `${markLabel(m.input)} → ${markLabel(m.value)}` : markLabel(m.value);
+  // float32 0.1 → 0.100000001: never "0.1 → 0.1"
+  if (hasInput && m.input !== m.value && markLabel(m.input) === markLabel(m.value)) label = `${fmtFull(m.input)} → ${fmtNum(m.value, 10)}`;
+  topLabel(ctx, g, label, xv, col.text, col);
+}
+
+/** The input rounded to NaN or ±∞: no point on the line, so mark the input and say so. */
+function drawOffLine(ctx, g, m, col) {
+  const xi = g.xOf(g.tr.fwd(m.input));
+  dashedLine(ctx, xi, 14, g.bandY + g.bandH, col.danger);
+  const v = m.value;
+  topLabel(ctx, g, `${fmtNum(m.input, 6)} → ${Number.isNaN(v) ? "NaN" : v > 0 ? "+∞" : "−∞"} (off the line)`, xi, col.danger, col);
+}
+
+function dashedLine(ctx, x, y0, y1, color) {
+  ctx.strokeStyle = color;
+  ctx.setLineDash([3, 3]);
+  ctx.beginPath();
+  ctx.moveTo(x + 0.5, y0);
+  ctx.lineTo(x + 0.5, y1);
+  ctx.stroke();
+  ctx.setLineDash([]);
+}
+
+function topLabel(ctx, g, label, x, color, col) {
+  ctx.fillStyle = color;
+  ctx.font = `600 11px ${col.mono}`;
+  ctx.textBaseline = "top";
+  ctx.textAlign = "left";
+  const lw = ctx.measureText(label).width;
+  ctx.fillText(label, Math.min(Math.max(x - lw / 2, 2), g.width - lw - 2), 2);
+}
+
+/** One frame: background, interval, ticks, axis, marker, hover ring. Returns what it drew:
+ * {columns, inView} (tick columns, values in the window). */
+function drawFrame(ctx, g, s, hover, snapP) {
+  const T = g.T;
+  const col = themeColors();
+  ctx.fillStyle = col.surface;
+  ctx.fillRect(0, 0, g.width, g.height);
+  const m = s.marker;
+  if (m && Number.isFinite(m.input)) drawInterval(ctx, g, m, col);
+  const columnsDrawn = drawTicks(ctx, g, T, s.data.classes);
+  const inView = drawAxis(ctx, g, s, T, col);
+  if (m && Number.isFinite(m.value)) drawMarker(ctx, g, m, snapP, col);
+  else if (m && Number.isFinite(m.input)) drawOffLine(ctx, g, m, col);
+  if (hover >= 0 && hover < T.length) {
+    ctx.strokeStyle = col.accent;
+    ctx.lineWidth = 2;
+    ctx.strokeRect(g.xOf(T[hover]) - 3, g.bandY - 2, 6, g.bandH + 4);
+    ctx.lineWidth = 1;
+  }
+  return { columns: columnsDrawn, inView };
+}
+
+// ---------- the view ----------
+
+/** Tooltip lines for the value at sorted index i (+0 and −0 share one tick: name both). */
+function tipLines(d, i, bits, pickable) {
+  const hx = (code) => `0x${code.toString(16).toUpperCase().padStart(Math.ceil(bits / 4), "0")} (${code})`;
+  const same = [i];
+  if (d.values[i] === 0) {
+    same.length = 0;
+    for (let j = lowerBound(d.values, 0); j < d.values.length && d.values[j] === 0; j += 1) same.push(j);
+  }
+  return [
+    same.length > 1 ? "±0" : tipValue(d.values[i]),
+    ["code", same.map((j) => hx(d.codes[j])).join(", ")],
+    ["class", d.classes[i]],
+    pickable ? "click to select" : "",
+  ].filter(Boolean);
+}
+
+/**
+ * The number line's state and its named steps: positions (`rebuild`), the window (`view`,
+ * `setView`, `zoomAt`, `panBy`), a frame (`draw`), pointer input (`hoverAt`, `tapAt`) and
+ * state changes (`update`).
+ */
+class NumberLine {
+  constructor(el, state) {
+    this.s = { scale: "log", view: null, marker: null, current: null, ...state };
+    this.T = new Float64Array(0);
+    this.c = 1;
+    this.tr = makeTransform("log", 1);
+    this.extent = [0, 1];
+    this.width = 600;
+    this.height = 150;
+    this.hover = -1;
+    this.snap = 1;
+    this.ctx = null;
+    this.sized = [0, 0, 0];
+    // what the last frame drew: tick columns, values in the window, values on the line
+    this.stats = { draws: 0, lastDrawMs: 0, columns: 0, inView: 0, values: 0 };
+    this.canvas = h("canvas", {
+      class: "numberline-canvas",
+      tabindex: "0",
+      role: "img",
+      "aria-label": "Number line of every representable value. Drag or use arrow keys to pan, wheel or + and − to zoom.",
+    });
+    el.append(this.canvas);
+    this.redraw = createRedraw(() => this.draw());
+    // the dot's snap from the input to the chosen value, derived from elapsed time
+    this.loop = createLoop(this.canvas, (ms) => {
+      this.snap = Math.min(1, ms / 700);
+      this.redraw();
+      return this.snap < 1;
+    });
+  }
+
+  /** Positions of every value under the current scale (once per data or scale change). */
+  rebuild() {
+    const d = this.s.data;
+    this.c = smallestPositive(d.values);
+    this.tr = makeTransform(this.s.scale, this.c);
+    this.T = new Float64Array(d.values.length);
+    for (let i = 0; i < this.T.length; i += 1) this.T[i] = this.tr.fwd(d.values[i]);
+    this.extent = this.T.length ? [this.T[0], this.T[this.T.length - 1]] : [0, 1];
+    if (this.extent[0] === this.extent[1]) this.extent = [this.extent[0] - 1, this.extent[1] + 1];
+  }
+
+  fullView() {
+    const full = this.extent[1] - this.extent[0];
+    return [this.extent[0] - full * 0.03, this.extent[1] + full * 0.03];
+  }
+
+  view() {
+    if (!this.s.view) this.s.view = this.fullView();
+    return this.s.view;
+  }
+
+  tOf(x) {
+    const [t0, t1] = this.view();
+    return t0 + ((x - MARGIN.left) / (this.width - MARGIN.left - MARGIN.right)) * (t1 - t0);
+  }
+
+  geometry() {
+    return { ...frameGeometry(this.width, this.height, this.view(), this.tr, this.c), T: this.T };
+  }
+
+  draw() {
+    const start = performance.now();
+    this.stats.draws += 1;
+    // resize the backing store only when the size changes: touching canvas styles every
+    // frame would cost a style recalculation per frame
+    const want = [this.width, this.height, devicePixelRatio];
+    if (!this.ctx || want.some((v, i) => v !== this.sized[i])) {
+      this.ctx = setupCanvas(this.canvas, this.width, this.height);
+      this.sized = want;
+    }
+    const drawn = drawFrame(this.ctx, this.geometry(), this.s, this.hover, this.snap);
+    Object.assign(this.stats, drawn, { values: this.T.length });
+    this.stats.lastDrawMs = performance.now() - start;
+  }
+
+  setView(v, notify = true) {
+    this.s.view = clampView(v, this.extent, this.s.scale);
+    this.redraw();
+    if (notify && this.s.onView) this.s.onView(this.s.view);
+  }
+
+  zoomAt(x, factor) {
+    const [t0, t1] = this.view();
+    const t = this.tOf(x);
+    this.setView([t - (t - t0) / factor, t + (t1 - t) / factor]);
+  }
+
+  panBy(dx) {
+    const [t0, t1] = this.view();
+    const dt = (dx / (this.width - MARGIN.left - MARGIN.right)) * (t1 - t0);
+    this.setView([t0 - dt, t1 - dt]);
+  }
+
+  zoomCentre(factor) {
+    this.zoomAt(MARGIN.left + (this.width - MARGIN.left - MARGIN.right) / 2, factor);
+  }
+
+  /** Sorted index of the value nearest to pixel x, or −1 when none is within 24 px. */
+  nearestOnScreen(x) {
+    const i = nearestIndex(this.T, this.tOf(x));
+    const g = this.geometry();
+    return i >= 0 && Math.abs(g.xOf(this.T[i]) - x) <= 24 ? i : -1;
+  }
+
+  hoverAt(e, p) {
+    const i = this.nearestOnScreen(p.x);
+    if (i !== this.hover) {
+      this.hover = i;
+      this.redraw();
+    }
+    if (i < 0) hideTip();
+    else showTip(e, tipLines(this.s.data, i, this.s.bits || 8, Boolean(this.s.onPick)));
+  }
+
+  tapAt(p) {
+    const i = this.nearestOnScreen(p.x);
+    if (i >= 0 && this.s.onPick) this.s.onPick(this.s.data.codes[i]);
+  }
+
+  /** Keep the chosen value on screen when it changes (not for the first marker after mount,
+   * whose view came from the URL: a shared zoom must reload as it was shared). */
+  follow(m) {
+    const t = this.tr.fwd(m.value);
+    const [t0, t1] = this.view();
+    if (t < t0 || t > t1) this.setView([t - (t1 - t0) / 2, t + (t1 - t0) / 2]);
+  }
+
+  update(next) {
+    const prev = this.s;
+    this.s = { ...prev, ...next };
+    if (this.s.data !== prev.data || this.s.scale !== prev.scale) {
+      this.rebuild();
+      if (this.s.scale !== prev.scale && !("view" in next)) this.s.view = null;
+      if (this.s.view) this.s.view = clampView(this.s.view, this.extent, this.s.scale);
+    }
+    const m = this.s.marker;
+    const moved = m && (!prev.marker || prev.marker.value !== m.value || prev.marker.input !== m.input);
+    if (moved) {
+      this.snap = 0;
+      if (next.animate === false || !this.loop.start()) this.snap = 1;
+      if (prev.marker && Number.isFinite(m.value)) this.follow(m);
+    }
+    this.redraw();
+  }
+
+  /** Zoom so that the value (and its rounding interval) fills about a third of the width. */
+  focus(value, lo, hi) {
+    if (!Number.isFinite(value)) return;
+    const t = this.tr.fwd(value);
+    let a = Number.isFinite(lo) ? this.tr.fwd(lo) : t;
+    let b = Number.isFinite(hi) ? this.tr.fwd(hi) : t;
+    if (!(b > a)) {
+      const i = nearestIndex(this.T, t);
+      a = this.T[Math.max(0, i - 2)];
+      b = this.T[Math.min(this.T.length - 1, i + 2)];
+    }
+    const span = Math.max((b - a) * 3, 1e-9);
+    this.setView([t - span / 2, t + span / 2]);
+  }
+}
+
 /**
  * mount(el, state): state = {data: prepare(...), scale: "log"|"linear", view: [t0,t1]|null,
- * marker: {input, value, below, above, code} | null, current: code | null,
- * onPick(code), onView(view), label}.
+ * marker: {input, value, below, above} | null, onPick(code), onView(view), label, bits,
+ * positiveOnly}.
  */
 export function mount(el, state) {
-  let s = { scale: "log", view: null, marker: null, current: null, ...state };
-  let T = new Float64Array(0);
-  let c = 1;
-  let tr = makeTransform("log", 1);
-  let extent = [0, 1];
-  let width = 600;
-  let height = 150;
-  let hover = -1;
-  let snap = { from: null, to: null, p: 1 };
-  let ctx = null;
-  let sized = [0, 0, 0];
-  const stats = { draws: 0, lastDrawMs: 0, columns: 0 };
-
-  const canvas = h("canvas", {
-    class: "numberline-canvas",
-    tabindex: "0",
-    role: "img",
-    "aria-label": "Number line of every representable value. Drag or use arrow keys to pan, wheel or + and − to zoom.",
-  });
-  el.append(canvas);
-
-  function rebuild() {
-    const d = s.data;
-    c = smallestPositive(d.values);
-    tr = makeTransform(s.scale, c);
-    T = new Float64Array(d.values.length);
-    for (let i = 0; i < T.length; i += 1) T[i] = tr.fwd(d.values[i]);
-    extent = T.length ? [T[0], T[T.length - 1]] : [0, 1];
-    if (extent[0] === extent[1]) extent = [extent[0] - 1, extent[1] + 1];
-  }
-
-  function fullView() {
-    const full = extent[1] - extent[0];
-    return [extent[0] - full * 0.03, extent[1] + full * 0.03];
-  }
-
-  function view() {
-    if (!s.view) s.view = fullView();
-    return s.view;
-  }
-
-  const xOf = (t) => {
-    const [t0, t1] = view();
-    return MARGIN.left + ((t - t0) / (t1 - t0)) * (width - MARGIN.left - MARGIN.right);
-  };
-  const tOf = (x) => {
-    const [t0, t1] = view();
-    return t0 + ((x - MARGIN.left) / (width - MARGIN.left - MARGIN.right)) * (t1 - t0);
-  };
-
-  function draw() {
-    const start = performance.now();
-    stats.draws += 1;
-    // resize the backing store only when the size changes: touching canvas styles every frame
-    // would cost a style recalculation per frame
-    if (!ctx || sized[0] !== width || sized[1] !== height || sized[2] !== devicePixelRatio) {
-      ctx = setupCanvas(canvas, width, height);
-      sized = [width, height, devicePixelRatio];
-    }
-    const [t0, t1] = view();
-    const plotW = width - MARGIN.left - MARGIN.right;
-    const surface = cssVar("--surface");
-    const border = cssVar("--border");
-    const muted = cssVar("--muted");
-    const text = cssVar("--text");
-    const accent = cssVar("--accent");
-    ctx.fillStyle = surface;
-    ctx.fillRect(0, 0, width, height);
-    const bandY = BAND.top;
-    const bandH = BAND.height;
-    const axisY = bandY + bandH + 6;
-
-    // rounding interval [below, above]
-    const m = s.marker;
-    if (m && Number.isFinite(m.input)) {
-      const lo = Number.isFinite(m.below) ? m.below : m.input;
-      const hi = Number.isFinite(m.above) ? m.above : m.input;
-      let xa = xOf(tr.fwd(lo));
-      let xb = xOf(tr.fwd(hi));
-      if (xb - xa < 3) {
-        const mid = (xa + xb) / 2;
-        xa = mid - 1.5;
-        xb = mid + 1.5;
+  const nl = new NumberLine(el, state);
+  const detach = attachPanZoom(nl.canvas, {
+    zoomAt: (x, f) => nl.zoomAt(x, f),
+    panBy: (dx) => nl.panBy(dx),
+    reset: () => nl.setView(nl.fullView()),
+    width: () => nl.width,
+    hover: (e, p) => nl.hoverAt(e, p),
+    leave: () => {
+      if (nl.hover !== -1) {
+        nl.hover = -1;
+        nl.redraw();
       }
-      ctx.fillStyle = accent;
-      ctx.globalAlpha = 0.13;
-      ctx.fillRect(xa, bandY - 10, xb - xa, bandH + 10);
-      ctx.globalAlpha = 0.7;
-      ctx.fillRect(xa, bandY - 10, 1, bandH + 10);
-      ctx.fillRect(xb - 1, bandY - 10, 1, bandH + 10);
-      ctx.globalAlpha = 1;
-      // name the interval's ends once there is room for them
-      if (xb - xa > 150 && Number.isFinite(m.below) && Number.isFinite(m.above)) {
-        ctx.font = `10px ${cssVar("--mono")}`;
-        ctx.textBaseline = "top";
-        ctx.textAlign = "left";
-        const tag = (text, x, right) => {
-          const w = ctx.measureText(text).width + 6;
-          const bx = right ? x - w : x;
-          ctx.fillStyle = surface;
-          ctx.fillRect(bx, bandY + 3, w, 13);
-          ctx.fillStyle = accent;
-          ctx.fillText(text, bx + 3, bandY + 4);
-        };
-        tag(`below ${fmtNum(m.below, 6)}`, Math.max(xa + 3, 2), false);
-        tag(`above ${fmtNum(m.above, 6)}`, Math.min(xb - 3, width - 2), true);
-      }
-    }
-
-    // value ticks, one per pixel column (decimated); the tick height shows density
-    const cols = columns(T, t0, t1, plotW);
-    stats.columns = cols.length;
-    let maxN = 1;
-    for (const col of cols) if (col.n > maxN) maxN = col.n;
-    // axis-aligned fillRects on whole pixels: no path building and no anti-aliasing work,
-    // which matters with a software rasteriser and ~1,000 columns per frame
-    const dense = maxN > 1;
-    const logMax = Math.log2(maxN + 1);
-    const cls = s.data.classes;
-    const tickW = dense ? 1 : 2;
-    ["zero", "subnormal", "normal"].forEach((name, k) => {
-      ctx.fillStyle = classColor(name);
-      for (const col of cols) {
-        if (Math.min(2, cls[col.i]) !== k) continue;
-        const hh = Math.round(bandH * (dense ? 0.35 + (0.65 * Math.log2(col.n + 1)) / logMax : 1));
-        ctx.fillRect(MARGIN.left + col.x, bandY + bandH - hh, tickW, hh);
-      }
-    });
-
-    // axis
-    ctx.fillStyle = border;
-    ctx.fillRect(MARGIN.left, axisY, plotW, 1);
-    ctx.font = `11px ${cssVar("--mono")}`;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    let lastRight = -Infinity;
-    // a format without zero or negatives (E8M0) gets no "0" tick and a plain log₂ axis label
-    const positiveOnly = Boolean(s.positiveOnly);
-    for (const tick of axisTicks(s.scale, t0, t1, plotW, c)) {
-      if (positiveOnly && s.scale === "log" && tick.t <= 0) continue;
-      const x = xOf(tick.t);
-      if (x < MARGIN.left - 0.5 || x > width - MARGIN.right + 0.5) continue;
-      ctx.fillStyle = border;
-      ctx.fillRect(Math.round(x), axisY, 1, 5);
-      const wLabel = ctx.measureText(tick.label).width;
-      const lx = Math.min(Math.max(x, wLabel / 2 + 2), width - wLabel / 2 - 2);
-      if (lx - wLabel / 2 < lastRight + 6) continue;
-      ctx.fillStyle = muted;
-      ctx.fillText(tick.label, lx, axisY + 7);
-      lastRight = lx + wLabel / 2;
-    }
-    ctx.font = `11px ${cssVar("--font")}`;
-    ctx.fillStyle = muted;
-    ctx.textAlign = "left";
-    const unit = s.scale !== "log" ? "value (linear)"
-      : positiveOnly ? "value (log₂ scale; positive values only, no zero)"
-      : `value (symmetric log₂; linear within ±${fmtNum(c)})`;
-    ctx.fillText(unit, MARGIN.left, axisY + 24);
-    const [iv0, iv1] = [lowerBound(T, t0), lowerBound(T, t1)];
-    const count = `${(iv1 - iv0).toLocaleString("en-US")} of ${T.length.toLocaleString("en-US")} values in view`;
-    const fits = ctx.measureText(unit).width + ctx.measureText(count).width + 24 < width - MARGIN.left - MARGIN.right;
-    ctx.textAlign = fits ? "right" : "left";
-    ctx.fillText(count, fits ? width - MARGIN.right : MARGIN.left, fits ? axisY + 24 : axisY + 38);
-
-    // current value and the animated snap from the input to it
-    if (m && Number.isFinite(m.value)) {
-      const xv = xOf(tr.fwd(m.value));
-      const xi = Number.isFinite(m.input) ? xOf(tr.fwd(m.input)) : xv;
-      if (Number.isFinite(m.input)) {
-        ctx.strokeStyle = muted;
-        ctx.setLineDash([3, 3]);
-        ctx.beginPath();
-        ctx.moveTo(xi + 0.5, 14);
-        ctx.lineTo(xi + 0.5, bandY + bandH);
-        ctx.stroke();
-        ctx.setLineDash([]);
-      }
-      const p = easeInOut(snap.p);
-      const xs = xi + (xv - xi) * p;
-      ctx.strokeStyle = text;
-      ctx.lineWidth = 2;
-      ctx.beginPath();
-      ctx.moveTo(xv, bandY - 4);
-      ctx.lineTo(xv, bandY + bandH);
-      ctx.stroke();
-      ctx.lineWidth = 1;
-      ctx.fillStyle = accent;
-      ctx.beginPath();
-      ctx.arc(xs, bandY - 12, 5, 0, Math.PI * 2);
-      ctx.fill();
-      ctx.fillStyle = text;
-      ctx.font = `600 11px ${cssVar("--mono")}`;
-      ctx.textBaseline = "top";
-      // exact when short: bf16's tie 1.00390625 must not read "1.00391"
-      const mk = (x) => (String(x).length <= 11 && !String(x).includes("e") ? fmtFull(x) : fmtNum(x, 6));
-      let label = Number.isFinite(m.input) && m.input !== m.value ? `${mk(m.input)} → ${mk(m.value)}` : mk(m.value);
-      // float32 0.1 → 0.100000001: never "0.1 → 0.1"
-      if (Number.isFinite(m.input) && m.input !== m.value && mk(m.input) === mk(m.value)) label = `${fmtFull(m.input)} → ${fmtNum(m.value, 10)}`;
-      const lw = ctx.measureText(label).width;
-      ctx.textAlign = "left";
-      ctx.fillText(label, Math.min(Math.max(xv - lw / 2, 2), width - lw - 2), 2);
-    } else if (m && Number.isFinite(m.input)) {
-      // the input rounded to NaN or ±∞: no point on the line, so mark the input and say so
-      const xi = xOf(tr.fwd(m.input));
-      ctx.strokeStyle = cssVar("--danger");
-      ctx.setLineDash([3, 3]);
-      ctx.beginPath();
-      ctx.moveTo(xi + 0.5, 14);
-      ctx.lineTo(xi + 0.5, bandY + bandH);
-      ctx.stroke();
-      ctx.setLineDash([]);
-      ctx.fillStyle = cssVar("--danger");
-      ctx.font = `600 11px ${cssVar("--mono")}`;
-      ctx.textBaseline = "top";
-      ctx.textAlign = "left";
-      const v = m.value;
-      const label = `${fmtNum(m.input, 6)} → ${Number.isNaN(v) ? "NaN" : v > 0 ? "+∞" : "−∞"} (off the line)`;
-      const lw = ctx.measureText(label).width;
-      ctx.fillText(label, Math.min(Math.max(xi - lw / 2, 2), width - lw - 2), 2);
-    }
-
-    // hover ring
-    if (hover >= 0 && hover < T.length) {
-      const x = xOf(T[hover]);
-      ctx.strokeStyle = accent;
-      ctx.lineWidth = 2;
-      ctx.strokeRect(x - 3, bandY - 2, 6, bandH + 4);
-      ctx.lineWidth = 1;
-    }
-    stats.lastDrawMs = performance.now() - start;
-  }
-
-  const redraw = createRedraw(draw);
-
-  // ---- snap animation ----
-  const loop = createLoop(canvas, (ms) => {
-    snap.p = Math.min(1, ms / 700);
-    redraw();
-    return snap.p < 1;
-  });
-
-  // ---- interaction ----
-  function setView(v, notify = true) {
-    s.view = clampView(v, extent, s.scale);
-    redraw();
-    if (notify && s.onView) s.onView(s.view);
-  }
-  function zoomAt(x, factor) {
-    const [t0, t1] = view();
-    const t = tOf(x);
-    setView([t - (t - t0) / factor, t + (t1 - t) / factor]);
-  }
-  function panBy(dx) {
-    const [t0, t1] = view();
-    const dt = (dx / (width - MARGIN.left - MARGIN.right)) * (t1 - t0);
-    setView([t0 - dt, t1 - dt]);
-  }
-
-  const nearestOnScreen = (x) => {
-    const i = nearestIndex(T, tOf(x));
-    return i >= 0 && Math.abs(xOf(T[i]) - x) <= 24 ? i : -1;
-  };
-  const setHover = (i) => {
-    if (i !== hover) {
-      hover = i;
-      redraw();
-    }
-  };
-  const detach = attachPanZoom(canvas, {
-    zoomAt,
-    panBy,
-    reset: () => setView(fullView()),
-    width: () => width,
-    hover(e, p) {
-      const i = nearestOnScreen(p.x);
-      setHover(i);
-      if (i < 0) {
-        hideTip();
-        return;
-      }
-      const d = s.data;
-      const bits = s.bits || 8;
-      const hx = (c) => `0x${c.toString(16).toUpperCase().padStart(Math.ceil(bits / 4), "0")} (${c})`;
-      // +0 and −0 share one tick: name both codes
-      const zeros = [i];
-      if (d.values[i] === 0) {
-        zeros.length = 0;
-        for (let j = lowerBound(d.values, 0); j < d.values.length && d.values[j] === 0; j += 1) zeros.push(j);
-      }
-      showTip(e, [
-        zeros.length > 1 ? "±0" : tipValue(d.values[i]),
-        ["code", zeros.map((j) => hx(d.codes[j])).join(", ")],
-        ["class", CLASS_LIST[d.classes[i]]],
-        s.onPick ? "click to select" : "",
-      ].filter(Boolean));
     },
-    leave: () => setHover(-1),
-    tap(p) {
-      const i = nearestOnScreen(p.x);
-      if (i >= 0 && s.onPick) s.onPick(s.data.codes[i]);
-    },
+    tap: (p) => nl.tapAt(p),
   });
-
   const offResize = onResize(el, (w) => {
-    width = Math.max(200, w);
-    height = width < 560 ? 160 : 150;
-    redraw();
+    nl.width = Math.max(200, w);
+    nl.height = nl.width < 560 ? 160 : 150;
+    nl.redraw();
   });
-  const offTheme = onThemeChange(() => redraw());
-
-  rebuild();
-  if (s.view) s.view = clampView(s.view, extent, s.scale);
-  redraw();
+  const offTheme = onThemeChange(() => nl.redraw());
+  nl.rebuild();
+  if (nl.s.view) nl.s.view = clampView(nl.s.view, nl.extent, nl.s.scale);
+  nl.redraw();
 
   return {
-    canvas,
-    stats,
-    update(next) {
-      const prevScale = s.scale;
-      const prevData = s.data;
-      const prevMarker = s.marker;
-      s = { ...s, ...next };
-      if (s.data !== prevData || s.scale !== prevScale) {
-        rebuild();
-        if (s.scale !== prevScale && !("view" in next)) s.view = null;
-        if (s.view) s.view = clampView(s.view, extent, s.scale);
-      }
-      const m = s.marker;
-      if (m && (!prevMarker || prevMarker.value !== m.value || prevMarker.input !== m.input)) {
-        snap = { p: 0 };
-        if (next.animate === false || !loop.start()) snap.p = 1;
-        // keep the chosen value on screen when it changes; not for the first marker after
-        // mount, whose view came from the URL (a shared zoom must reload as it was shared)
-        if (prevMarker && Number.isFinite(m.value)) {
-          const t = tr.fwd(m.value);
-          const [t0, t1] = view();
-          if (t < t0 || t > t1) {
-            const span = t1 - t0;
-            setView([t - span / 2, t + span / 2]);
-          }
-        }
-      }
-      redraw();
-    },
-    zoomIn: () => zoomAt(MARGIN.left + (width - MARGIN.left - MARGIN.right) / 2, 1.5),
-    zoomOut: () => zoomAt(MARGIN.left + (width - MARGIN.left - MARGIN.right) / 2, 1 / 1.5),
-    reset: () => setView(fullView()),
-    /** Zoom so that the value (and its rounding interval) fills about a third of the width. */
-    focus(value, lo, hi) {
-      if (!Number.isFinite(value)) return;
-      const t = tr.fwd(value);
-      let a = Number.isFinite(lo) ? tr.fwd(lo) : t;
-      let b = Number.isFinite(hi) ? tr.fwd(hi) : t;
-      if (!(b > a)) {
-        const i = nearestIndex(T, t);
-        a = T[Math.max(0, i - 2)];
-        b = T[Math.min(T.length - 1, i + 2)];
-      }
-      const span = Math.max((b - a) * 3, 1e-9);
-      setView([t - span / 2, t + span / 2]);
-    },
-    panBy,
-    setView,
+    canvas: nl.canvas,
+    stats: nl.stats,
+    update: (next) => nl.update(next),
+    zoomIn: () => nl.zoomCentre(1.5),
+    zoomOut: () => nl.zoomCentre(1 / 1.5),
+    reset: () => nl.setView(nl.fullView()),
+    focus: (value, lo, hi) => nl.focus(value, lo, hi),
+    panBy: (dx) => nl.panBy(dx),
+    setView: (v, notify) => nl.setView(v, notify),
     get view() {
-      return view();
+      return nl.view();
     },
-    toSvg: () => exportSvg(s, T, view(), tr, c, width),
+    toSvg: () => exportSvg(nl.s, nl.T, nl.view(), nl.tr, nl.c, nl.width),
     destroy() {
-      loop.destroy();
+      nl.loop.destroy();
       detach();
       offResize();
       offTheme();
-      canvas.remove();
+      nl.canvas.remove();
     },
   };
 }
 
 /** A static SVG of the visible number line (for "Download SVG"). */
 function exportSvg(s, T, [t0, t1], tr, c, width) {
-  const NS = "http://www.w3.org/2000/svg";
   const W = Math.max(400, width);
   const H = 130;
-  const el = (tag, attrs, text) => {
-    const n = document.createElementNS(NS, tag);
-    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v));
-    if (text !== undefined) n.textContent = text;
-    return n;
-  };
-  const root = el("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, "font-family": "monospace", "font-size": 11 });
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, "font-family": "monospace", "font-size": 11 });
   const plotW = W - 24;
   const xOf = (t) => 12 + ((t - t0) / (t1 - t0)) * plotW;
-  const cols = columns(T, t0, t1, plotW);
-  const byClass = [[], [], []];
-  for (const col of cols) byClass[Math.min(2, s.data.classes[col.i])].push(`M${(12 + col.x).toFixed(1)} 30v46`);
-  ["zero", "subnormal", "normal"].forEach((name, k) => {
-    if (byClass[k].length) root.append(el("path", { d: byClass[k].join(""), stroke: classColor(name), "stroke-width": 1 }));
-  });
-  root.append(el("line", { x1: 12, x2: 12 + plotW, y1: 82, y2: 82, stroke: cssVar("--border") }));
+  const byClass = new Map();
+  for (const col of columns(T, t0, t1, plotW)) {
+    const cls = s.data.classes[col.i];
+    if (!byClass.has(cls)) byClass.set(cls, []);
+    byClass.get(cls).push(`M${(12 + col.x).toFixed(1)} 30v46`);
+  }
+  for (const [cls, d] of byClass) root.append(svg("path", { d: d.join(""), stroke: classColor(cls), "stroke-width": 1 }));
+  root.append(svg("line", { x1: 12, x2: 12 + plotW, y1: 82, y2: 82, stroke: cssVar("--border") }));
   for (const tick of axisTicks(s.scale, t0, t1, plotW, c)) {
     const x = xOf(tick.t);
-    root.append(el("line", { x1: x, x2: x, y1: 82, y2: 87, stroke: cssVar("--border") }));
-    root.append(el("text", { x, y: 100, "text-anchor": "middle", fill: cssVar("--muted") }, tick.label));
+    root.append(svg("line", { x1: x, x2: x, y1: 82, y2: 87, stroke: cssVar("--border") }));
+    root.append(svg("text", { x, y: 100, "text-anchor": "middle", fill: cssVar("--muted") }, tick.label));
   }
   const m = s.marker;
   if (m && Number.isFinite(m.value)) {
     const x = xOf(tr.fwd(m.value));
-    root.append(el("line", { x1: x, x2: x, y1: 24, y2: 76, stroke: cssVar("--text"), "stroke-width": 2 }));
-    root.append(el("text", { x, y: 16, "text-anchor": "middle", fill: cssVar("--text") }, fmtNum(m.value, 6)));
+    root.append(svg("line", { x1: x, x2: x, y1: 24, y2: 76, stroke: cssVar("--text"), "stroke-width": 2 }));
+    root.append(svg("text", { x, y: 16, "text-anchor": "middle", fill: cssVar("--text") }, fmtNum(m.value, 6)));
   }
-  root.append(el("text", { x: 12, y: 122, fill: cssVar("--muted") }, `${s.label || "values"} · ${s.scale === "log" ? "symmetric log₂ scale" : "linear scale"}`));
+  root.append(svg("text", { x: 12, y: 122, fill: cssVar("--muted") }, `${s.label || "values"} · ${s.scale === "log" ? "symmetric log₂ scale" : "linear scale"}`));
   return root;
 }

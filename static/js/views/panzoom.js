@@ -4,13 +4,32 @@
 import { eventToElementCoordinates } from "../lib/canvas.js";
 import { hideTip } from "../lib/tooltip.js";
 
+/** +/− zoom around the middle, arrows pan by a tenth, 0/Home resets. */
+function keyHandler({ zoomAt, panBy, reset, width }) {
+  const keys = {
+    "+": () => zoomAt(width() / 2, 1.5),
+    "=": () => zoomAt(width() / 2, 1.5),
+    "-": () => zoomAt(width() / 2, 1 / 1.5),
+    _: () => zoomAt(width() / 2, 1 / 1.5),
+    ArrowLeft: () => panBy(width() * 0.1),
+    ArrowRight: () => panBy(-width() * 0.1),
+    0: reset,
+    Home: reset,
+  };
+  return (e) => {
+    if (!(e.key in keys)) return;
+    keys[e.key]();
+    e.preventDefault();
+  };
+}
+
 /**
  * attachPanZoom(canvas, {zoomAt(x, factor), panBy(dx), reset(), width(), hover(event, point),
  * leave(), tap(point)}). `hover` runs on pointer moves that are not drags, `tap` on a click
  * without movement. Returns a detach function.
  */
 export function attachPanZoom(canvas, handlers) {
-  const { zoomAt, panBy, reset, width } = handlers;
+  const { zoomAt, panBy } = handlers;
   const pointers = new Map();
   let pinch = 0;
   let dragged = false;
@@ -67,31 +86,11 @@ export function attachPanZoom(canvas, handlers) {
     hideTip();
     if (handlers.leave) handlers.leave();
   };
-  const onKey = (e) => {
-    const mid = width() / 2;
-    if (e.key === "+" || e.key === "=") zoomAt(mid, 1.5);
-    else if (e.key === "-" || e.key === "_") zoomAt(mid, 1 / 1.5);
-    else if (e.key === "ArrowLeft") panBy(width() * 0.1);
-    else if (e.key === "ArrowRight") panBy(-width() * 0.1);
-    else if (e.key === "0" || e.key === "Home") reset();
-    else return;
-    e.preventDefault();
-  };
+  const onKey = keyHandler(handlers);
 
-  canvas.addEventListener("wheel", onWheel, { passive: false });
-  canvas.addEventListener("pointerdown", onDown);
-  canvas.addEventListener("pointermove", onMove);
-  canvas.addEventListener("pointerup", onUp);
-  canvas.addEventListener("pointercancel", onUp);
-  canvas.addEventListener("pointerleave", onLeave);
-  canvas.addEventListener("keydown", onKey);
+  const listeners = [["wheel", onWheel, { passive: false }], ["pointerdown", onDown], ["pointermove", onMove], ["pointerup", onUp], ["pointercancel", onUp], ["pointerleave", onLeave], ["keydown", onKey]];
+  for (const [type, fn, opts] of listeners) canvas.addEventListener(type, fn, opts);
   return () => {
-    canvas.removeEventListener("wheel", onWheel);
-    canvas.removeEventListener("pointerdown", onDown);
-    canvas.removeEventListener("pointermove", onMove);
-    canvas.removeEventListener("pointerup", onUp);
-    canvas.removeEventListener("pointercancel", onUp);
-    canvas.removeEventListener("pointerleave", onLeave);
-    canvas.removeEventListener("keydown", onKey);
+    for (const [type, fn] of listeners) canvas.removeEventListener(type, fn);
   };
 }

@@ -4,13 +4,14 @@ import { svg } from "../lib/dom.js";
 import { cssVar, mix } from "../lib/colors.js";
 import { niceTicks } from "../lib/scale.js";
 import { fmtNum, fmtPct } from "../lib/format.js";
-import { KINDS, overlapPartner } from "./pipeline-data.js";
-import { CHUNK_SHADE } from "./pipeline-lane.js";
-
-const KIND_VARS = ["--op-f", "--op-b", "--op-i", "--op-w"];
+import { overlapPartner } from "./pipeline-data.js";
+import { CHUNK_SHADE, kindVar } from "./pipeline-lane.js";
 
 /** Above this many ops the export embeds each lane's rendered bitmap instead of one rect per op. */
 export const VECTOR_LIMIT = 6000;
+const WIDTH = 1000;
+const LEFT = 64;
+const RIGHT = WIDTH - 16;
 
 /**
  * lanes: [{P, name, data, lane}], tEnd: shared time scale end. Returns an <svg> element: one
@@ -22,6 +23,11 @@ export function scheduleSvg(lanes, tEnd) {
   return vectorSvg(lanes, tEnd);
 }
 
+function title(l, font, fill, x, y) {
+  const text = `${l.name} — bubble ${fmtPct(l.data.bubble_fraction)}, makespan ${fmtNum(l.data.makespan, 6)}`;
+  return svg("text", { x, y, "font-size": 14, "font-weight": 700, fill, "font-family": font }, text);
+}
+
 function rasterSvg(lanes) {
   const text = cssVar("--text");
   const font = cssVar("--font") || "sans-serif";
@@ -30,10 +36,9 @@ function rasterSvg(lanes) {
   let y = 0;
   for (const l of lanes) {
     if (l.lane.stale) l.lane.render();
-    children.push(
-      svg("text", { x: 0, y: y + 15, "font-size": 14, "font-weight": 700, fill: text, "font-family": font },
-        `${l.name} — bubble ${fmtPct(l.data.bubble_fraction)}, makespan ${fmtNum(l.data.makespan, 6)} (${l.P.n.toLocaleString("en-US")} ops)`),
-    );
+    const head = title(l, font, text, 0, y + 15);
+    head.append(` (${l.P.n.toLocaleString("en-US")} ops)`);
+    children.push(head);
     y += 22;
     const hgt = l.lane.L.height;
     children.push(svg("image", { x: 0, y, width, height: hgt, href: l.lane.buf.toDataURL("image/png") }));
@@ -42,94 +47,105 @@ function rasterSvg(lanes) {
   return svg("svg", { viewBox: `0 0 ${width} ${y}`, width, height: y }, ...children);
 }
 
-function vectorSvg(lanes, tEnd) {
-  const width = 1000;
-  const left = 64;
-  const right = width - 16;
-  const k = (right - left) / (tEnd || 1);
-  const font = cssVar("--font") || "sans-serif";
-  const colors = KIND_VARS.map(cssVar);
-  const fb = cssVar("--op-fb");
-  const muted = cssVar("--muted");
+/** The theme's colours for the export, one entry per op kind of `kindNames`. */
+function svgColors(kindNames) {
   const text = cssVar("--text");
-  const bubble = cssVar("--bubble");
-  const alt = colors.map((c) => mix(c, text, CHUNK_SHADE));
-  const children = [];
-  children.push(
-    svg(
-      "defs",
-      {},
-      svg(
-        "pattern",
-        { id: "pl-hatch", width: 6, height: 6, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" },
-        svg("rect", { width: 2, height: 6, fill: bubble }),
-      ),
-    ),
-  );
+  const kinds = kindNames.map((k) => cssVar(kindVar(k)));
+  return {
+    font: cssVar("--font") || "sans-serif",
+    kinds,
+    alt: kinds.map((c) => mix(c, text, CHUNK_SHADE)),
+    fb: cssVar("--op-fb"),
+    muted: cssVar("--muted"),
+    surface: cssVar("--surface"),
+    text,
+    bubble: cssVar("--bubble"),
+  };
+}
+
+function vectorSvg(lanes, tEnd) {
+  const C = svgColors(lanes[0].P.kindNames);
+  const k = (RIGHT - LEFT) / (tEnd || 1);
+  const hatch = svg("pattern", { id: "pl-hatch", width: 6, height: 6, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" }, svg("rect", { width: 2, height: 6, fill: C.bubble }));
+  const children = [svg("defs", {}, hatch)];
   let y = 8;
   for (const lane of lanes) {
-    const P = lane.P;
-    const rowH = P.ranks <= 8 ? 24 : P.ranks <= 32 ? 12 : 6;
-    const barH = rowH - (rowH >= 6 ? 1 : 0);
-    children.push(
-      svg("text", { x: left, y: y + 14, "font-size": 14, "font-weight": 700, fill: text, "font-family": font },
-        `${lane.name} — bubble ${fmtPct(lane.data.bubble_fraction)}, makespan ${fmtNum(lane.data.makespan, 6)}`),
-    );
+    children.push(title(lane, C.font, C.text, LEFT, y + 14));
     y += 24;
-    const g = svg("g", {});
-    for (let r = 0; r < P.ranks; r++) {
-      const ry = y + r * rowH;
-      g.append(svg("rect", { x: left, y: ry, width: P.makespan * k, height: barH, fill: "url(#pl-hatch)" }));
-      if (rowH >= 10 || r % 8 === 0) {
-        g.append(svg("text", { x: left - 6, y: ry + barH / 2 + 4, "font-size": 10, "text-anchor": "end", fill: muted, "font-family": font }, `rank ${r}`));
-      }
-    }
-    for (let i = 0; i < P.n; i++) {
-      if (P.overlapped[i] && P.kind[i] !== 0) continue;
-      const x = left + P.start[i] * k;
-      const w = Math.max(0.5, (P.end[i] - P.start[i]) * k);
-      const ry = y + P.rank[i] * rowH;
-      const fill = P.overlapped[i] ? fb : P.chunk[i] & 1 ? alt[P.kind[i]] : colors[P.kind[i]];
-      const rect = svg("rect", { x: x.toFixed(2), y: ry, width: w.toFixed(2), height: barH, fill, stroke: cssVar("--surface"), "stroke-width": w > 4 ? 0.5 : 0 });
-      const partner = P.overlapped[i] ? overlapPartner(P, i) : -1;
-      const what = partner >= 0
-        ? `F&B: F mb ${P.mb[i]} + ${KINDS[P.kind[partner]]} mb ${P.mb[partner]}`
-        : `${KINDS[P.kind[i]]} mb ${P.mb[i]}`;
-      rect.append(svg("title", {}, `${what} rank ${P.rank[i]} stage ${P.stage[i]} [${P.start[i]}, ${P.end[i]}]`));
-      g.append(rect);
-      if (partner >= 0 && barH >= 8) {
-        // as on the canvas: the forward's band on top, the backward's at the bottom
-        const band = Math.max(1, barH * 0.22);
-        g.append(svg("rect", { x: x.toFixed(2), y: ry, width: w.toFixed(2), height: band, fill: colors[0] }));
-        g.append(svg("rect", { x: x.toFixed(2), y: ry + barH - band, width: w.toFixed(2), height: band, fill: colors[P.kind[partner]] }));
-      }
-      if (rowH >= 12 && w >= 14) {
-        const label = partner >= 0 && w >= 26 ? `${P.mb[i]}|${P.mb[partner]}` : String(P.mb[i]);
-        g.append(svg("text", { x: (x + w / 2).toFixed(2), y: ry + barH / 2 + 4, "font-size": 10, "text-anchor": "middle", fill: "#ffffff", "font-family": font }, label));
-      }
-    }
-    children.push(g);
-    y += P.ranks * rowH + 4;
-    const axis = svg("g", {});
-    axis.append(svg("line", { x1: left, x2: right, y1: y, y2: y, stroke: muted }));
-    for (const v of niceTicks(0, tEnd, 10)) {
-      const x = left + v * k;
-      axis.append(svg("line", { x1: x, x2: x, y1: y, y2: y + 5, stroke: muted }));
-      axis.append(svg("text", { x, y: y + 17, "font-size": 10, "text-anchor": "middle", fill: muted, "font-family": font }, fmtNum(v, 4)));
-    }
-    axis.append(svg("text", { x: right, y: y + 30, "font-size": 10, "text-anchor": "end", fill: muted, "font-family": font }, "time (cost units)"));
-    children.push(axis);
+    const rows = laneRowsSvg(lane.P, C, k, y);
+    children.push(rows.g);
+    y += rows.height + 4;
+    children.push(axisSvg(C, tEnd, k, y));
     y += 44;
   }
-  // legend
-  let lx = left;
-  const items = KINDS.map((kk, q) => [kk, colors[q]]);
-  items.push(["F&B overlapped", fb], ["idle", "url(#pl-hatch)"]);
-  for (const [label, fill] of items) {
-    children.push(svg("rect", { x: lx, y, width: 12, height: 12, fill }));
-    children.push(svg("text", { x: lx + 16, y: y + 10, "font-size": 11, fill: text, "font-family": font }, label));
-    lx += 30 + label.length * 7;
-  }
+  children.push(legendSvg(lanes[0].P, C, y));
   y += 22;
-  return svg("svg", { viewBox: `0 0 ${width} ${y}`, width, height: y }, ...children);
+  return svg("svg", { viewBox: `0 0 ${WIDTH} ${y}`, width: WIDTH, height: y }, ...children);
+}
+
+/** One lane's rank rows: the hatched idle background, then one titled rect per op. */
+function laneRowsSvg(P, C, k, top) {
+  const rowH = P.ranks <= 8 ? 24 : P.ranks <= 32 ? 12 : 6;
+  const barH = rowH - 1;
+  const g = svg("g", {});
+  for (let r = 0; r < P.ranks; r++) {
+    const ry = top + r * rowH;
+    g.append(svg("rect", { x: LEFT, y: ry, width: P.makespan * k, height: barH, fill: "url(#pl-hatch)" }));
+    if (rowH >= 10 || r % 8 === 0) {
+      g.append(svg("text", { x: LEFT - 6, y: ry + barH / 2 + 4, "font-size": 10, "text-anchor": "end", fill: C.muted, "font-family": C.font }, `rank ${r}`));
+    }
+  }
+  for (let i = 0; i < P.n; i++) {
+    if (!P.overlapped[i] || P.kind[i] === P.forwardKind) opSvg(g, P, i, C, { k, rowH, barH, top });
+  }
+  return { g, height: P.ranks * rowH };
+}
+
+/** Op i (an overlapped span once, from its forward) with its tooltip, bands and label. */
+function opSvg(g, P, i, C, { k, rowH, barH, top }) {
+  const x = LEFT + P.start[i] * k;
+  const w = Math.max(0.5, (P.end[i] - P.start[i]) * k);
+  const ry = top + P.rank[i] * rowH;
+  const partner = P.overlapped[i] ? overlapPartner(P, i) : -1;
+  const fill = P.overlapped[i] ? C.fb : (P.chunk[i] & 1 ? C.alt : C.kinds)[P.kind[i]];
+  const rect = svg("rect", { x: x.toFixed(2), y: ry, width: w.toFixed(2), height: barH, fill, stroke: C.surface, "stroke-width": w > 4 ? 0.5 : 0 });
+  const name = (o) => `${P.kindNames[P.kind[o]]} mb ${P.mb[o]}`;
+  const what = partner >= 0 ? `F&B: ${name(i)} + ${name(partner)}` : name(i);
+  rect.append(svg("title", {}, `${what} rank ${P.rank[i]} stage ${P.stage[i]} [${P.start[i]}, ${P.end[i]}]`));
+  g.append(rect);
+  if (partner >= 0 && barH >= 8) {
+    // as on the canvas: the forward's band on top, the backward's at the bottom
+    const band = Math.max(1, barH * 0.22);
+    g.append(svg("rect", { x: x.toFixed(2), y: ry, width: w.toFixed(2), height: band, fill: C.kinds[P.kind[i]] }));
+    g.append(svg("rect", { x: x.toFixed(2), y: ry + barH - band, width: w.toFixed(2), height: band, fill: C.kinds[P.kind[partner]] }));
+  }
+  if (rowH >= 12 && w >= 14) {
+    const label = partner >= 0 && w >= 26 ? `${P.mb[i]}|${P.mb[partner]}` : String(P.mb[i]);
+    g.append(svg("text", { x: (x + w / 2).toFixed(2), y: ry + barH / 2 + 4, "font-size": 10, "text-anchor": "middle", fill: "#ffffff", "font-family": C.font }, label));
+  }
+}
+
+function axisSvg(C, tEnd, k, y) {
+  const axis = svg("g", {});
+  const text = (x, yy, anchor, s) => svg("text", { x, y: yy, "font-size": 10, "text-anchor": anchor, fill: C.muted, "font-family": C.font }, s);
+  axis.append(svg("line", { x1: LEFT, x2: RIGHT, y1: y, y2: y, stroke: C.muted }));
+  for (const v of niceTicks(0, tEnd, 10)) {
+    const x = LEFT + v * k;
+    axis.append(svg("line", { x1: x, x2: x, y1: y, y2: y + 5, stroke: C.muted }), text(x, y + 17, "middle", fmtNum(v, 4)));
+  }
+  axis.append(text(RIGHT, y + 30, "end", "time (cost units)"));
+  return axis;
+}
+
+function legendSvg(P, C, y) {
+  const g = svg("g", {});
+  const items = P.kinds.map((kk, q) => [`${kk.kind} ${kk.title}`, C.kinds[q]]);
+  items.push(["F&B overlapped", C.fb], ["idle", "url(#pl-hatch)"]);
+  let lx = LEFT;
+  for (const [label, fill] of items) {
+    g.append(svg("rect", { x: lx, y, width: 12, height: 12, fill }));
+    g.append(svg("text", { x: lx + 16, y: y + 10, "font-size": 11, fill: C.text, "font-family": C.font }, label));
+    lx += 30 + label.length * 6;
+  }
+  return g;
 }

@@ -1,15 +1,8 @@
 // Geometry of the shard-map view as pure functions. A tensor of 1–4 dimensions is drawn as
 // 2-D panels of blocks: a 1-D tensor is one strip (wrapped into rows when it has many
 // blocks), a 2-D tensor one grid, and a 3-D/4-D tensor a stack of 2-D slices, one per block
-// along the leading dimension(s). Blocks are numbered row-major over the shard grid, exactly
-// like the API's `blocks` list.
-
-/** Row-major flat index of block coordinates over `grid`. */
-export function flatBlock(grid, coords) {
-  let f = 0;
-  for (let d = 0; d < grid.length; d += 1) f = f * grid[d] + coords[d];
-  return f;
-}
+// along the leading dimension(s). Blocks are numbered as the API's `blocks` list numbers them
+// (row-major over the shard grid).
 
 /** Block coordinates of a row-major flat index. */
 export function blockCoords(grid, f) {
@@ -22,32 +15,19 @@ export function blockCoords(grid, f) {
 }
 
 /**
- * A shape or index tuple the way numpy and JAX print it: "[128256, 4096]". No thousands
- * separators inside a tuple, where "128,256, 4,096" would read as four dimensions.
+ * A shape or index tuple the way numpy and JAX print it: "[128256, 8192]". No thousands
+ * separators inside a tuple, where "128,256, 8,192" would read as four dimensions.
  */
 export function tupleText(values) {
   return `[${values.map((v) => String(v)).join(", ")}]`;
 }
 
-/** Half-open element ranges per dimension: "[0, 4096) × [1024, 2048)". */
+/** Half-open element ranges per dimension: "[0, 512) × [1024, 2048)". */
 export function rangeText(index) {
   return index.map(([a, b]) => `[${a}, ${b})`).join(" × ");
 }
 
-/** JAX PartitionSpec text for a spec list (per dimension, axis names major to minor). */
-export function partitionSpec(spec) {
-  const parts = spec.map((e) => (e.length === 0 ? "None" : e.length === 1 ? `'${e[0]}'` : `(${e.map((n) => `'${n}'`).join(", ")})`));
-  return `P(${parts.join(", ")})`;
-}
-
-/** "dp,tp" / "dp+tp,_" → [["dp"], ["tp"]] / [["dp","tp"], []] (a "+" may arrive as a space). */
-export function parseSpecText(text) {
-  return String(text || "")
-    .split(",")
-    .map((p) => p.trim())
-    .map((p) => (p === "_" || p === "" || p === "None" ? [] : p.split(/[+\s]+/).filter(Boolean)));
-}
-
+/** A spec list (per dimension, axis names major to minor) as /api/v1/sharding's `spec=`. */
 export function formatSpec(spec) {
   return spec.map((e) => (e.length ? e.join("+") : "_")).join(",");
 }
@@ -80,7 +60,7 @@ export function tensorLayout(shape, grid, width, { maxHeight = 440 } = {}) {
   const gc = grid[nd - 1];
   const rowsN = shape[nd - 2];
   const colsN = shape[nd - 1];
-  // Panel aspect follows the tensor's (clamped) so a [4096, 1024] weight looks tall.
+  // Panel aspect follows the tensor's (clamped) so a [8192, 1024] weight looks tall.
   const aspect = Math.min(2, Math.max(0.2, rowsN / colsN));
   const gapX = 18;
   const gapY = labelH + bottomH + 6;

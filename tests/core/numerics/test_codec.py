@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from fractions import Fraction
 
@@ -94,7 +95,13 @@ def test_decode_fields_and_formula() -> None:
     d = decode("float8_e4m3fn", 0x39)
     assert (d.sign, d.exponent, d.mantissa, d.cls, d.value) == (0, 7, 1, "normal", 1.125)
     assert (d.exponent_unbiased, d.significand, d.significand_bits) == (0, "1.125", "1.001")
-    assert d.formula == ("(-1)^0 × 2^(7 - 7) × 1.001₂", "= +1 × 2^0 × 1.125", "= 1.125")
+    # (−1)^s × 2^(e − bias) × 1.m with s = 0, e = 0b0111 = 7, bias 7, m = 0b001: 1 + 1/8
+    assert d.formula == (
+        "(−1)^s × 2^(e − 7) × 1.m₂",
+        "= (−1)^0 × 2^(7 − 7) × 1.001₂",
+        "= +1 × 2⁰ × 1.125",
+        "= 1.125",
+    )
     assert d.hex == "0x39"
     sub = decode("float8_e4m3fn", 0x81)
     assert (sub.cls, sub.value, sub.exact, sub.exponent_unbiased) == (
@@ -570,10 +577,10 @@ def test_parse_code_errors() -> None:
 @pytest.mark.parametrize("name", SMALL)
 def test_bit_level_bracket_equals_binary_search(name: str) -> None:
     """lo_index reads the code off float64 bits; a searchsorted over the table must agree."""
-    from app.core.numerics.rounding import _rounder
+    from app.core.numerics.rounding import rounder
 
     info = get_format(name)
-    r = _rounder(name)
+    r = rounder(name)
     assert r.ext is not None
     rng = np.random.default_rng(21)
     m = np.concatenate(
@@ -633,3 +640,140 @@ def test_note_says_a_tie_at_max_is_decided_by_ties_to_even() -> None:
 def test_note_writes_huge_powers_of_two_as_powers() -> None:
     note = encode("float8_e8m0fnu", 1e40).note or ""
     assert "2^127" in note and "e+38" not in note
+
+
+# --- neighbours in value order, the gap, the formula steps -----------------------------------
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_next_up_and_down_walk_the_values_in_order(name: str) -> None:
+    """An independent order: every finite code of an ml_dtypes enumeration sorted by value,
+    −0 just below +0, then ±Inf at the ends; decode's neighbours must walk exactly it."""
+    info = get_format(name)
+    with np.errstate(invalid="ignore"):
+        values = np.arange(2**info.bits, dtype=_uint(info.bits)).view(dtype_of(name)).astype(float)
+    finite = [c for c in range(2**info.bits) if math.isfinite(values[c])]
+    order = sorted(finite, key=lambda c: (values[c], not math.copysign(1, values[c]) < 0))
+    if info.has_inf:
+        order = [info.inf_codes[1], *order, info.inf_codes[0]]
+    for below, above in itertools.pairwise(order):
+        up = decode(name, below).next_up
+        down = decode(name, above).next_down
+        assert up is not None and up.code == above, (name, below)
+        assert down is not None and down.code == below, (name, above)
+    assert decode(name, order[-1]).next_up is None and decode(name, order[0]).next_down is None
+    for nan in info.nan_codes or ():
+        d = decode(name, nan)
+        assert d.next_up is None and d.next_down is None and d.gap is None
+
+
+@pytest.mark.parametrize("x", [1.0, 0.1, -2.5, 2.0**-149, -(2.0**-149), 2.0**-126, -3e38])
+def test_float32_neighbours_are_numpy_nextafter(x: float) -> None:
+    d = decode("float32", int(np.array([x], dtype=np.float32).view(np.uint32)[0]))
+    assert d.next_up is not None and d.next_down is not None
+    assert d.next_up.value == float(np.nextafter(np.float32(x), np.float32(np.inf)))
+    assert d.next_down.value == float(np.nextafter(np.float32(x), np.float32(-np.inf)))
+
+
+def test_float32_neighbours_at_the_ends_and_zeros() -> None:
+    def up(code: int) -> int | None:
+        n = decode("float32", code).next_up
+        return None if n is None else n.code
+
+    def down(code: int) -> int | None:
+        n = decode("float32", code).next_down
+        return None if n is None else n.code
+
+    # max: next up is +Inf, and nothing past it; the gap to Inf is not a number
+    assert (up(0x7F7FFFFF), up(0x7F800000), down(0x7F800000)) == (0x7F800000, None, 0x7F7FFFFF)
+    assert decode("float32", 0x7F7FFFFF).gap is None
+    assert (up(0xFF800000), down(0xFF800000)) == (0xFF7FFFFF, None)
+    # +0 and −0 are both stops: down from +0 is −0, up from −0 is +0
+    assert (down(0), up(0x80000000), down(0x80000000)) == (0x80000000, 0, 0x80000001)
+    assert up(0x7FC00000) is None and down(0x7FC00000) is None  # NaN
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "gap"),
+    [
+        ("float8_e4m3fn", 0x01, 2.0**-9),  # subnormal spacing 2^(1 - 7 - 3)
+        ("float8_e4m3fn", 0x80, 2.0**-9),  # −0: the next larger distinct value is 2^-9
+        ("float8_e4m3fn", 0x38, 0.125),  # eps above 1.0 (OFP8 Table 1)
+        ("float8_e4m3fn", 0x7E, None),  # 448 is max, no Inf
+        ("float8_e5m2", 0x7B, None),  # 57344: the next value is +Inf
+        ("bfloat16", 0x3F80, 2.0**-7),
+        ("float32", 0x3F800000, 2.0**-23),
+        ("float32", 1, 2.0**-149),
+    ],
+)
+def test_gap_is_the_distance_to_the_next_larger_value(
+    name: str, code: int, gap: float | None
+) -> None:
+    assert decode(name, code).gap == gap
+
+
+@pytest.mark.parametrize("name", ["float8_e4m3fn", "float6_e2m3fn", "float8_e8m0fnu", "bfloat16"])
+def test_formula_steps_show_the_fields_and_end_on_the_value(name: str) -> None:
+    info = get_format(name)
+    for code in range(0, 2**info.bits, 7 if info.bits > 8 else 1):
+        d = decode(name, code)
+        assert d.formula == tuple("".join(p.text for p in s.parts) for s in d.steps)
+        assert d.steps[-1].result and all(not s.result for s in d.steps[:-1])
+        if d.cls not in ("normal", "subnormal"):
+            continue
+        # the second line shows the code's own fields: exponent (normals) and mantissa bits
+        shown = {p.field: p.text for p in d.steps[1].parts if p.field}
+        if d.cls == "normal":
+            assert int(shown["exponent"]) == d.exponent
+        if info.mantissa_bits:
+            assert shown["mantissa"] == format(d.mantissa, f"0{info.mantissa_bits}b")
+        if d.sign is not None:
+            assert shown["sign"] == str(d.sign)
+        last = d.steps[-1].text.replace("−", "-")
+        if last.startswith("= "):
+            assert Fraction(last[2:]) == Fraction(d.value)
+        else:
+            assert float(last[2:]) == pytest.approx(d.value, rel=1e-9)
+
+
+# --- why a rounding went where it went --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "x", "words"),
+    [
+        ("float8_e4m3fn", 1.0625, ["between 1 and 1.125", "mantissa 000"]),  # ties to even: 1
+        ("float8_e4m3fn", -1.0625, ["between -1.125 and -1", "mantissa 000"]),
+        ("float8_e4m3fn", 464.0, ["between 448 and 480", "stops at 448", "mantissa 110"]),
+        ("bfloat16", 1.00390625, ["mantissa 0000000"]),
+        ("float4_e2m1fn", 0.25, ["between 0 and 0.5"]),
+        ("float8_e8m0fnu", 3.0, ["no mantissa bit", "ties go up"]),  # like ml_dtypes: 4
+        ("float8_e4m3fn", 1.06, None),  # not a tie
+        ("float8_e4m3fn", 1.125, None),  # exact
+        ("float8_e5m2", 61440.0, None),  # a tie that overflows to Inf: the note says why
+    ],
+)
+def test_tie_is_explained(name: str, x: float, words: list[str] | None) -> None:
+    r = encode(name, x)
+    if words is None:
+        assert r.tie is None
+        return
+    assert r.tie is not None and "exactly halfway" in r.tie
+    for w in words:
+        assert w in r.tie
+    assert encode(name, x, "toward_zero").tie is None  # only nearest_even has ties
+
+
+def test_stochastic_odds_are_stated_and_match_the_draws() -> None:
+    # 1.3 lies between 1.25 and 1.375: P(above) = (1.3 − 1.25) / 0.125, in exact arithmetic
+    p = float((Fraction(1.3) - Fraction(1.25)) / Fraction(0.125))
+    draws = [encode("float8_e4m3fn", 1.3, "stochastic", seed=s) for s in range(2000)]
+    assert {r.p_above for r in draws} == {p}
+    ups = sum(r.value == 1.375 for r in draws)
+    assert abs(ups - 2000 * p) < 5 * math.sqrt(2000 * p * (1 - p))
+    assert all(
+        r.stochastic is not None and f"seed {i} drew" in r.stochastic for i, r in enumerate(draws)
+    )
+    neg = encode("float8_e4m3fn", -1.3, "stochastic")
+    assert neg.p_above == pytest.approx(1 - p)  # above is −1.25, the nearer one
+    assert encode("float8_e4m3fn", 1.3).p_above is None

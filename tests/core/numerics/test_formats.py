@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import ml_dtypes
@@ -16,6 +17,7 @@ from app.core.numerics.formats import (
     dtype_of,
     get_format,
     value_table,
+    value_window,
 )
 
 SMALL = [name for name, info in FORMATS.items() if info.bits <= 16]
@@ -271,3 +273,125 @@ def test_value_table_matches_the_field_formula(name: str) -> None:
 def test_class_counts(name: str, counts: dict[str, int]) -> None:
     classes = value_table(name).class_names()
     assert {c: classes.count(c) for c in CLASS_NAMES} == counts
+
+
+# --- what the pages draw: bit fields, binades, landmarks, windows ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "fields"),
+    [
+        # OCP OFP8 rev. 1.0 Table 1: S.EEEE.MMM and S.EEEEE.MM
+        ("float8_e4m3fn", [("sign", 7, 7), ("exponent", 6, 3), ("mantissa", 2, 0)]),
+        ("float8_e5m2", [("sign", 7, 7), ("exponent", 6, 2), ("mantissa", 1, 0)]),
+        ("float4_e2m1fn", [("sign", 3, 3), ("exponent", 2, 1), ("mantissa", 0, 0)]),
+        ("float8_e8m0fnu", [("exponent", 7, 0)]),  # OCP MX v1.0 §5.4: no sign, no mantissa
+        ("float32", [("sign", 31, 31), ("exponent", 30, 23), ("mantissa", 22, 0)]),
+    ],
+)
+def test_bit_fields(name: str, fields: list[tuple[str, int, int]]) -> None:
+    assert [(f.name, f.high, f.low) for f in get_format(name).fields] == fields
+
+
+def _expand(name: str) -> tuple[list[float], list[bool]]:
+    values, subnormal = [], []
+    b = get_format(name).binades
+    for i, (k, count, spacing) in enumerate(zip(b.exponent, b.count, b.spacing, strict=True)):
+        for j in range(count):
+            values.append(2.0**k + j * 2.0**spacing)
+            subnormal.append(i < b.subnormal)
+    return values, subnormal
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_binades_list_exactly_the_positive_finite_values(name: str) -> None:
+    """The binades, expanded, are the positive finite values of an ml_dtypes enumeration, in
+    order, with the subnormals flagged as the value table classes them."""
+    info = get_format(name)
+    uint = np.uint8 if info.bits <= 8 else np.uint16
+    with np.errstate(invalid="ignore"):
+        every = np.arange(2**info.bits, dtype=uint).view(dtype_of(name)).astype(np.float64)
+    positive = np.isfinite(every) & (every > 0)
+    expected = np.sort(every[positive])
+    classes = np.array(value_table(name).class_names())[positive][np.argsort(every[positive])]
+    values, subnormal = _expand(name)
+    assert values == expected.tolist()
+    assert subnormal == (classes == "subnormal").tolist()
+    b = info.binades
+    for k, count, spacing in zip(b.exponent, b.count, b.spacing, strict=True):
+        assert 2.0**k + (count - 1) * 2.0**spacing < 2.0 ** (k + 1)  # each stays in its binade
+
+
+def test_float32_binades_count_every_positive_finite_code() -> None:
+    # IEEE 754 binary32: codes 0x00000001..0x7F7FFFFF are the positive finite values
+    binades = get_format("float32").binades
+    assert sum(binades.count) == 0x7F7FFFFF
+    assert binades.subnormal == 23
+    assert list(binades.count[:23]) == [2**j for j in range(23)]
+    assert (binades.exponent[0], binades.exponent[-1]) == (-149, 127)
+
+
+@pytest.mark.parametrize(
+    ("name", "dynamic_range", "per_binade"),
+    [
+        ("float8_e4m3fn", math.log2(448 / 2**-9), 8),  # 17.81: OCP OFP8 Table 1 ranges
+        ("float8_e5m2", math.log2(57344 / 2**-16), 4),
+        ("float4_e2m1fn", math.log2(6 / 0.5), 2),
+        ("float8_e8m0fnu", 254, 1),  # 2^-127 .. 2^127
+    ],
+)
+def test_dynamic_range_and_values_per_binade(
+    name: str, dynamic_range: float, per_binade: int
+) -> None:
+    info = get_format(name)
+    assert info.dynamic_range == pytest.approx(dynamic_range, rel=1e-12)
+    assert info.values_per_binade == per_binade
+
+
+@pytest.mark.parametrize("name", list(FORMATS))
+def test_landmarks_decode_to_what_they_are_called(name: str) -> None:
+    info = get_format(name)
+    finfo = ml_dtypes.finfo(dtype_of(name))
+    uint = {8: np.uint8, 16: np.uint16, 32: np.uint32}[max(8, 1 << (info.bits - 1).bit_length())]
+    want = {
+        "+0": 0.0,
+        "−0": -0.0,
+        "min subnormal": float(finfo.smallest_subnormal),
+        "min normal": float(finfo.tiny),
+        "1": 1.0,
+        "max": float(finfo.max),
+        "−max": -float(finfo.max),
+        "+∞": math.inf,
+    }
+    for mark in info.landmarks:
+        with np.errstate(invalid="ignore"):
+            value = float(np.array([mark.code], dtype=uint).view(dtype_of(name))[0])
+        if mark.label == "NaN":
+            assert math.isnan(value)
+        else:
+            assert value == want[mark.label] and math.copysign(1, value) == math.copysign(
+                1, want[mark.label]
+            )
+    labels = [m.label for m in info.landmarks]
+    assert ("−0" in labels) == info.has_negative_zero and ("+∞" in labels) == info.has_inf
+    assert ("min subnormal" in labels) == (info.min_subnormal is not None)
+
+
+def test_value_window_of_float32() -> None:
+    start = 0x3F800000  # 1.0
+    window = value_window("float32", start, 3)
+    assert window.codes.tolist() == [start, start + 1, start + 2]
+    assert window.values.tolist() == [1.0, 1 + 2**-23, 1 + 2**-22]
+    top = value_window("float32", 0xFFFFFFFE, 10)  # clipped at the last code
+    assert top.codes.tolist() == [0xFFFFFFFE, 0xFFFFFFFF] and top.class_names() == ["nan", "nan"]
+    with pytest.raises(InvalidInput) as err:
+        value_window("float32", 0, 2**16 + 1)
+    assert err.value.field == "count"
+    with pytest.raises(InvalidInput) as err:
+        value_window("float8_e4m3fn", 256, 1)
+    assert err.value.field == "start"
+
+
+def test_value_window_of_a_small_format_is_a_slice_of_its_table() -> None:
+    window = value_window("bfloat16", 0x3F80, 4)
+    assert window.values.tolist() == value_table("bfloat16").values[0x3F80:0x3F84].tolist()

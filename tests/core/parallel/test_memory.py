@@ -192,7 +192,7 @@ def test_mla_kv_cache() -> None:
 def test_inference_weight_dtypes() -> None:
     assert resolve_dtype("mxfp4").bits == 4.25
     assert resolve_dtype("nvfp4").bits == 4.5
-    assert resolve_dtype("fp4").name == "mxfp4"
+    assert resolve_dtype("fp4").name == "float4_e2m1fn"  # docs/dtypes.md: fp4 is the element
     assert resolve_dtype("bf16").name == "bfloat16"
     assert resolve_dtype("fp8").name == "float8_e4m3fn"
     for dtype, want in (

@@ -14,7 +14,10 @@ import pytest
 from app.core.errors import InvalidInput, UnknownName
 from app.core.limits import limit
 from app.core.parallel import pipeline_orders as orders
-from app.core.parallel.pipeline import SCHEDULES, simulate_pipeline
+from app.core.parallel import pipeline_payload as shapes
+from app.core.parallel.pipeline import SCHEDULES, catalogue, simulate_pipeline
+from app.core.parallel.pipeline_query import PipelineQuery, resolve_query
+from app.core.parallel.pipeline_schedules import check_sizes, rules_text
 from app.core.parallel.pipeline_sim import ScheduleDeadlock, StageCosts, simulate
 
 ONE_CHUNK = ["gpipe", "1f1b", "zb_h1", "zb_h2"]
@@ -241,7 +244,7 @@ def test_activation_timeline_steps() -> None:
 
 def test_chrome_trace_export() -> None:
     res = simulate_pipeline("dualpipev", 2, 4)
-    trace = res.chrome_trace()
+    trace = shapes.chrome_trace(res)
     xs = [e for e in trace["traceEvents"] if e["ph"] == "X"]
     assert len(xs) == res.op_count
     first = xs[0]
@@ -326,6 +329,7 @@ def test_simulator_worked_example_with_p2p() -> None:
 
 
 def test_default_chunks_per_schedule() -> None:
+    # interleaving needs v ≥ 2 (Megatron-LM); ZB-V and DualPipeV place exactly 2 as a V
     got = {name: simulate_pipeline(name, 2, 4).chunks for name in SCHEDULES}
     assert got == {
         "gpipe": 1,
@@ -348,22 +352,89 @@ def test_v_placement() -> None:
 
 def test_payload_shape() -> None:
     res = simulate_pipeline("dualpipev", 2, 4)
-    body = res.payload()
-    assert set(body) >= {
-        "ops",
-        "makespan",
-        "bubble_fraction",
-        "per_rank",
-        "closed_form",
-        "units",
-        "parameters",
-    }
+    body = shapes.records(res)
+    assert set(body) >= {"ops", "makespan", "bubble_fraction", "per_rank", "closed_form", "units"}
     op = body["ops"][0]
-    assert set(op) == {"rank", "stage", "chunk", "microbatch", "kind", "start", "end"}
+    assert set(op) == {"rank", "stage", "chunk", "microbatch", "kind", "start", "end", "waits_for"}
     assert sum(1 for o in body["ops"] if o.get("overlapped")) % 2 == 0
     assert any(o.get("overlapped") for o in body["ops"])
-    assert body["parameters"]["chunks"] == 2
+    assert body["query"]["chunks"] == 2  # resolved for a V schedule
     assert [r["rank"] for r in body["per_rank"]] == [0, 1]
+    cols = shapes.columns(res)["ops"]
+    assert cols["waits_for"].shape == (len(body["ops"]), 2)
+
+
+def test_headline_figures_over_the_ranks() -> None:
+    # GPipe p = 4, m = 8: every rank busy 8 × 3 = 24 of a 33-unit makespan and rank 0 holds
+    # all 8 microbatches; 1F1B peaks at p = 4 on rank 0 (Narayanan et al. 2021 §2.2)
+    body = shapes.records(simulate_pipeline("gpipe", 4, 8))
+    assert (body["busy_mean"], body["idle_mean"]) == (24.0, 9.0)
+    assert (body["peak_activations"], body["peak_rank"]) == (8.0, 0)
+    body = shapes.records(simulate_pipeline("1f1b", 4, 8))
+    assert (body["peak_activations"], body["peak_rank"]) == (4.0, 0)
+
+
+def test_query_is_resolved_once_and_echoed() -> None:
+    q = resolve_query(PipelineQuery(schedule="ZB-V", stages=2, microbatches=4, format="Columns"))
+    assert (q.schedule, q.chunks, q.format) == ("zbv", 2, "columns")
+    # stage multipliers are written one way, so equal queries share one cache entry
+    a = resolve_query(PipelineQuery(stage_costs="1.30, 1.0,1,1.6"))
+    assert a.stage_costs == "1.3,1,1,1.6"
+    assert resolve_query(a) == a
+    for typed in ("1F1B", "1f1b", " 1f1b", "pipedream-flush"):
+        assert resolve_query(PipelineQuery(schedule=typed)).schedule == "1f1b"
+    with pytest.raises(UnknownName) as err:
+        resolve_query(PipelineQuery(schedule="zb-h3"))
+    assert err.value.suggestion in ("zb_h1", "zb_h2")
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_rules_in_words_match_the_rules_enforced(name: str) -> None:
+    """The hint the page shows says exactly what check_sizes refuses."""
+    spec = SCHEDULES[name]
+    text = rules_text(spec)
+    p = 4
+    fixed = spec.chunks.min == spec.chunks.max
+    assert (f"v is fixed at {spec.chunks.min}" in text or "v = 1" in text) == fixed
+    refuses_m_not_multiple = True
+    try:
+        check_sizes(spec, p, 4 * p + 1, spec.chunks.default)
+        refuses_m_not_multiple = False
+    except InvalidInput:
+        pass
+    if spec.min_microbatches_per_stage == 0:
+        assert refuses_m_not_multiple == ("multiple of p" in text)
+    else:
+        assert f"at least {spec.min_microbatches_per_stage}p" in text
+        with pytest.raises(InvalidInput):
+            check_sizes(spec, p, spec.min_microbatches_per_stage * p - 1, spec.chunks.default)
+
+
+def test_catalogue_lists_what_a_client_needs() -> None:
+    cat = catalogue()
+    by_name = {s["name"]: s for s in cat["schedules"]}
+    assert list(by_name) == list(SCHEDULES)
+    # chunks is only a parameter where a schedule lets it vary; forward_backward only with F&B
+    assert "chunks" in by_name["interleaved_1f1b"]["parameters"]
+    assert "chunks" not in by_name["zbv"]["parameters"]
+    assert "forward_backward" in by_name["dualpipev"]["parameters"]
+    assert "forward_backward" not in by_name["zb_h1"]["parameters"]
+    params = {p["name"]: p for p in cat["parameters"]}
+    assert params["stages"]["maximum"] == limit("pipeline_stages")
+    assert params["chunks"]["default"] is None and params["chunks"]["nullable"]
+    assert [k["kind"] for k in cat["kinds"]] == ["F", "B", "I", "W"]
+    assert {(tuple(d["waiting"]), d["stage_offset"]) for d in cat["dependencies"]} == {
+        (("F",), -1),
+        (("B", "I"), 0),
+        (("B", "I"), 1),
+        (("W",), 0),
+    }
+    titles = [c["title"] for c in cat["cost_presets"]]
+    assert titles == [
+        "paper ideal (F = I = W = 1, p2p = 0)",
+        "ZB paper (F = 1, I = 1.5, W = 0.5)",
+        "with latency (p2p = 0.1)",
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(SCHEDULES))

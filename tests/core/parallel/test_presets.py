@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 import pytest
 
 from app.core.errors import UnknownName
-from app.core.parallel.mesh import parse_axes
+from app.core.parallel.mesh import mesh_degrees, parse_axes
 from app.core.parallel.presets import (
+    GPU_ALIASES,
     GPUS,
+    MODEL_ALIASES,
     MODELS,
     PARALLEL_PRESETS,
     get_gpu,
@@ -144,3 +148,48 @@ def test_unknown_names() -> None:
     assert e2.value.field == "gpu"
     with pytest.raises(UnknownName):
         get_parallel_preset("nope")
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("Llama3-70B", "llama3-70b"),
+        ("llama-3-8b", "llama3-8b"),
+        ("Llama 3.1 405B", "llama3-405b"),  # the preset's own title
+        ("DeepSeek_V3", "deepseek-v3"),
+        ("Qwen3-235B", "qwen3-235b-a22b"),
+    ],
+)
+def test_models_as_people_type_them(typed: str, name: str) -> None:
+    assert get_model(typed).name == name
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [("H100", "h100-sxm"), ("h100 sxm5", "h100-sxm"), ("A100", "a100-80gb"), ("MI300X", "mi300x")],
+)
+def test_gpus_as_people_type_them(typed: str, name: str) -> None:
+    assert get_gpu(typed).name == name
+
+
+def test_aliases_name_real_presets_and_misses_suggest_one() -> None:
+    assert set(MODEL_ALIASES.values()) <= set(MODELS)
+    assert set(GPU_ALIASES.values()) <= set(GPUS)
+    with pytest.raises(UnknownName) as e:
+        get_model("llama3-7b")
+    assert e.value.suggestion in ("llama3-8b", "llama3-70b")
+    with pytest.raises(UnknownName) as e2:
+        get_parallel_preset("deepseek-v2")
+    assert e2.value.suggestion == "deepseek-v3" and e2.value.field == "preset"
+    with pytest.raises(UnknownName):
+        get_gpu("mi300")  # MI300X or the MI300A APU: ambiguous, so no alias
+
+
+@pytest.mark.parametrize("name", sorted(PARALLEL_PRESETS))
+def test_mesh_degrees_and_memory_query_count_dp_alike(name: str) -> None:
+    p = PARALLEL_PRESETS[name]
+    memory = {k: int(v[0]) for k, v in parse_qs(p.memory_query()).items() if v[0].isdigit()}
+    degrees = mesh_degrees(parse_axes(p.axes))
+    assert {k: memory[k] for k in degrees} == degrees
+    # /api/v1/memory's world size is dp·tp·pp·cp (ep inside dp): the same GPUs as the mesh
+    assert degrees["dp"] * degrees["tp"] * degrees["pp"] * degrees["cp"] == p.world_size

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.errors import InvalidInput, UnknownName
-from app.core.parallel.presets import MODELS
+from app.core.errors import InvalidInput
+from app.core.parallel.mesh_query import ShardingQuery, compute_sharding
 from app.core.parallel.sharding import (
+    SHARDING_EXAMPLES,
     format_spec,
-    model_layout,
     parse_shape,
     parse_spec,
     shard_map,
@@ -152,69 +152,32 @@ def test_tiles_exactly_and_matches_jax_construction(
         assert sm.replica[rank] == rep
         flat = int(np.ravel_multi_index(block, grid)) if block else 0
         assert sm.block_ranks[flat, rep] == rank
+        assert sm.block_id[rank] == flat
         expected_start = [b * s for b, s in zip(block, sm.shard_shape, strict=True)]
         assert sm.start[rank].tolist() == expected_start
 
 
-def test_model_layout_llama3_8b() -> None:
-    lay = model_layout("llama3-8b", tp=4, dp=2)
-    w = {x.name: x for x in lay.weights}
-    assert lay.axes == "dp:2,tp:4"
-    assert (w["q_proj"].shape, w["q_proj"].spec, w["q_proj"].shard_shape) == (
-        (4096, 4096), "_,tp", (4096, 1024),
-    )  # fmt: skip
-    assert (w["k_proj"].shard_shape, w["o_proj"].spec, w["o_proj"].shard_shape) == (
-        (4096, 256), "tp,_", (1024, 4096),
-    )  # fmt: skip
-    assert w["down_proj"].shard_shape == (3584, 4096)
-    assert w["embedding"].spec == "tp,_" and w["embedding"].shard_shape == (32064, 4096)
-    assert w["lm_head"].spec == "_,tp"
-    pc = MODELS["llama3-8b"].param_counts()
-    per_layer = 2 * (pc.attention_per_layer // 4 + pc.dense_mlp_per_layer // 4 + pc.norms_per_layer)
-    assert lay.bytes_per_rank["dense_layer"] == per_layer
+def test_query_defaults_are_the_worked_example_and_echo_the_spec() -> None:
+    d = compute_sharding(ShardingQuery())
+    assert d["query"] == {"axes": "dp:2,tp:4", "shape": "16,32", "spec": "dp,tp"}
+    assert d["shard_shape"] == [16 // 2, 32 // 4] and d["replication"] == 1
+    # any other tensor: an omitted spec replicates, as JAX's NamedSharding(mesh, P()) does
+    d = compute_sharding(ShardingQuery(shape="16,32,2"))
+    assert d["query"]["spec"] == "_,_,_" and d["replication"] == 8 and d["block_count"] == 1
+    q = ShardingQuery(" dp:2, tp:4", "16, 32", "dp tp,_").normalised()
+    assert (q.axes, q.shape, q.spec) == ("dp:2,tp:4", "16,32", "dp+tp,_")
 
 
-def test_model_layout_specs_agree_with_shard_map() -> None:
-    for name, kw in (
-        ("llama3-8b", {"tp": 4, "dp": 2, "zero": 3}),
-        ("mixtral-8x7b", {"tp": 2, "dp": 4, "ep": 4}),
-        ("deepseek-v3", {"tp": 2, "dp": 8, "ep": 8, "zero": 3}),
-        ("gpt-oss-120b", {"tp": 8}),
-    ):
-        lay = model_layout(name, **kw)  # type: ignore[arg-type]
-        for w in lay.weights:
-            sm = shard_map(lay.axes, w.shape, w.spec)
-            assert sm.shard_shape == w.shard_shape, (name, w.name)
+def test_payload_counts_elements_and_names_each_devices_block() -> None:
+    d = compute_sharding(ShardingQuery("dp:2,tp:4", "16,32", "dp,_"))
+    assert (d["elements"], d["elements_per_device"]) == (16 * 32, 8 * 32)
+    for dev in d["devices"]:
+        block = d["blocks"][dev["block_id"]]
+        assert block["block"] == dev["block"] and block["index"] == dev["index"]
+        assert dev["rank"] in block["ranks"]
 
 
-def test_model_layout_experts_and_fsdp() -> None:
-    lay = model_layout("deepseek-v3", dp=16, ep=8, zero=3)
-    w = {x.name: x for x in lay.weights}
-    assert lay.axes == "dp:2,ep:8,tp:1"
-    assert w["experts.gate_proj"].shard_shape == (32, 3584, 2048)
-    assert w["q_b_proj"].spec.startswith("dp+ep")
-    lay4 = model_layout("gpt-oss-120b", tp=1, dtype="mxfp4")
-    e = {x.name: x for x in lay4.weights}["experts.up_proj"]
-    assert e.bytes == round(128 * 2880 * 2880 * 4.25 / 8)
-
-
-@pytest.mark.parametrize(
-    ("kw", "field"),
-    [
-        ({"model": "llama3-8b", "tp": 3}, "tp"),
-        ({"model": "llama3-8b", "ep": 2, "dp": 2}, "ep"),
-        ({"model": "mixtral-8x7b", "ep": 3, "dp": 3}, "ep"),
-        ({"model": "mixtral-8x7b", "ep": 4, "dp": 2}, "ep"),
-        ({"model": "llama3-8b", "pp": 64}, "pp"),
-        ({"model": "llama3-8b", "dtype": "fp5"}, "dtype"),
-    ],
-)
-def test_model_layout_invalid(kw: dict[str, object], field: str) -> None:
-    with pytest.raises(InvalidInput) as e:
-        model_layout(**kw)  # type: ignore[arg-type]
-    assert e.value.field == field
-
-
-def test_model_layout_unknown_model() -> None:
-    with pytest.raises(UnknownName):
-        model_layout("gpt-5")
+@pytest.mark.parametrize("example", SHARDING_EXAMPLES, ids=lambda e: e.title)
+def test_every_example_is_a_valid_query(example: object) -> None:
+    d = compute_sharding(ShardingQuery(example.axes, example.shape, example.spec))  # type: ignore[attr-defined]
+    assert d["query"]["spec"] == example.spec  # type: ignore[attr-defined]

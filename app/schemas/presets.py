@@ -1,13 +1,10 @@
-"""Response models (OpenAPI docs) for presets, meshes and shard maps (memory: `memory`).
-
-Routers return pre-serialised JSON; these models document the shapes.
-"""
+"""Response models (OpenAPI docs) of the preset catalogues under /api/v1/presets."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-# ---------------------------------------------------------------- presets
+from app.schemas.mesh import MeshDegrees
 
 
 class MLAInfo(BaseModel):
@@ -107,19 +104,23 @@ class ParallelPresetInfo(BaseModel):
     seq_len: int = Field(description="Training sequence length.", examples=[8192])
     micro_batch: int = Field(description="Microbatch size.", examples=[1])
     zero: int = Field(description="ZeRO stage.", examples=[1])
+    degrees: MeshDegrees = Field(
+        description="The layout's parallel degrees as /api/v1/mesh reports them for `axes` and "
+        "/api/v1/memory takes them (dp counts every data-parallel rank, ep included)."
+    )
     memory_query: str = Field(
         description="Query string for /api/v1/memory reproducing this layout (dp counts every "
         "data-parallel rank; ep divides it, Megatron convention).",
         examples=["model=llama3-405b&gpu=h100-sxm&dp=64&tp=8&pp=16&cp=1&ep=1&zero=1"],
     )
+    source: str = Field(description="Paper / report cited.")
+    notes: str = Field(description="Caveats.")
     recompute: str = Field(
         description="Activation recomputation the layout assumes.", examples=["selective"]
     )
     sequence_parallel: bool = Field(
         description="Whether the layout assumes Megatron sequence parallelism.", examples=[True]
     )
-    source: str = Field(description="Paper / report cited.")
-    notes: str = Field(description="Caveats.")
     provenance: str = Field(
         description="`published` when the source reports these degrees for a real run, else "
         "`illustrative`.",
@@ -139,118 +140,43 @@ class ParallelPresetsResponse(BaseModel):
     presets: list[ParallelPresetInfo] = Field(description="Real parallel layouts.")
 
 
-# ---------------------------------------------------------------- mesh
-
-
-class MeshRank(BaseModel):
-    rank: int = Field(description="Global rank.", examples=[6])
-    node: int = Field(description="rank // gpus_per_node.", examples=[0])
-    local_rank: int = Field(description="rank % gpus_per_node.", examples=[6])
-    coords: dict[str, int] = Field(
-        description="Coordinate on every axis.", examples=[{"pp": 0, "dp": 1, "tp": 2}]
+class MeshPresetInfo(BaseModel):
+    name: str = Field(description="Preset name.", examples=["llama3-405b-8k"])
+    title: str = Field(description="Display name.")
+    kind: str = Field(
+        description="published (a real run, see /presets/parallel) or teaching.",
+        examples=["published"],
+    )
+    axes: str = Field(description="`axes=` for /api/v1/mesh.", examples=["dp:64,pp:16,cp:1,tp:8"])
+    gpus_per_node: int = Field(description="`gpus_per_node=` for /api/v1/mesh.", examples=[8])
+    source: str = Field(description="Paper / report cited (empty for teaching meshes).")
+    notes: str = Field(description="What the mesh shows, caveats.")
+    memory_query: str | None = Field(
+        description="/api/v1/memory query string for a published layout, else null."
     )
 
 
-class AxisStatsInfo(BaseModel):
-    name: str = Field(description="Axis name.", examples=["tp"])
-    size: int = Field(description="Axis size = group size.", examples=[4])
-    group_count: int = Field(description="Number of groups along this axis.", examples=[4])
-    stride: int = Field(description="Rank distance between group neighbours.", examples=[1])
-    nodes_per_group: int = Field(description="Most nodes any group touches.", examples=[1])
-    groups_spanning_nodes: int = Field(description="Groups touching >1 node.", examples=[0])
-
-
-class MeshResponse(BaseModel):
-    world_size: int = Field(description="Product of axis sizes.", examples=[16])
-    axis_names: list[str] = Field(
-        description="Axes, outermost first.", examples=[["pp", "dp", "tp"]]
-    )
-    shape: list[int] = Field(description="Axis sizes.", examples=[[2, 2, 4]])
-    gpus_per_node: int = Field(description="GPUs per node.", examples=[8])
-    node_count: int = Field(description="Nodes used (last may be partial).", examples=[2])
-    format: str = Field(description="`records` (contract) or `columnar`.", examples=["records"])
-    ranks: list[MeshRank] | dict[str, object] | None = Field(
-        default=None,
-        description="records: one object per rank. columnar: {node: [...], local_rank: [...], "
-        "coords: {axis: [...]}} indexed by rank. Absent when `include` omits ranks.",
-    )
-    groups: dict[str, list[list[int]]] | None = Field(
-        default=None,
-        description="Per axis, the groups (ranks agreeing on every other coordinate), each in "
-        "ascending order of that axis's coordinate.",
-        examples=[{"tp": [[0, 1, 2, 3], [4, 5, 6, 7]]}],
-    )
-    axis_stats: list[AxisStatsInfo] = Field(description="How each axis sits on nodes.")
-    warnings: list[str] = Field(
-        description="Layout problems a practitioner would want to know.",
-        examples=[["world size 12 is not a multiple of gpus_per_node 8: ..."]],
+class AxisConventionInfo(BaseModel):
+    name: str = Field(description="Conventional axis name.", examples=["tp"])
+    title: str = Field(description="What it splits.", examples=["tensor-parallel"])
+    node_local: bool = Field(
+        description="Its collectives sit on every layer's critical path, so it belongs inside "
+        "a node (/api/v1/mesh warns when its groups span nodes).",
+        examples=[True],
     )
 
 
-# ---------------------------------------------------------------- sharding
+class MeshPresetsResponse(BaseModel):
+    meshes: list[MeshPresetInfo] = Field(description="Published layouts, then teaching meshes.")
+    axes: list[AxisConventionInfo] = Field(description="Conventional axis names, in order.")
 
 
-class ShardDevice(BaseModel):
-    rank: int = Field(description="Device rank.", examples=[6])
-    coords: dict[str, int] = Field(description="Mesh coordinates.", examples=[{"dp": 1, "tp": 2}])
-    index: list[list[int]] = Field(
-        description="Half-open [start, stop] per dimension.", examples=[[[8, 16], [16, 24]]]
-    )
-    block: list[int] = Field(description="Block coordinates in the shard grid.", examples=[[1, 2]])
-    replica: int = Field(
-        description="Replica id (JAX order: mixed radix of the replicated axes' coordinates).",
-        examples=[0],
-    )
+class ShardingExample(BaseModel):
+    title: str = Field(description="What the example shows.")
+    axes: str = Field(description="`axes=` for /api/v1/sharding.", examples=["dp:2,tp:4"])
+    shape: str = Field(description="`shape=` for /api/v1/sharding.", examples=["16,32"])
+    spec: str = Field(description="`spec=` for /api/v1/sharding.", examples=["dp,tp"])
 
 
-class ShardBlock(BaseModel):
-    block: list[int] = Field(description="Block coordinates.", examples=[[1, 2]])
-    index: list[list[int]] = Field(description="Half-open ranges.", examples=[[[8, 16], [16, 24]]])
-    ranks: list[int] = Field(description="Holders, by replica id.", examples=[[6]])
-
-
-class ShardingResponse(BaseModel):
-    axis_names: list[str] = Field(description="Mesh axes.", examples=[["dp", "tp"]])
-    mesh_shape: list[int] = Field(description="Mesh axis sizes.", examples=[[2, 4]])
-    world_size: int = Field(description="Devices.", examples=[8])
-    shape: list[int] = Field(description="Tensor shape.", examples=[[16, 32]])
-    spec: list[list[str]] = Field(
-        description="Per dimension, mesh axes major to minor ([] = unsharded).",
-        examples=[[["dp"], ["tp"]]],
-    )
-    spec_text: str = Field(description="Normalised spec string.", examples=["dp,tp"])
-    grid: list[int] = Field(description="Shards per dimension.", examples=[[2, 4]])
-    shard_shape: list[int] = Field(description="Shape of every shard.", examples=[[8, 8]])
-    replicated_axes: list[str] = Field(description="Axes the spec does not name.", examples=[[]])
-    replication: int = Field(description="Copies of each block.", examples=[1])
-    devices: list[ShardDevice] = Field(description="One entry per device, by rank.")
-    blocks: list[ShardBlock] = Field(description="One entry per block, row-major.")
-
-
-class WeightShard(BaseModel):
-    name: str = Field(description="Weight name.", examples=["q_proj"])
-    part: str = Field(
-        description="embedding, attention, mlp, moe, head, norm.", examples=["attention"]
-    )
-    layers: int = Field(description="How many layers hold this weight.", examples=[32])
-    shape: list[int] = Field(description="Shape, [in, out] for matrices.", examples=[[4096, 4096]])
-    spec: str = Field(description="Spec over `axes`.", examples=["_,tp"])
-    style: str = Field(description="column, row, vocab, expert, replicated.", examples=["column"])
-    shard_shape: list[int] = Field(description="Per-device shard.", examples=[[4096, 1024]])
-    bytes: int = Field(description="Whole weight, bytes (one layer).", examples=[33554432])
-    bytes_per_rank: int = Field(description="Per device, bytes (one layer).", examples=[8388608])
-
-
-class ModelShardingResponse(BaseModel):
-    model: str = Field(description="Model preset.", examples=["llama3-8b"])
-    axes: str = Field(description="Mesh for one pipeline stage.", examples=["dp:2,tp:4"])
-    dtype: str = Field(description="Weight dtype.", examples=["bfloat16"])
-    bits_per_element: float = Field(description="Storage bits per weight.", examples=[16])
-    pp: int = Field(description="Pipeline stages.", examples=[1])
-    layers_per_stage: list[int] = Field(description="Layers on each stage.", examples=[[32]])
-    weights: list[WeightShard] = Field(description="Every weight of one layer of each kind.")
-    bytes_per_rank: dict[str, int] = Field(
-        description="Per device: one dense layer, one MoE layer, embedding, head.",
-        examples=[{"dense_layer": 109051904}],
-    )
-    notes: list[str] = Field(description="Conventions and caveats.")
+class ShardingExamplesResponse(BaseModel):
+    examples: list[ShardingExample] = Field(description="Shard maps that teach one thing each.")

@@ -1,0 +1,131 @@
+// Pointer, wheel and keyboard on a pipeline lane's canvas: hover shows an op and its
+// dependency chain, drag (or a sideways finger) scrubs, a tap inspects, Ctrl + wheel zooms,
+// arrow keys / Home / End / space / + / − drive the playhead. `view` is a PipelineView.
+import { eventToElementCoordinates } from "../lib/canvas.js";
+import { fmtNum } from "../lib/format.js";
+import { showTip, hideTip } from "../lib/tooltip.js";
+import { activationAt, dependencyChain, opAt } from "./pipeline-data.js";
+import { opLines } from "./pipeline-text.js";
+
+/** Wire every handler of `canvas` (lane index `q` of `view`). */
+export function attachPointer(view, canvas) {
+  const at = (ev) => {
+    const q = view.lanes.findIndex((L) => L.canvas === canvas);
+    if (q < 0) return null;
+    const L = view.lanes[q];
+    const { x, y } = eventToElementCoordinates(ev, canvas);
+    return { q, L, x, hit: L.lane.hit(x, y) };
+  };
+  let touch = null; // {x} while a finger is down and has not started to scrub
+  let dragging = false;
+
+  const startDrag = (ev) => {
+    dragging = true;
+    canvas.setPointerCapture(ev.pointerId);
+    view.pause();
+    hideTip();
+    view.setHover(null);
+  };
+  const move = (ev) => {
+    const a = at(ev);
+    if (!a) return;
+    if (touch && !dragging) {
+      // a finger scrubs once it has moved sideways; a tap shows the op (see up)
+      if (Math.abs(ev.clientX - touch.x) < 8) return;
+      startDrag(ev);
+    }
+    if (dragging) view.seek(a.hit.t);
+    else describe(view, a, ev);
+  };
+  canvas.addEventListener("pointermove", move);
+  canvas.addEventListener("pointerleave", (ev) => {
+    if (ev.pointerType === "touch") return; // a tap's tooltip stays until the next touch
+    hideTip();
+    view.setHover(null);
+  });
+  canvas.addEventListener("pointerdown", (ev) => {
+    const a = at(ev);
+    if (!a || ev.button !== 0 || a.hit.area === null || a.hit.area === "labels") return;
+    if (ev.pointerType === "touch") touch = { x: ev.clientX };
+    else {
+      startDrag(ev);
+      view.seek(a.hit.t);
+    }
+  });
+  const up = (ev) => {
+    const tap = touch && !dragging;
+    touch = null;
+    dragging = false;
+    if (tap && ev.type === "pointerup") move(ev); // a tap: the same tooltip and chain as hover
+  };
+  canvas.addEventListener("pointerup", up);
+  canvas.addEventListener("pointercancel", up);
+  canvas.addEventListener("wheel", (ev) => wheel(view, at(ev), ev), { passive: false });
+  canvas.addEventListener("keydown", (ev) => key(view, ev));
+}
+
+/** Hover: the op under the pointer with its chain, else what the empty spot means. */
+function describe(view, { q, L, hit }, ev) {
+  const P = L.P;
+  if (hit.area === "rows") {
+    const tol = (2 * (view.d1 - view.d0)) / Math.max(1, L.lane.L.right - L.lane.L.left);
+    const i = opAt(P, hit.rank, hit.t, tol, hit.lower);
+    if (i >= 0) {
+      if (!view.hover || view.hover.laneIndex !== q || view.hover.chain.focus !== i) {
+        view.setHover({ laneIndex: q, chain: dependencyChain(P, i) });
+      }
+      showTip(ev, opLines(P, i, L.name));
+      L.canvas.style.cursor = "crosshair";
+      return;
+    }
+  }
+  view.setHover(null);
+  const inside = hit.rank >= 0 && hit.rank < P.ranks && hit.t >= 0 && hit.t <= P.makespan;
+  if (inside && hit.area === "strip") {
+    showTip(ev, [
+      `rank ${hit.rank} · activations`,
+      ["time", fmtNum(hit.t, 4)],
+      ["microbatches in flight", fmtNum(activationAt(P, hit.rank, hit.t), 4)],
+      ["peak on this rank", fmtNum(P.peak[hit.rank], 4)],
+    ]);
+  } else if (inside && hit.area === "rows") {
+    showTip(ev, [`rank ${hit.rank} · idle`, ["time", fmtNum(hit.t, 4)], "bubble: the rank waits for data from a neighbour"]);
+  } else if (hit.area === "rows" && view.lanes.length > 1 && hit.t > P.makespan && hit.t <= view.tEnd) {
+    const tEnd = view.tEnd;
+    showTip(ev, [`${L.name} is done`, ["its makespan", fmtNum(P.makespan, 6)], ["the other ends at", fmtNum(tEnd, 6)], `${fmtNum(tEnd - P.makespan, 4)} cost units sooner`]);
+  } else {
+    hideTip();
+  }
+}
+
+/** Ctrl/⌘ + wheel zooms around the pointer; a sideways wheel pans a zoomed chart. */
+function wheel(view, a, ev) {
+  if (!a) return;
+  const L = a.L.lane;
+  if (ev.ctrlKey || ev.metaKey) {
+    ev.preventDefault();
+    view.zoomAt(L.tOf(a.x), Math.exp(-ev.deltaY * 0.004));
+  } else if (Math.abs(ev.deltaX) > Math.abs(ev.deltaY) && view.d1 - view.d0 < view.tEnd) {
+    ev.preventDefault();
+    const dt = (ev.deltaX * (view.d1 - view.d0)) / (L.L.right - L.L.left);
+    view.setDomain(view.d0 + dt, view.d1 + dt);
+  }
+}
+
+function key(view, ev) {
+  const actions = {
+    ArrowRight: () => view.step(1),
+    ArrowLeft: () => view.step(-1),
+    Home: () => view.jump(false),
+    End: () => view.jump(true),
+    " ": () => view.playPause(),
+    k: () => view.playPause(),
+    "+": () => view.zoomAt(view.t, 2),
+    "=": () => view.zoomAt(view.t, 2),
+    "-": () => view.zoomAt(view.t, 0.5),
+  };
+  const action = actions[ev.key];
+  if (!action) return;
+  if (!["+", "=", "-"].includes(ev.key)) ev.preventDefault();
+  action();
+}
