@@ -7,7 +7,8 @@ each rank's microbatches in flight, and its advice computes up to nine more repo
   same as process CPU time, less sensitive to other load on the machine;
 - `report_ms`: the report alone (no advice), same conditions;
 - `http_first_ms`: the first request for this query to a fresh uvicorn (nothing of it cached;
-  the code paths warmed by a small ZB-V layout), best of 3 server starts; `http_repeat_ms`: the same request again (the response cache);
+  the code paths warmed by a small ZB-V layout), best of 3 server starts;
+  `http_repeat_ms`: the same request again (the response cache);
 - `bytes` and `gzip_bytes`: the body as sent without and with gzip.
 Target (issue 8): under 100 ms uncached. Prints one JSON line.
 """

@@ -109,7 +109,7 @@ class MemoryQuery:
         ge=1,
         le=limit("parallel_degree"),
     )
-    schedule: str = param(
+    schedule: str | None = param(  # None as 1f1b: a subclass (communication) defaults to None
         "1f1b",
         "Pipeline schedule (as GET /api/v1/pipeline names them); microbatches in flight per "
         "stage are the simulator's peak activations.",
