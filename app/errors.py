@@ -68,10 +68,23 @@ async def unknown_name(request: Request, exc: Exception) -> Response:
     return _html_error(request, 404, f"No such {exc.kind}", msg)
 
 
+def _short(value: Any) -> Any:
+    """The offending input, or a summary of it when echoing it would repeat a large body."""
+    if isinstance(value, list | dict) and len(value) > 8:
+        return f"<{type(value).__name__} of {len(value)} items>"
+    if isinstance(value, str) and len(value) > 200:
+        return value[:200] + "…"
+    return value
+
+
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {k: v for k, v in err.items() if k in {"loc", "msg", "type", "input", "suggestion"}}
+        {
+            k: _short(v) if k == "input" else v
+            for k, v in err.items()
+            if k in {"loc", "msg", "type", "input", "suggestion"}
+        }
         for err in exc.errors()
     ]
     if _is_api(request):
@@ -80,8 +93,16 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     return _html_error(request, 422, "That input cannot be used", msg)
 
 
+# FastAPI's answer when it cannot read a JSON body at all (json.loads raised, e.g. nested
+# past Python's recursion limit): bad input like any other, so a 422 on the body.
+_UNREADABLE_BODY = "There was an error parsing the body"
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if _is_api(request) and exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
+        msg = "the body could not be read as JSON (nested too deeply?)"
+        return _json(422, [{"loc": ["body"], "msg": msg, "type": "json_invalid"}])
     if _is_api(request):
         detail: Any = exc.detail
         if isinstance(detail, str):

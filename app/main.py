@@ -6,7 +6,17 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import errors, pages
-from app.api import collectives, examples, formats, memory, mesh, meta, pipeline, presets
+from app.api import (
+    collectives,
+    examples,
+    formats,
+    memory,
+    mesh,
+    meta,
+    pipeline,
+    presets,
+    quantize,
+)
 from app.protocol import ProtocolMiddleware
 from app.security import SecurityMiddleware
 from app.templating import STATIC_DIR
@@ -41,7 +51,7 @@ def create_app() -> FastAPI:
     app.add_middleware(ProtocolMiddleware)
     errors.install(app)
     app.mount("/static", CachedStatic(directory=str(STATIC_DIR)), name="static")
-    for module in (meta, formats, presets, mesh, memory, pipeline, collectives):
+    for module in (meta, formats, quantize, presets, mesh, memory, pipeline, collectives):
         app.include_router(module.router)
     app.include_router(meta.health)
     app.include_router(pages.router)

@@ -44,6 +44,20 @@ VIEWS: tuple[View, ...] = (
     ),
     View("compare", "/compare", "Compare", "Formats side by side on one log axis.", "Numerics"),
     View(
+        "quantize",
+        "/quantize",
+        "Quantize",
+        "MXFP4, NVFP4, FP8: what a scheme costs on a tensor, block by block.",
+        "Numerics",
+    ),
+    View(
+        "arithmetic",
+        "/arithmetic",
+        "Arithmetic",
+        "Where a low-precision sum stops growing, and how dot-product error grows.",
+        "Numerics",
+    ),
+    View(
         "pipeline",
         "/pipeline",
         "Pipeline",

@@ -50,7 +50,21 @@ class SecurityMiddleware:
         if not (path.startswith("/embed/") or path == "/embed"):
             extra.append((b"x-frame-options", b"SAMEORIGIN"))
 
+        too_large = _error(
+            413, ["body"], f"body is over the limit of {self.max_body} bytes", "too_large"
+        )
+        cut = _Cut()
+
         async def send_with_headers(message: Message) -> None:
+            if cut.over:
+                # The app saw the cut as a broken body (FastAPI answers 400): answer 413 instead.
+                if message["type"] == "http.response.start":
+                    message = {**message, "status": 413, "headers": [_JSON]}
+                elif message["type"] == "http.response.body":
+                    if cut.answered:
+                        return
+                    cut.answered = True
+                    message = {"type": "http.response.body", "body": too_large[1]}
             if message["type"] == "http.response.start":
                 headers = [
                     (k, v)
@@ -73,13 +87,16 @@ class SecurityMiddleware:
             await send({"type": "http.response.body", "body": body})
             return
 
-        limited_receive = self._limit_receive(receive) if scope.get("method") == "POST" else receive
+        limited_receive = (
+            self._limit_receive(receive, cut) if scope.get("method") == "POST" else receive
+        )
         try:
             await self.app(scope, limited_receive, send_with_headers)
         except _BodyTooLarge:
-            status, body = _error(
-                413, ["body"], f"body is over the limit of {self.max_body} bytes", "too_large"
-            )
+            if cut.answered:
+                return
+            status, body = too_large
+            cut.over = False
             await send_with_headers(
                 {
                     "type": "http.response.start",
@@ -117,7 +134,7 @@ class SecurityMiddleware:
                     )
         return None
 
-    def _limit_receive(self, receive: Receive) -> Receive:
+    def _limit_receive(self, receive: Receive, cut: _Cut) -> Receive:
         seen = 0
         max_body = self.max_body
 
@@ -127,6 +144,7 @@ class SecurityMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > max_body:
+                    cut.over = True
                     raise _BodyTooLarge
             return message
 
@@ -135,3 +153,14 @@ class SecurityMiddleware:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class _Cut:
+    """A streamed body's state: `over` once it passed the limit, `answered` once 413 is sent."""
+
+    def __init__(self) -> None:
+        self.over = False
+        self.answered = False
+
+
+_JSON = (b"content-type", b"application/json")

@@ -51,6 +51,21 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "/api/v1/pipeline?schedule=1f1b&stages=4&microbatches=8",
         "/api/v1/pipeline?schedule=zb_h1&stages=8&microbatches=16",
     ),
+    # quantization and arithmetic labs
+    "/api/v1/quantize": (
+        "/api/v1/quantize?scheme=mxfp4&distribution=outliers&n=4096",
+        "/api/v1/quantize?scheme=block&format=float4_e2m1fn&block_size=32"
+        "&scale_format=float8_e8m0fnu&n=4096",
+        "/api/v1/quantize?scheme=deepseek_fp8&block_rows=128&n=65536&cols=256&block=1",
+    ),
+    "/api/v1/accumulate": (
+        "/api/v1/accumulate?format=bfloat16&distribution=ones&n=1000",
+        "/api/v1/accumulate?format=bfloat16&accumulator=float32&distribution=uniform&mean=0.5",
+    ),
+    "/api/v1/accumulate/dot": (
+        "/api/v1/accumulate/dot?format=float8_e4m3fn&accumulator=bfloat16&n=16384",
+    ),
+    "/api/v1/attention": ("/api/v1/attention?scheme=block&lengths=128,512",),
 }
 
 
@@ -72,8 +87,10 @@ def api_routes(app: FastAPI) -> list[APIRoute]:
 def install(app: FastAPI) -> None:
     """Attach each route's examples (routes without parameters are their own example)."""
     for route in api_routes(app):
+        if "GET" not in (route.methods or ()):
+            continue  # the examples are GET URLs (POST /quantize documents its body instead)
         urls = EXAMPLES.get(route.path)
-        if urls is None and "{" not in route.path and "GET" in (route.methods or ()):
+        if urls is None and "{" not in route.path:
             urls = (route.path,)
         if urls:
             route.openapi_extra = {**(route.openapi_extra or {}), "x-examples": list(urls)}

@@ -19,7 +19,12 @@ class Limit:
 LIMITS: dict[str, Limit] = {
     lim.name: lim
     for lim in (
-        Limit("request_body_bytes", 1_048_576, "Largest JSON body a POST accepts (413 beyond)."),
+        Limit(
+            "request_body_bytes",
+            8_388_608,
+            "Largest JSON body a POST accepts (413 beyond): room for quantize_posted_values "
+            "float64 numbers written out in full (up to 25 bytes each).",
+        ),
         Limit("value_table_bits", 16, "Widest format whose full value table can be listed."),
         Limit("query_string_bytes", 8_192, "Longest query string accepted."),
         Limit("pipeline_stages", 128, "Most pipeline ranks (stages) in one schedule."),
@@ -57,6 +62,18 @@ LIMITS: dict[str, Limit] = {
         Limit("collective_bytes", 1 << 50, "Largest message size (bytes) of one collective."),
         Limit("link_bandwidth", 10**15, "Largest link bandwidth override (bytes/s)."),
         Limit("nccl_tests_text_bytes", 262_144, "Longest pasted nccl-tests output (bytes)."),
+        Limit("quantize_values", 1_048_576, "Most generated values in one quantization (n)."),
+        Limit("quantize_posted_values", 262_144, "Most values posted to POST /quantize."),
+        Limit("quantize_bins", 2_048, "Most histogram bins in a quantization report."),
+        Limit(
+            "quantize_block_elements",
+            256,
+            "Most elements listed per block in a quantization report's block detail.",
+        ),
+        Limit("accumulate_terms", 1_048_576, "Most terms in one running sum or dot product."),
+        Limit("attention_seq_len", 2_048, "Longest sequence in the low-precision attention lab."),
+        Limit("attention_lengths", 12, "Most sequence lengths in one attention query."),
+        Limit("attention_head_dim", 256, "Largest head dimension in the attention lab."),
     )
 }
 

@@ -159,6 +159,9 @@ BASELINE: dict[str, dict[str, str]] = {
     "/api/v1/memory": {"model": "llama3-8b"},
     "/api/v1/collectives": {"op": "all_reduce", "ranks": "8"},
     "/api/v1/communication": {"model": "llama3-8b", "tp": "2", "pp": "2", "dp": "2"},
+    # small tensors keep the sweep quick; every hostile value replaces one of these
+    "/api/v1/quantize": {"n": "1024"},
+    "/api/v1/attention": {"lengths": "16,64"},
 }
 
 # Parameters whose value another parameter is checked against: a bad value in the key may be
@@ -190,6 +193,8 @@ CROSS: dict[tuple[str, str], set[str]] = {
     ("/api/v1/communication", "microbatches"): {"schedule", "chunks"},
     ("/api/v1/communication", "schedule"): {"chunks", "microbatches"},
     ("/api/v1/communication", "gpu"): {"nvls", "compute_dtype"},
+    ("/api/v1/attention", "head_dim"): {"outlier_channels"},
+    ("/api/v1/quantize", "n"): {"cols"},
 }
 
 # Sent to every parameter.
@@ -365,8 +370,8 @@ POST_BASELINE: dict[str, dict[str, Any]] = {
 
 
 def test_no_post_endpoint_escapes_the_body_sweep() -> None:
-    """Every POST endpoint brings a valid body for the bad-body sweep."""
-    assert sorted(_post_operations()) == sorted(POST_BASELINE)
+    """Every POST endpoint brings a valid body for the generic sweep or a sweep of its own."""
+    assert sorted(_post_operations()) == sorted(set(POST_BASELINE) | POST_SWEPT)
 
 
 def _post(api: Client, path: str, content: bytes, blame: set[str] | None = None) -> Answer:
@@ -398,6 +403,151 @@ def test_post_rejects_bad_bodies_naming_the_field(api: Client, path: str) -> Non
     assert _post(api, path, json.dumps(extra).encode(), blame={"unknown"}).status == 422
     huge = {**base, next(iter(base)): "1 " * (limit("request_body_bytes") // 2)}
     assert _post(api, path, json.dumps(huge).encode()).status == 413
+
+
+# Every POST endpoint and the sweep that covers it: a new one must bring its own.
+POST_SWEPT = {"/api/v1/quantize"}
+
+
+def post_check(client: Client, path: str, content: bytes, blame: set[str] | None = None) -> Answer:
+    """POST raw bytes and assert the contract, as `check` does for a GET."""
+    t0 = time.perf_counter()
+    r = client.request("POST", path, content=content, headers={"content-type": "application/json"})
+    elapsed = time.perf_counter() - t0
+    where = f"POST {path} {content[:120]!r} -> {r.status_code} in {elapsed:.2f}s: {r.text[:300]}"
+    assert r.status_code in {200, 404, 413, 422}, where
+    assert elapsed < SLOW, where
+    body = strict_json(r.text)
+    if r.status_code == 200:
+        return Answer(200, body)
+    detail = body["detail"]
+    assert isinstance(detail, list) and detail, where
+    for item in detail:
+        assert item["loc"] and item["loc"][0] == "body", where
+        assert isinstance(item["msg"], str) and item["msg"].strip(), where
+        assert len(json.dumps(item.get("input"))) < 300, f"the error echoes the body: {where}"
+    if blame is not None and r.status_code in (404, 422):
+        names = {str(item["loc"][1]) for item in detail if len(item["loc"]) > 1}
+        assert names & blame, f"{r.status_code} names {names}, expected one of {blame}; {where}"
+    return Answer(r.status_code, body)
+
+
+MALFORMED: tuple[bytes, ...] = (
+    b"",
+    b" ",
+    b"{",
+    b"{bad",
+    b"[1, 2]",
+    b"null",
+    b"1",
+    b'"values"',
+    b'{"values": [1, 2,]}',
+    b'{"values": [1 2]}',
+    b'{"values": [1], "values": "x"}',
+    b"\xff\xfe{}",
+    b'{"values": [' + b"[" * 5_000 + b"]" * 5_000 + b"]}",
+)
+
+
+@pytest.mark.parametrize("content", MALFORMED)
+def test_malformed_post_bodies_are_422(api: Client, content: bytes) -> None:
+    a = post_check(api, "/api/v1/quantize", content)
+    assert a.status == 422
+
+
+# The body fields of POST /quantize and values that are the wrong type or out of range for each.
+BAD_FIELDS: dict[str, tuple[Any, ...]] = {
+    "values": ([], "1,2", [True], ["1e3"], ["NaN"], [None], [[1]], [{}], {"0": 1}, 1.5),
+    "scheme": ("mxfp5", "", 4, None, ["mxfp4"], "x" * 1_000),
+    "format": ("float7", "", 8, ["fp8"]),
+    "block_size": (0, -1, 2.5, "32", True, 10**30, limit("quantize_values") + 1),
+    "block_rows": (0, 2, 2.5, "x"),
+    "scale_format": ("e8m0", "", 1),
+    "scale_rule": ("floor", "", 0),
+    "global_scale": ("maybe", 2, [True]),
+    "cols": (0, 7, -3, "4"),
+    "bins": (0, 1, limit("quantize_bins") + 1, 1e3, "64"),
+    "block": (-1, 10**9, 2.5),
+    "seed": (1,),  # a generator field: the data is posted, so it is unknown here
+}
+
+
+def _post_cases() -> list[tuple[str, Any]]:
+    return [(field, value) for field, values in BAD_FIELDS.items() for value in values]
+
+
+@pytest.mark.parametrize(("field", "value"), _post_cases())
+def test_bad_post_fields_name_the_field(api: Client, field: str, value: Any) -> None:
+    body: dict[str, Any] = {"values": [0.5, -1.25, 3.0, 7.0], field: value}
+    content = json.dumps(body).encode()
+    a = post_check(api, "/api/v1/quantize", content, blame={field})
+    # `cols` / `bins` / the strings "32" and "64" may be valid after all; anything else is not
+    if a.status == 200:
+        assert field in {"global_scale"} or isinstance(value, str), (field, value, a.body)
+
+
+def test_non_finite_strings_are_values(api: Client) -> None:
+    values = [1.0, "nan", "inf", "-inf", -2.0, 0.0]
+    for scheme in ("mxfp4", "nvfp4", "mxint8", "none", "tensor", "channel"):
+        content = json.dumps({"scheme": scheme, "values": values}).encode()
+        a = post_check(api, "/api/v1/quantize", content)
+        assert a.status == 200 and a.body["metrics"]["non_finite"] == 3, scheme
+        assert a.body["block"]["inputs"][1:4] == ["nan", "inf", "-inf"]
+
+
+def test_too_many_posted_values_is_422_naming_values(api: Client) -> None:
+    n = limit("quantize_posted_values")
+    over = b'{"values": [' + b"0," * n + b"0]}"
+    assert len(over) <= limit("request_body_bytes")
+    a = post_check(api, "/api/v1/quantize", over, blame={"values"})
+    assert a.status == 422 and a.named == {"values"}
+
+
+def test_a_streamed_post_body_over_the_limit_is_413(api: Client) -> None:
+    """No Content-Length: the real route reads the stream and is cut off at the limit."""
+
+    async def stream() -> Any:
+        yield b'{"values": ['
+        chunk = b"0.5," * 65_536
+        for _ in range(limit("request_body_bytes") // len(chunk) + 1):
+            yield chunk
+        yield b"0.5]}"
+
+    r = api.request("POST", "/api/v1/quantize", content=stream())
+    assert r.status_code == 413, r.text[:200]
+    assert strict_json(r.text)["detail"][0]["loc"] == ["body"]
+
+
+@settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    values=st.lists(
+        st.one_of(
+            st.floats(allow_nan=False, allow_infinity=False, width=64),
+            st.integers(-(10**20), 10**20),
+            st.sampled_from(("nan", "inf", "-inf")),
+        ),
+        min_size=1,
+        max_size=200,
+    ),
+    scheme=st.sampled_from(("mxfp4", "nvfp4", "mxint8", "mxfp8_e5m2", "tensor", "channel", "none")),
+    block=st.integers(0, 3),
+)
+def test_fuzz_posted_values(api: Client, values: list[Any], scheme: str, block: int) -> None:
+    content = json.dumps({"scheme": scheme, "values": values, "block": block}).encode()
+    a = post_check(api, "/api/v1/quantize", content, blame={"block"})
+    if a.status != 200:
+        assert a.status == 422 and a.named == {"block"}
+        return
+    finite = [float(v) for v in values if not isinstance(v, str) and abs(float(v)) < 3.4e38]
+    assert a.body["data"]["n"] == len(values)
+    assert a.body["metrics"]["non_finite"] == len(values) - len(finite)
+    assert sum(a.body["histograms"]["input"]["counts"]) == len(finite)
 
 
 def test_oversized_body_is_413_before_routing(api: Client) -> None:

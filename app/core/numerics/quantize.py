@@ -28,13 +28,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from app.core.errors import InvalidInput, UnknownName
-from app.core.numerics.formats import FORMATS, dtype_of
+from app.core.errors import InvalidInput
+from app.core.names import Registry
+from app.core.numerics.dtypes import ALIASES, BLOCKS
+from app.core.numerics.formats import FORMATS, dtype_of, value_table
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -42,9 +45,27 @@ I64 = npt.NDArray[np.int64]
 
 SchemeKind = Literal["none", "tensor", "channel", "block"]
 ScaleRule = Literal["ocp_floor", "ceil", "nearest"]
-SCHEME_KINDS: Final = ("none", "tensor", "channel", "block")
-SCALE_FORMATS: Final = ("float32", "float8_e8m0fnu", "float8_e4m3fn")
-SCALE_RULES: Final = ("ocp_floor", "ceil", "nearest")
+KIND_NOTES: Final = {
+    "none": "A plain cast: every element rounded to the format, no scale.",
+    "tensor": "One scale for the whole tensor, from its absolute maximum.",
+    "channel": "One scale per row of a 2-D tensor (per output channel).",
+    "block": "One scale per block of block_rows × block_size elements (MX, NVFP4, DeepSeek).",
+}
+SCALE_FORMAT_NOTES: Final = {
+    "float32": "An FP32 scale, amax / element max: the block's amax lands on the element max.",
+    "float8_e8m0fnu": "A power of two in one byte (E8M0, OCP MX), chosen by scale_rule.",
+    "float8_e4m3fn": "An FP8 E4M3 scale (NVFP4), rounded to nearest even; with global_scale "
+    "relative to an FP32 per-tensor scale.",
+}
+SCALE_RULE_NOTES: Final = {
+    "ocp_floor": "OCP MX v1.0: 2^(floor(log2 amax) − emax of the element); a block's "
+    "largest values can clip.",
+    "ceil": "The smallest power of two that fits amax under the element max: nothing clips.",
+    "nearest": "2^round(log2(amax / element max)).",
+}
+SCHEME_KINDS: Final = tuple(KIND_NOTES)
+SCALE_FORMATS: Final = tuple(SCALE_FORMAT_NOTES)
+SCALE_RULES: Final = tuple(SCALE_RULE_NOTES)
 E4M3_MAX: Final = 448.0
 
 SRC_MX = "OCP Microscaling Formats (MX) v1.0 §5-6; microsoft/microxcaling mx/mx_ops.py"
@@ -69,6 +90,26 @@ class Element:
     qmax: int = 0
     step: float = 1.0
 
+    @property
+    def spacing_at_max(self) -> float:
+        """Gap below the max: 2 for E2M1 (4, 6), 32 for E4M3 (416, 448), a step for integers."""
+        if self.integer:
+            return self.step
+        return 2.0 ** (self.emax - FORMATS[self.name].mantissa_bits)
+
+    def saturated(self, y: F32) -> npt.NDArray[np.bool_]:
+        """Where saturating to ±max changed the stored value.
+
+        Rounding alone sends |y| up to the midpoint above max (max + spacing / 2) back to max,
+        so only values past it lose anything; the midpoint itself is a tie that round-to-even
+        sends away from max when max's last significand bit is odd (E2M1: 7 is between 6 and
+        8, and 8 is even; E4M3: 464 is between 448 and 480, and 448 is even).
+        """
+        edge = np.float32(self.max + self.spacing_at_max / 2)
+        odd = round(self.max / self.spacing_at_max) % 2 == 1
+        a = np.abs(y)
+        return a >= edge if odd else a > edge
+
 
 def _float_element(name: str) -> Element:
     info = FORMATS[name]
@@ -85,12 +126,18 @@ ELEMENT_FORMATS: Final = tuple(
 ) + tuple(INT_ELEMENTS)
 
 
+# Element names resolve through the one dtype table's aliases (fp8, e4m3, bf16, ...)
+ELEMENTS: Final = Registry(
+    "element format", ELEMENT_FORMATS, {a: n for a, n in ALIASES.items() if n in ELEMENT_FORMATS}
+)
+SCALES: Final = Registry("scale format", SCALE_FORMATS)
+
+
 def element(name: str) -> Element:
     """The element grid of a registry format or of int8 / int4 / mxint8."""
+    name = ELEMENTS.resolve(name, "format")
     if name in INT_ELEMENTS:
         return INT_ELEMENTS[name]
-    if name not in ELEMENT_FORMATS:
-        raise UnknownName("element format", name, ELEMENT_FORMATS, field="format")
     return _float_element(name)
 
 
@@ -144,11 +191,23 @@ PRESETS: Final[dict[str, Scheme]] = {
             "float32",
             "ocp_floor",
             False,
-            "DeepSeek-V3 FP8 (1×128 tiles; block_rows=128 for 128×128 weight blocks)",
-            SRC_DEEPSEEK,
+            "DeepSeek-V3 FP8 (1×128 tiles)",
+            SRC_DEEPSEEK + "; block_rows=128 gives its 128×128 weight blocks",
         ),
     )
 }
+
+
+# A block dtype of the dtype table (mxfp8, mxfp6, mxfp4, nvfp4) names the preset it defines
+BLOCK_ALIASES: Final = {
+    alias: preset.name
+    for name, block in BLOCKS.items()
+    for alias in (name, *block.aliases)
+    for preset in PRESETS.values()
+    if (preset.format, preset.scale_format, preset.block_size)
+    == (block.element, block.scale, block.block_size)
+}
+SCHEMES: Final = Registry("scheme", (*PRESETS, *SCHEME_KINDS), BLOCK_ALIASES)
 
 
 def resolve_scheme(
@@ -165,12 +224,9 @@ def resolve_scheme(
     ``resolve_scheme("mxfp4") == resolve_scheme("block", "float4_e2m1fn", 32, 1,
     "float8_e8m0fnu")`` up to the name.
     """
-    if scheme in PRESETS:
-        base = PRESETS[scheme]
-    elif scheme in SCHEME_KINDS:
-        base = Scheme(scheme, scheme, fmt or "float8_e4m3fn")  # type: ignore[arg-type]
-    else:
-        raise UnknownName("scheme", scheme, (*PRESETS, *SCHEME_KINDS), field="scheme")
+    scheme = SCHEMES.resolve(scheme, "scheme")
+    generic = Scheme(scheme, scheme, "float8_e4m3fn")  # type: ignore[arg-type]
+    base = PRESETS.get(scheme, generic)
     changes: dict[str, Any] = {
         k: v
         for k, v in {
@@ -183,10 +239,11 @@ def resolve_scheme(
         }.items()
         if v is not None
     }
+    if fmt is not None:
+        changes["format"] = ELEMENTS.resolve(fmt, "format")  # unknown: a 404 naming `format`
+    if scale_format is not None:
+        changes["scale_format"] = SCALES.resolve(scale_format, "scale_format")
     out = replace(base, **changes)
-    element(out.format)  # an unknown element format is a 404 naming `format`
-    if out.scale_format not in SCALE_FORMATS:
-        raise UnknownName("scale format", out.scale_format, SCALE_FORMATS, field="scale_format")
     if out.global_scale and out.scale_format != "float8_e4m3fn":
         raise InvalidInput("global_scale", "a tensor-level FP32 scale goes with E4M3 block scales")
     return out
@@ -253,6 +310,17 @@ class Scales:
     global_scale: float | None
 
 
+def block_amax(blocks: F32) -> F64:
+    """The largest finite |x| of every group (0 for a group with no finite element).
+
+    Infinities and NaNs are left out, so one non-finite value does not zero its whole block.
+    """
+    amax = np.abs(blocks).max(axis=-1)
+    if not np.isfinite(amax).all():  # rare: only then pay for the mask
+        amax = np.where(np.isfinite(blocks), np.abs(blocks), 0).max(axis=-1)
+    return amax.astype(np.float64)
+
+
 def _e8m0(amax: F64, elem: Element, rule: ScaleRule) -> tuple[F64, I64]:
     """Power-of-two scales by `rule`; exponents clamp to [−127, 127] (E8M0's range)."""
     if rule == "ocp_floor":
@@ -270,18 +338,32 @@ def _e8m0(amax: F64, elem: Element, rule: ScaleRule) -> tuple[F64, I64]:
     return np.ldexp(1.0, exp), exp + 127
 
 
-def _cast_codes(values: npt.NDArray[Any], name: str) -> tuple[F64, I64]:
-    """RNE cast to a registry format: (value as float64, code)."""
+def _cast_codes(values: npt.NDArray[Any], name: str) -> tuple[F32, npt.NDArray[np.integer[Any]]]:
+    """RNE cast to a registry format: (value as float32, code as an unsigned integer).
+
+    The value is read back from the format's value table by code: every format of at most 16
+    bits is exact in float32, and a table lookup is several times faster than ml_dtypes'
+    conversion back to float.
+    """
     dt = dtype_of(name)
     cast = np.asarray(values, dtype=np.float32).astype(dt)
     bits = FORMATS[name].bits
-    view = cast.view(np.uint8 if dt.itemsize == 1 else np.uint16 if dt.itemsize == 2 else np.uint32)
-    return cast.astype(np.float64), view.astype(np.int64) & ((1 << bits) - 1)
+    codes: npt.NDArray[np.integer[Any]] = cast.view(np.uint8 if dt.itemsize == 1 else np.uint16)
+    if bits < 8 * dt.itemsize:  # sub-byte types: one element per byte, upper bits zero
+        codes = codes & np.array((1 << bits) - 1, dtype=codes.dtype)
+    return np.take(_decode_table(name), codes), codes
 
 
-def compute_scales(blocks: F32, scheme: Scheme, elem: Element, tensor_amax: float) -> Scales:
-    finite = np.isfinite(blocks)
-    amax = np.where(finite, np.abs(blocks), 0).max(axis=-1).astype(np.float64)
+@cache
+def _decode_table(name: str) -> F32:
+    with np.errstate(invalid="ignore"):  # NaN codes with payloads (float16) stay NaN
+        table = value_table(name).values.astype(np.float32)
+    table.setflags(write=False)
+    return table
+
+
+def compute_scales(amax: F64, scheme: Scheme, elem: Element) -> Scales:
+    """The scale of every group from its amax (see the module docstring for each rule)."""
     if scheme.kind == "none":
         ones = np.ones_like(amax)
         return Scales(ones, np.zeros_like(amax, dtype=np.int64), ones, amax, None)
@@ -293,11 +375,13 @@ def compute_scales(blocks: F32, scheme: Scheme, elem: Element, tensor_amax: floa
         target = amax / elem.max
         if scheme.global_scale:
             # NVFP4: the tensor scale maps the tensor's amax onto element_max · 448
+            tensor_amax = float(amax.max()) if amax.size else 0.0
             glob = float(np.float32(tensor_amax / (elem.max * E4M3_MAX))) if tensor_amax else 1.0
             target = target / glob
-        stored, code = _cast_codes(np.minimum(target, E4M3_MAX), "float8_e4m3fn")
+        stored32, e4m3_code = _cast_codes(np.minimum(target, E4M3_MAX), "float8_e4m3fn")
+        stored = stored32.astype(np.float64)
         value = stored * glob if glob is not None else stored
-        return Scales(value, code, stored, amax, glob)
+        return Scales(value, e4m3_code.astype(np.int64), stored, amax, glob)
     stored = np.where(amax > 0, (amax / elem.max).astype(np.float32), 1.0).astype(np.float64)
     code = stored.astype(np.float32).view(np.uint32).astype(np.int64)
     return Scales(stored, code, stored, amax, None)
@@ -315,16 +399,55 @@ class Quantized:
     groups: Groups
     scales: Scales
     dequantized: F32  # (rows, cols)
-    codes: I64  # (rows, cols) element codes (two's complement bits for integers)
-    clipped: npt.NDArray[np.bool_]  # (rows, cols): |x / scale| was past the element max
+    codes: npt.NDArray[np.integer[Any]]  # (rows, cols) element codes (two's complement for ints)
+    clipped: npt.NDArray[np.bool_]  # (rows, cols): saturation to the element max changed it
 
 
-def _quantize_elements(y: F32, elem: Element) -> tuple[F64, I64]:
+def _quantize_elements(y: F32, elem: Element) -> tuple[F32, npt.NDArray[np.integer[Any]]]:
     """Saturate to the element max, round to nearest even: (element value, code)."""
     if elem.integer:
-        k = np.rint(np.clip(y / np.float32(elem.step), -elem.qmax, elem.qmax)).astype(np.int64)
-        return k.astype(np.float64) * elem.step, k & ((1 << elem.bits) - 1)
+        steps = np.clip(y / np.float32(elem.step), -elem.qmax, elem.qmax)
+        k = np.rint(np.where(np.isnan(steps), 0, steps)).astype(np.int16)  # NaN stores code 0
+        codes = (k & ((1 << elem.bits) - 1)).astype(np.uint8)
+        return k.astype(np.float32) * np.float32(elem.step), codes
     return _cast_codes(np.clip(y, -elem.max, elem.max), elem.name)
+
+
+def element_values(codes: npt.NDArray[np.integer[Any]], elem: Element) -> F32:
+    """The element value of each code, before scaling (integers: two's complement × step)."""
+    if elem.integer:
+        c = np.asarray(codes, dtype=np.int64)
+        signed = np.where(c >= 1 << (elem.bits - 1), c - (1 << elem.bits), c)
+        return (signed * elem.step).astype(np.float32)
+    return np.take(_decode_table(elem.name), np.asarray(codes, dtype=np.intp))
+
+
+def _dequantize(values: F32, scales: Scales) -> F32:
+    """values × scale, rounded once to float32.
+
+    A float32 product is the exact product rounded once, so this equals rounding the exact
+    value · scale when the multiplier is a float32 number (E8M0, E4M3 and FP32 scales). NVFP4's
+    multiplier block · global is not: (value · block) is exact in float32 (2 + 4 significant
+    bits) and the product with the FP32 global scale is then the one rounding.
+    """
+    if scales.global_scale is None:
+        return values * scales.value.astype(np.float32)[..., None]
+    partial = values * scales.stored.astype(np.float32)[..., None]
+    return partial * np.float32(scales.global_scale)
+
+
+def block_values(values: npt.ArrayLike, scales: Scales, row: int, col: int) -> F32:
+    """Element values × the multiplier of group (row, col), rounded exactly as `quantize`
+    rounds a dequantized value (the largest storable value is ``block_values([max], ...)``)."""
+    one = Scales(
+        scales.value[row : row + 1, col : col + 1],
+        scales.code[row : row + 1, col : col + 1],
+        scales.stored[row : row + 1, col : col + 1],
+        scales.amax[row : row + 1, col : col + 1],
+        scales.global_scale,
+    )
+    v = np.asarray(values, dtype=np.float32).reshape(1, 1, -1)
+    return _dequantize(v, one).ravel()
 
 
 def quantize(x: npt.ArrayLike, scheme: Scheme) -> Quantized:
@@ -334,21 +457,20 @@ def quantize(x: npt.ArrayLike, scheme: Scheme) -> Quantized:
     elem = element(scheme.format)
     groups = groups_of(scheme, *mat.shape)
     blocks = groups.to_blocks(mat)
-    finite = mat[np.isfinite(mat)]
-    tensor_amax = float(np.abs(finite).max()) if finite.size else 0.0
-    scales = compute_scales(blocks, scheme, elem, tensor_amax)
+    scales = compute_scales(block_amax(blocks), scheme, elem)
     scale32 = scales.value.astype(np.float32)[..., None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        y = np.where(scale32 > 0, blocks / scale32, np.float32(0))
+        y = blocks / scale32
+    if not scale32.all():  # a scale that underflowed to 0 (FP32 or E4M3 of a tiny amax)
+        y = np.where(scale32 > 0, y, np.float32(0))
     values, codes = _quantize_elements(y, elem)
-    clipped = np.abs(y) > elem.max
-    deq = (values * scales.value[..., None]).astype(np.float32)
+    clipped = elem.saturated(y)
     return Quantized(
         scheme,
         elem,
         groups,
         scales,
-        groups.from_blocks(deq),
+        groups.from_blocks(_dequantize(values, scales)),
         groups.from_blocks(codes),
         groups.from_blocks(clipped),
     )

@@ -15,15 +15,25 @@ import numpy.typing as npt
 from app.core.errors import InvalidInput
 
 Distribution = Literal["normal", "laplace", "student_t", "uniform", "lognormal", "outliers", "ones"]
-DISTRIBUTIONS: Final = (
-    "normal",
-    "laplace",
-    "student_t",
-    "uniform",
-    "lognormal",
-    "outliers",
-    "ones",
-)
+# What the quantization lab offers: every shape but `ones` (a sum's textbook case, not a tensor's)
+TensorDistribution = Literal["normal", "laplace", "student_t", "uniform", "lognormal", "outliers"]
+DISTRIBUTION_NOTES: Final = {
+    "normal": "N(0, 1): the textbook weight.",
+    "laplace": "Laplace(0, 1): heavier tails, typical of trained weights.",
+    "student_t": "Student's t with `df` degrees of freedom: heavy tails (df = 3 by default).",
+    "uniform": "Uniform on [−1, 1): no tails at all.",
+    "lognormal": "exp(N(0, 1)): positive and skewed, like post-activation magnitudes.",
+    "outliers": "N(0, 1) with `outlier_fraction` of the values drawn from "
+    "N(0, outlier_scale²): the activation outliers block scaling exists for.",
+    "ones": "Every value 1.0 (for sums: shows where an accumulator stops growing).",
+}
+# The generator parameters each shape reads (the others are ignored for it)
+DISTRIBUTION_PARAMS: Final = {
+    "student_t": ("df",),
+    "outliers": ("outlier_fraction", "outlier_scale"),
+}
+DISTRIBUTIONS: Final = tuple(DISTRIBUTION_NOTES)
+TENSOR_DISTRIBUTIONS: Final = tuple(d for d in DISTRIBUTIONS if d != "ones")
 
 
 def generate(

@@ -43,7 +43,7 @@ NVLINK_STEP_LATENCY = 3.1e-6
 # α = n½/(2B) = 33 µs per step over the network.
 NETWORK_STEP_LATENCY = 33e-6
 # NVIDIA/nccl-tests issue #267 (NVIDIA): "CX-7 NICs at NDR rate (400Gbps) should achieve up to
-# 48-49GB/s per NIC"; REFERENCES: one 400 Gb/s NIC ≈ 46–48 GB/s. 47/50 = 94% of the line rate.
+# 48-49GB/s per NIC"; docs/sources.md: one 400 Gb/s NIC ≈ 46–48 GB/s. 47/50 = 94% of the line rate.
 NIC_EFFICIENCY = 0.94
 
 
@@ -123,13 +123,13 @@ def _nvlink(
 def _calibrations() -> dict[str, NetworkCalibration]:
     g = GPUS
     intra = {
-        # REFERENCES: 8x A100 NVLink ≈ 230 GB/s all-reduce busbw; stas00/ml-engineering
+        # docs/sources.md: 8x A100 NVLink ≈ 230 GB/s all-reduce busbw; stas00/ml-engineering
         # network/README.md measured 235 GB/s (80% of 300). NVSwitch gen 2 has no SHARP.
         "a100-80gb": _nvlink(
             g["a100-80gb"],
             230 * _GB,
             None,
-            "REFERENCES: 8× A100 all-reduce busbw ≈ 230 GB/s (ml-engineering measured 235); "
+            "docs/sources.md: 8× A100 all-reduce busbw ≈ 230 GB/s (ml-engineering measured 235); "
             "no NVLink SHARP on NVSwitch gen 2; α assumed from the 8× H200 fit",
         ),
         # NVIDIA/nccl-tests issue #212 (NVIDIA): "NCCL can get an effective NVLink bandwidth
@@ -150,13 +150,13 @@ def _calibrations() -> dict[str, NetworkCalibration]:
             "ml-engineering all-reduce-8xH200.md: 482 GB/s with NVLS at 16 GiB, 367.6 GB/s "
             "without; n½ = 11.8 MB fitted on its 32 KiB–16 GiB sweep",
         ),
-        # REFERENCES: 8x B200 ≈ 840 GB/s with NVLS. No ring figure is published: 82% of the
+        # docs/sources.md: 8x B200 ≈ 840 GB/s with NVLS. No ring figure is published: 82% of the
         # 900 GB/s line rate, the ring efficiency measured on NVLink 4 (370 / 450).
         "b200": _nvlink(
             g["b200"],
             738 * _GB,
             840 * _GB,
-            "REFERENCES: 8× B200 ≈ 840 GB/s with NVLS; ring busbw assumed 82% of 900 GB/s "
+            "docs/sources.md: 8× B200 ≈ 840 GB/s with NVLS; ring busbw assumed 82% of 900 GB/s "
             "(the NVLink 4 ring efficiency, 370/450); α assumed from the 8× H200 fit",
         ),
         # stas00/ml-engineering network/README.md: all_reduce_bench on 8x MI300X, 4 GB payload:
