@@ -32,6 +32,7 @@ let shownFor = ""; // the API query it answers
 let declared = {}; // the endpoint's declared defaults, fetched only if the first answer fails
 let models = new Map();
 let gpus = new Map();
+let scheduleLabels = new Map(); // schedule name → how people write it, from /memory/options
 
 mountShareBar($("#share"), {
   getSvg: () => chart.exportSvg(shown ? setupSummary(shown) : ""),
@@ -250,6 +251,8 @@ async function loadCatalogues() {
     fetchJSON("/api/v1/memory/options"),
   ]);
   if (opts.status === "fulfilled") {
+    const sched = opts.value.controls.find((c) => c.name === "schedule");
+    if (sched) scheduleLabels = new Map(sched.choices.map((c) => [c.value, c.label]));
     buildControls(form, opts.value, (patch, remove = [], { delay = false } = {}) => update(patch, { remove, now: !delay, delay }));
   } else errors.show(opts.reason);
   if (layouts.status === "fulfilled") {
@@ -414,7 +417,7 @@ export function setupSummary(data) {
   const parts = [model, data.mode === "train" ? "training" : "inference", weights];
   parts.push(`${degrees.length ? degrees.join(" × ") : "1 GPU"}${data.world_size > 1 ? ` (${fmtInt(data.world_size)} GPUs)` : ""}`);
   if (data.mode === "train") {
-    if (q.pp > 1) parts.push(`${data.schedule ? data.schedule.title.split(":")[0] : q.schedule}, ${fmtInt(data.microbatches)} microbatches`);
+    if (q.pp > 1) parts.push(`${scheduleLabels.get(q.schedule) || q.schedule}, ${fmtInt(data.microbatches)} microbatches`);
     if (q.chunks > 1) parts.push(`${q.chunks} chunks per rank`);
     parts.push(`ZeRO-${q.zero}`);
     if (data.model !== "params") {

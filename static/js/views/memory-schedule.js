@@ -8,7 +8,7 @@ import { onResize } from "../lib/canvas.js";
 import { fmtBytes, fmtPct } from "../lib/format.js";
 
 const LABEL_W = 58;
-const PEAK_W = 150;
+const NARROW = 560; // below this width the right-hand labels drop "in flight"
 
 function fmtCount(x) {
   return Number(x.toFixed(2)).toString();
@@ -25,7 +25,9 @@ function stripSvg(data, width) {
   const rh = rowHeight(rows.length);
   const gap = rh >= 8 ? 2 : 0;
   const top = Math.max(1e-9, ...sch.peak);
-  const plotW = Math.max(60, width - LABEL_W - PEAK_W);
+  const narrow = width < NARROW;
+  const peakW = narrow ? 104 : 150;
+  const plotW = Math.max(60, width - LABEL_W - peakW);
   const H = rows.length * (rh + gap) + 18;
   const root = svg("svg", { class: "mem-strip", width, height: H, viewBox: `0 0 ${width} ${H}`, role: "img",
     "aria-label": `Microbatches in flight per stage over one iteration of ${sch.title}` });
@@ -49,7 +51,7 @@ function stripSvg(data, width) {
     g.append(svg("title", {}, `Stage ${r}: at most ${fmtCount(peak)} microbatches in flight, ${fmtBytes(act)} of activations`));
     if (r % labelEvery === 0 || worst) {
       g.append(svg("text", { x: LABEL_W - 6, y: rh / 2, "text-anchor": "end", "dominant-baseline": "central", class: "mem-strip-label" }, `stage ${r}`));
-      g.append(svg("text", { x: LABEL_W + plotW + 6, y: rh / 2, "dominant-baseline": "central", class: "mem-strip-label" }, `${fmtCount(peak)} in flight · ${fmtBytes(act)}`));
+      g.append(svg("text", { x: LABEL_W + plotW + 6, y: rh / 2, "dominant-baseline": "central", class: "mem-strip-label" }, narrow ? `${fmtCount(peak)} · ${fmtBytes(act)}` : `${fmtCount(peak)} in flight · ${fmtBytes(act)}`));
     }
     root.append(g);
   });
