@@ -305,6 +305,26 @@ def _mla(y: _Sym) -> list[Kept]:
     return out + _attention_core(y)
 
 
+def _swiglu(y: _Sym, width: Expr, part: Part, whose: str) -> list[Kept]:
+    """A SwiGLU of `width` columns on every token: gate and up kept, their product recomputed
+    under selective recompute."""
+    return [
+        Kept(
+            f"{whose}gate and up projections (SwiGLU input)",
+            part,
+            2 * y.lin * y.heads(width),
+            SRC_SWIGLU,
+        ),
+        Kept(
+            f"{whose}SwiGLU output (down projection input)",
+            part,
+            y.lin * y.heads(width),
+            SRC_SWIGLU,
+            recomputed=True,
+        ),
+    ]
+
+
 def _dense_mlp(y: _Sym) -> list[Kept]:
     x = y.x
     f = Quantity("f", x.ffn)
@@ -326,18 +346,7 @@ def _dense_mlp(y: _Sym) -> list[Kept]:
             ),
         ]
     else:
-        out += [
-            Kept(
-                "gate and up projections (SwiGLU input)", "mlp", 2 * y.lin * y.heads(f), SRC_SWIGLU
-            ),
-            Kept(
-                "SwiGLU output (down projection input)",
-                "mlp",
-                y.lin * y.heads(f),
-                SRC_SWIGLU,
-                recomputed=True,
-            ),
-        ]
+        out += _swiglu(y, f, "mlp", "")
     if x.dropout:
         out.append(Kept("dropout mask after the MLP", "mlp", 1 * y.seq(y.h), SRC_KORTHIKANTI_T2))
     return out
@@ -388,19 +397,7 @@ def _moe(y: _Sym) -> list[Kept]:
         ),
     ]
     if x.shared_experts:
-        fs = Quantity("n_s", x.shared_experts) * fe
-        out += [
-            Kept(
-                "shared expert gate and up projections", "moe", 2 * y.lin * y.heads(fs), SRC_SWIGLU
-            ),
-            Kept(
-                "shared expert SwiGLU output",
-                "moe",
-                y.lin * y.heads(fs),
-                SRC_SWIGLU,
-                recomputed=True,
-            ),
-        ]
+        out += _swiglu(y, Quantity("n_s", x.shared_experts) * fe, "moe", "shared expert ")
     return out
 
 

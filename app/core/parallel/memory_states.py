@@ -345,6 +345,44 @@ def _psi(name: str, value: int, note: str) -> Quantity:
     return Quantity(name, value, None, note)
 
 
+@dataclass(frozen=True)
+class _Ctx:
+    """One GPU's parameters and how its states shard: what every convention needs."""
+
+    dt: StateDtypes
+    count: ParameterCount
+    nd: int
+    ep: int
+    zero: int
+
+    @property
+    def cited(self) -> ParameterCount:  # the weights define Ψ; the other terms cite it
+        return self.count.bare()
+
+    def weights(self, sharded: bool, fp32: bool = False) -> Expr:
+        return weights_expr(self.dt, self.count, self.nd, self.ep, sharded, fp32)
+
+    def per(self, bytes_each: Fraction, sharded: bool, over: int | None = None) -> Expr:
+        """bytes_each × Ψ, divided over `over` (default N_d) ranks when sharded."""
+        n = self.nd if over is None else over
+        return states_expr(bytes_each, self.cited, n, self.ep, sharded)
+
+    @property
+    def w(self) -> Fraction:
+        """Bytes of one gathered compute copy: the weights' dtype (16 bits when mixed)."""
+        return Fraction(self.dt.uniform.bits) / 8 if self.dt.uniform else Fraction(2)
+
+
+def _three(
+    params: tuple[Expr, str], grads: tuple[Expr, str], optim: tuple[Expr, str]
+) -> list[StateTerm]:
+    return [
+        StateTerm("parameters", "parameters", *params),
+        StateTerm("gradients", "gradients", *grads),
+        StateTerm("optimizer_states", "optimizer_states", *optim),
+    ]
+
+
 def model_states(
     conv: Convention, dt: StateDtypes, count: ParameterCount, nd: int, ep: int, zero: int
 ) -> list[StateTerm]:
@@ -359,129 +397,66 @@ def model_states(
             "FSDP has no optimizer-only sharding: use zero 3 (FULL_SHARD), 2 "
             "(SHARD_GRAD_OP) or 0 (NO_SHARD)",
         )
-    cited = count.bare()  # the weights define Ψ; the others cite it
-    g = Fraction(dt.grads.bits) / 8
-    k = optimizer_k(dt)
+    c = _Ctx(dt, count, nd, ep, zero)
+    g, k = Fraction(dt.grads.bits) / 8, optimizer_k(dt)
     k_note = f"Adam: fp32 master weights + two {dt.moments.name} moments, K = {number(k)}"
     if conv in ("zero_paper", "megatron"):
-        return [
-            StateTerm(
-                "parameters", "parameters", weights_expr(dt, count, nd, ep, zero >= 3), "weights"
-            ),
-            StateTerm(
-                "gradients",
-                "gradients",
-                states_expr(g, cited, nd, ep, zero >= 2),
-                f"{dt.grads.name} gradients",
-            ),
-            StateTerm(
-                "optimizer_states",
-                "optimizer_states",
-                states_expr(k, cited, nd, ep, zero >= 1),
-                k_note,
-            ),
-        ]
+        return _three(
+            (c.weights(zero >= 3), "weights"),
+            (c.per(g, zero >= 2), f"{dt.grads.name} gradients"),
+            (c.per(k, zero >= 1), k_note),
+        )
     if conv == "deepspeed":
-        return _deepspeed(dt, count, cited, nd, ep, zero, g, k, k_note)
-    return _fsdp(dt, count, cited, nd, ep, zero, g, k_note)
+        return _deepspeed(c, g, k, k_note)
+    return _fsdp(c, g)
 
 
-def _deepspeed(
-    dt: StateDtypes,
-    count: ParameterCount,
-    cited: ParameterCount,
-    nd: int,
-    ep: int,
-    zero: int,
-    g: Fraction,
-    k: Fraction,
-    k_note: str,
-) -> list[StateTerm]:
+def _deepspeed(c: _Ctx, g: Fraction, k: Fraction, k_note: str) -> list[StateTerm]:
     """estimate_zero2 (ZeRO 0-2): 4Ψ + 16Ψ/N; estimate_zero3: 18Ψ/N + 4·Ψ_L."""
-    n = nd if zero >= 1 else 1
-    if zero <= 2:
-        return [
-            StateTerm(
-                "parameters",
-                "parameters",
-                weights_expr(dt, count, nd, ep, False),
-                "16-bit weights, whole",
+    grads = c.dt.grads.name
+    if c.zero <= 2:
+        n = c.nd if c.zero >= 1 else 1
+        return _three(
+            (c.weights(False), "16-bit weights, whole"),
+            (
+                c.per(g, False) + c.per(Fraction(4), c.zero >= 1, n),
+                f"whole {grads} gradients + fp32 gradient partitions",
             ),
-            StateTerm(
-                "gradients",
-                "gradients",
-                states_expr(g, cited, nd, ep, False)
-                + states_expr(Fraction(4), cited, n, ep, zero >= 1),
-                f"whole {dt.grads.name} gradients + fp32 gradient partitions",
-            ),
-            StateTerm(
-                "optimizer_states",
-                "optimizer_states",
-                states_expr(k, cited, n, ep, zero >= 1),
-                k_note,
-            ),
-        ]
-    psi_l = _psi("Ψ_L", count.largest, "largest layer on this GPU, gathered whole")
-    w = Fraction(dt.uniform.bits) / 8 if dt.uniform else Fraction(2)
-    return [
-        StateTerm(
-            "parameters",
-            "parameters",
-            weights_expr(dt, count, nd, ep, True) + w * psi_l,
-            "weight shards + the largest layer gathered",
+            (c.per(k, c.zero >= 1, n), k_note),
+        )
+    psi_l = _psi("Ψ_L", c.count.largest, "largest layer on this GPU, gathered whole")
+    return _three(
+        (c.weights(True) + c.w * psi_l, "weight shards + the largest layer gathered"),
+        (
+            c.per(Fraction(4), True) + g * psi_l,
+            f"fp32 gradient partitions + the largest layer's {grads} gradients",
         ),
-        StateTerm(
-            "gradients",
-            "gradients",
-            states_expr(Fraction(4), cited, nd, ep, True) + g * psi_l,
-            f"fp32 gradient partitions + the largest layer's {dt.grads.name} gradients",
-        ),
-        StateTerm(
-            "optimizer_states", "optimizer_states", states_expr(k, cited, nd, ep, True), k_note
-        ),
-    ]
+        (c.per(k, True), k_note),
+    )
 
 
-def _fsdp(
-    dt: StateDtypes,
-    count: ParameterCount,
-    cited: ParameterCount,
-    nd: int,
-    ep: int,
-    zero: int,
-    g: Fraction,
-    k_note: str,
-) -> list[StateTerm]:
+def _fsdp(c: _Ctx, g: Fraction) -> list[StateTerm]:
     """fp32 sharded parameters (the master copy), bf16 compute copies of the units in use."""
-    sharded = zero >= 2
-    psi_u = _psi("Ψ_U", count.unit, "largest FSDP unit on this GPU (a layer, embedding or head)")
-    w = Fraction(dt.uniform.bits) / 8 if dt.uniform else Fraction(2)
-    if zero == 2:  # reshard_after_forward=False: every unit stays gathered until its backward
-        gathered: Expr = w * cited.psi
+    sharded = c.zero >= 2
+    psi_u = _psi("Ψ_U", c.count.unit, "largest FSDP unit on this GPU (a layer, embedding or head)")
+    if c.zero == 2:  # reshard_after_forward=False: every unit stays gathered until its backward
+        gathered: Expr = c.w * c.cited.psi
         what = "every unit's compute copy, kept from forward to backward"
     else:
-        gathered = 2 * w * psi_u
+        gathered = 2 * c.w * psi_u
         what = "compute copies of the unit in use and the prefetched one"
-    moments = 2 * Fraction(dt.moments.bits) / 8
-    return [
-        StateTerm(
-            "parameters",
-            "parameters",
-            weights_expr(dt, count, nd, ep, sharded, fp32=True) + gathered,
+    moments = 2 * Fraction(c.dt.moments.bits) / 8
+    return _three(
+        (
+            c.weights(sharded, fp32=True) + gathered,
             f"fp32 parameter shards (the master copy) + {what}",
         ),
-        StateTerm(
-            "gradients",
-            "gradients",
-            states_expr(g, cited, nd, ep, sharded) + w * psi_u,
-            f"{dt.grads.name} gradient shards + one unit's unsharded gradients",
+        (
+            c.per(g, sharded) + c.w * psi_u,
+            f"{c.dt.grads.name} gradient shards + one unit's unsharded gradients",
         ),
-        StateTerm(
-            "optimizer_states",
-            "optimizer_states",
-            states_expr(moments, cited, nd, ep, sharded),
-            k_note.replace("fp32 master weights + ", "").replace(
-                f"K = {number(optimizer_k(dt))}", f"{number(moments)} bytes"
-            ),
+        (
+            c.per(moments, sharded),
+            f"Adam: two {c.dt.moments.name} moments, {number(moments)} bytes",
         ),
-    ]
+    )
