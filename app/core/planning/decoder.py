@@ -35,6 +35,7 @@ from app.core.planning.conventions import (
     get_convention,
 )
 from app.core.planning.links import memory_query_string
+from app.core.planning.query_fields import MODEL_FIELDS, memory_field
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -45,37 +46,22 @@ CLAIMS = (
     "gpu_hours",
     "tflops_per_gpu",
 )
-LAYOUT = ("tp", "pp", "dp", "cp", "ep", "zero", "micro_batch", "microbatches", "chunks")
+LAYOUT = ("tp", "pp", "dp", "cp", "ep", "zero", "micro_batch", "microbatches", "chunks", "schedule")
 
 
 @dataclass(frozen=True)
 class ThroughputQuery:
     """A claim, the model and cluster it is about, and optionally the layout it used."""
 
-    model: str | None = param(
-        None,
-        "Model preset (or a custom architecture, or params=).",
-        example="llama3-70b",
-        max_length=60,
-    )
-    layers: int | None = param(
-        None, "Custom: transformer layers.", example=32, ge=1, le=limit("model_layers")
-    )
-    hidden: int | None = param(
-        None, "Custom: hidden size.", example=4096, ge=1, le=limit("model_hidden")
-    )
-    heads: int | None = param(
-        None, "Custom: attention heads.", example=32, ge=1, le=limit("model_heads")
-    )
-    kv_heads: int | None = param(
-        None, "Custom: KV heads (default heads).", example=8, ge=1, le=limit("model_heads")
-    )
-    ffn: int | None = param(
-        None, "Custom: MLP size (default 4·hidden).", example=14336, ge=1, le=limit("model_ffn")
-    )
-    vocab: int | None = param(
-        None, "Custom: vocabulary (default 32000).", example=128256, ge=1, le=limit("model_vocab")
-    )
+    model: str | None = memory_field("model")
+    layers: int | None = memory_field("layers")
+    hidden: int | None = memory_field("hidden")
+    heads: int | None = memory_field("heads")
+    kv_heads: int | None = memory_field("kv_heads")
+    ffn: int | None = memory_field("ffn")
+    vocab: int | None = memory_field("vocab")
+    mlp: Literal["swiglu", "gelu"] | None = memory_field("mlp")
+    norm: Literal["rmsnorm", "layernorm"] | None = memory_field("norm")
     params: float | None = param(
         None,
         "N, the parameters a token uses: alone, only 6N and 8N apply; with a model or "
@@ -193,6 +179,12 @@ class ThroughputQuery:
         ge=1,
         le=limit("pipeline_microbatches"),
     )
+    schedule: str | None = param(
+        None,
+        "Layout: pipeline schedule (default: /memory's).",
+        example="interleaved_1f1b",
+        max_length=40,
+    )
     chunks: int | None = param(
         None,
         "Layout: model chunks per pipeline rank.",
@@ -227,8 +219,8 @@ class Setup:
 
 
 def _memory_base(q: ThroughputQuery) -> dict[str, Any]:
-    names = ("model", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "params", "gpu")
-    return {n: getattr(q, n) for n in names} | {"seq_len": q.seq_len}
+    names = (*MODEL_FIELDS, "params", "gpu", "seq_len")
+    return {n: getattr(q, n) for n in names}
 
 
 def _layout_given(q: ThroughputQuery) -> bool:
@@ -253,7 +245,7 @@ def _inferred(q: ThroughputQuery) -> tuple[int | None, int | None]:
 def _dims(q: ThroughputQuery) -> tuple[ModelDims, GPUPreset]:
     """The model's dimensions; `params` with a model or an architecture overrides N."""
     fields = _memory_base(q)
-    if q.model is not None or q.layers is not None:
+    if any(getattr(q, n) is not None for n in MODEL_FIELDS):
         fields["params"] = None
     resolved = resolve_memory(MemoryQuery(**fields))
     m = resolved.model
@@ -274,7 +266,17 @@ def _setup(q: ThroughputQuery) -> Setup:
         return Setup(dims, gpu, None, None, None)
     dp, m = _inferred(q)
     fields: dict[str, Any] = {"dp": dp or 1, "microbatches": m}
-    for n in ("tp", "pp", "cp", "ep", "zero", "micro_batch", "chunks", "sequence_parallel"):
+    for n in (
+        "tp",
+        "pp",
+        "cp",
+        "ep",
+        "zero",
+        "micro_batch",
+        "chunks",
+        "schedule",
+        "sequence_parallel",
+    ):
         if getattr(q, n) is not None:
             fields[n] = getattr(q, n)
     if q.recompute is not None:
@@ -453,18 +455,17 @@ class TimeShare:
 
 
 def _bubble_fraction(s: Setup, recompute: Recompute | None) -> float | None:
-    """The schedule's bubble with equal stages (F = 1, B = 2, or 3 with full recomputation)."""
-    m = s.memory
-    if m is None or m.pp == 1 or s.microbatches is None:
+    """The layout's schedule on equal stages (F = 1, B = 2, or 3 with full recomputation)."""
+    if s.memory is None or s.memory.pp == 1 or s.microbatches is None:
         return None
     backward = 3.0 if recompute == "full" else 2.0
-    schedule = "1f1b" if m.chunks == 1 else "interleaved_1f1b"
     try:
+        layout = resolve_memory(s.memory)  # the schedule and chunks /memory resolves
         sim = simulate_pipeline(
-            schedule,
-            m.pp,
+            layout.schedule,
+            s.memory.pp,
             s.microbatches,
-            chunks=m.chunks,
+            chunks=layout.chunks,
             forward=1.0,
             backward_input=backward / 2,
             backward_weight=backward / 2,
@@ -502,7 +503,7 @@ def _time_shares(results: list[ConventionResult], s: Setup, q: ThroughputQuery) 
                 "bubble",
                 "pipeline bubble",
                 bubble,
-                f"p = {s.memory.pp}, m = {s.microbatches}, v = {s.memory.chunks}, equal stages",
+                f"p = {s.memory.pp}, m = {s.microbatches}, equal stages",
             )
         )
     rest = 1 - sum(x.fraction for x in shares)

@@ -86,6 +86,7 @@ def _layout(res: ThroughputResult) -> dict[str, Any] | None:
         "micro_batch": m.micro_batch,
         "microbatches": res.setup.microbatches,
         "chunks": m.chunks,
+        "schedule": m.schedule if m.pp > 1 else None,
         "sequence_parallel": m.sequence_parallel,
         "recompute": m.recompute,
     }

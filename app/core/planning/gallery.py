@@ -30,14 +30,57 @@ SRC_MTNLG = "Smith et al. 2022, MT-NLG (arXiv 2201.11990) §2.4"
 SRC_MPT = "MosaicML llm-foundry scripts/train/benchmarking/README.md"
 SRC_DEEPSEEK = "DeepSeek-V3 technical report (arXiv 2412.19437) §1, Table 1"
 
-# GPT architectures of the papers (vocabulary padded to 51,200 as Megatron-LM does, Table 1)
-GPT3_175B = {"layers": 96, "hidden": 12288, "heads": 96, "vocab": 51200}
-MEGATRON_1T = {"layers": 128, "hidden": 25600, "heads": 160, "vocab": 51200}
-MTNLG = {"layers": 105, "hidden": 20480, "heads": 128, "vocab": 51200}
+# GPT architectures of the papers (GeLU MLP of 4h, LayerNorm; vocabulary padded to 51,200 as
+# Megatron-LM does, Table 1)
+GPT3_175B = {
+    "layers": 96,
+    "hidden": 12288,
+    "heads": 96,
+    "vocab": 51200,
+    "mlp": "gelu",
+    "norm": "layernorm",
+}
+MEGATRON_1T = {
+    "layers": 128,
+    "hidden": 25600,
+    "heads": 160,
+    "vocab": 51200,
+    "mlp": "gelu",
+    "norm": "layernorm",
+}
+MTNLG = {
+    "layers": 105,
+    "hidden": 20480,
+    "heads": 128,
+    "vocab": 51200,
+    "mlp": "gelu",
+    "norm": "layernorm",
+}
 # MPT yamls (llm-foundry scripts/train/yamls/pretrain/mpt-*.yaml); N per row from NumParams
-MPT_3B = {"layers": 32, "hidden": 2560, "heads": 20, "vocab": 50368}
-MPT_7B = {"layers": 32, "hidden": 4096, "heads": 32, "vocab": 50368}
-MPT_30B = {"layers": 48, "hidden": 7168, "heads": 56, "vocab": 50368}
+MPT_3B = {
+    "layers": 32,
+    "hidden": 2560,
+    "heads": 20,
+    "vocab": 50368,
+    "mlp": "gelu",
+    "norm": "layernorm",
+}
+MPT_7B = {
+    "layers": 32,
+    "hidden": 4096,
+    "heads": 32,
+    "vocab": 50368,
+    "mlp": "gelu",
+    "norm": "layernorm",
+}
+MPT_30B = {
+    "layers": 48,
+    "hidden": 7168,
+    "heads": 56,
+    "vocab": 50368,
+    "mlp": "gelu",
+    "norm": "layernorm",
+}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.core.parallel.memory_report import MemoryReport
 from app.core.parallel.pipeline_schedules import SCHEDULES
+from app.core.planning.plan_search import fits_with_room, shortfall
 from app.core.planning.plan_space import (
     NO_PIPELINE,
     RECOMPUTE,
@@ -113,9 +114,6 @@ def neighbours(setup: PlanSetup, space: Space, best: Priced, memory: Memory) -> 
         fixed = _fix_pipeline(row, setup.constraints.sequences)
         assert fixed is not None  # _rule checked it
         rep = memory.report(fixed)
-        if isinstance(rep, MemoryReport) and not rep.fits:
-            detail = (
-                f"{label}: needs {rep.total / 1e9:.1f} GB of {rep.capacity / 1e9:.1f} GB per GPU"
-            )
-            out.append(Rejected(fixed, "memory", label.split()[0], detail))
+        if isinstance(rep, MemoryReport) and not fits_with_room(rep):
+            out.append(Rejected(fixed, "memory", label.split()[0], f"{label}: {shortfall(rep)}"))
     return out

@@ -4,7 +4,7 @@ priced exactly (see `planner`'s docstring for the order of things)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 import numpy.typing as npt
@@ -68,6 +68,20 @@ def communication_query(setup: PlanSetup, mq: MemoryQuery, schedule: str) -> Com
     values |= links | {"compute_dtype": q.compute_dtype, "compute_efficiency": q.compute_efficiency}
     values["schedule"] = None if schedule == NO_PIPELINE else schedule
     return CommunicationQuery(**{k: v for k, v in values.items() if k in COMMUNICATION_FIELDS})
+
+
+def fits_with_room(report: MemoryReport | InvalidInput | None) -> TypeGuard[MemoryReport]:
+    """/memory's verdict is "fits": the total leaves its overhead free (not "tight")."""
+    return isinstance(report, MemoryReport) and report.verdict == "fits"
+
+
+def shortfall(report: MemoryReport) -> str:
+    """Why a report does not fit, e.g. "needs 97.5 GB of 85.9 GB per GPU"."""
+    need, cap = report.total / 1e9, report.capacity / 1e9
+    text = f"needs {need:.1f} GB of {cap:.1f} GB per GPU"
+    if report.fits:  # within capacity but not its overhead
+        text += f", leaving less than {report.overhead / 1e9:.0f} GB free"
+    return text
 
 
 class Memory:
@@ -153,7 +167,7 @@ def walk(
             if lean is None:
                 out.exhausted = True
                 break
-            fits = isinstance(lean, MemoryReport) and lean.fits
+            fits = fits_with_room(lean)
             (viable if fits else hopeless).add(k)
         if k in hopeless or any(
             b >= fb and z <= fz and r <= fr for fb, fz, fr in failed.get(g, ())
@@ -168,7 +182,7 @@ def walk(
         if report is None:
             out.exhausted = True
             break
-        if isinstance(report, MemoryReport) and report.fits:
+        if fits_with_room(report):
             out.fits.append(i)
             out.reports[i] = report
             taken.add(tie)
@@ -256,7 +270,7 @@ def finalists(
         for j in leaner_variants(space, i):
             if j not in reports:
                 rep = memory.report(space.layout(j))
-                if isinstance(rep, MemoryReport) and rep.fits:
+                if fits_with_room(rep):
                     chosen.append(j)
                     reports[j] = rep
     chosen.sort(key=lambda i: (estimates["step"][i], i))

@@ -34,7 +34,7 @@ from app.core.parallel.presets import GPUPreset, ModelPreset
 from app.core.params import param
 from app.core.planning.plan_neighbours import neighbours
 from app.core.planning.plan_screen import Pricing, Screen
-from app.core.planning.plan_search import Memory, Priced, Walk, finalists, walk
+from app.core.planning.plan_search import Memory, Priced, Walk, finalists, shortfall, walk
 from app.core.planning.plan_space import (
     NO_PIPELINE,
     RECOMPUTE,
@@ -43,6 +43,7 @@ from app.core.planning.plan_space import (
     Space,
     enumerate_space,
 )
+from app.core.planning.query_fields import MODEL_FIELDS, memory_field
 
 
 def _communication_default(name: str) -> Any:
@@ -53,27 +54,15 @@ def _communication_default(name: str) -> Any:
 class PlanQuery(LinkQuery):
     """A model, a cluster, a batch and the choices the planner may make."""
 
-    model: str | None = param(
-        None, "Model preset (or a custom architecture).", example="llama3-70b", max_length=60
-    )
-    layers: int | None = param(
-        None, "Custom: transformer layers.", example=32, ge=1, le=limit("model_layers")
-    )
-    hidden: int | None = param(
-        None, "Custom: hidden size.", example=4096, ge=1, le=limit("model_hidden")
-    )
-    heads: int | None = param(
-        None, "Custom: attention heads.", example=32, ge=1, le=limit("model_heads")
-    )
-    kv_heads: int | None = param(
-        None, "Custom: KV heads (default heads).", example=8, ge=1, le=limit("model_heads")
-    )
-    ffn: int | None = param(
-        None, "Custom: MLP size (default 4·hidden).", example=14336, ge=1, le=limit("model_ffn")
-    )
-    vocab: int | None = param(
-        None, "Custom: vocabulary (default 32000).", example=128256, ge=1, le=limit("model_vocab")
-    )
+    model: str | None = memory_field("model")
+    layers: int | None = memory_field("layers")
+    hidden: int | None = memory_field("hidden")
+    heads: int | None = memory_field("heads")
+    kv_heads: int | None = memory_field("kv_heads")
+    ffn: int | None = memory_field("ffn")
+    vocab: int | None = memory_field("vocab")
+    mlp: Literal["swiglu", "gelu"] | None = memory_field("mlp")
+    norm: Literal["rmsnorm", "layernorm"] | None = memory_field("norm")
     gpu: str = param("h100-sxm", "GPU preset.", example="h100-sxm", max_length=40)
     gpus: int = param(
         64, "GPUs to lay the model out on.", example=1024, ge=1, le=limit("mesh_ranks")
@@ -204,8 +193,7 @@ class PlanSetup:
 
 
 def _base_memory(q: PlanQuery) -> MemoryQuery:
-    names = ("model", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "gpu", "seq_len")
-    return MemoryQuery(**{n: getattr(q, n) for n in names})
+    return MemoryQuery(**{n: getattr(q, n) for n in (*MODEL_FIELDS, "gpu", "seq_len")})
 
 
 def plan_setup(q: PlanQuery) -> PlanSetup:
@@ -303,12 +291,7 @@ def plan(q: PlanQuery) -> PlanResult:
 
 
 def _over(space: Space, i: int, rep: MemoryReport) -> Rejected:
-    return Rejected(
-        space.layout(i),
-        "memory",
-        "zero",
-        f"needs {rep.total / 1e9:.1f} GB of {rep.capacity / 1e9:.1f} GB per GPU",
-    )
+    return Rejected(space.layout(i), "memory", "zero", shortfall(rep))
 
 
 def _no_fit(found: Walk, space: Space) -> InvalidInput:

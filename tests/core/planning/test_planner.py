@@ -43,7 +43,7 @@ def test_every_layout_is_valid_and_fits(which: str, request: pytest.FixtureReque
         assert tokens == q["global_batch_tokens"]
         assert lay["tp"] <= p["gpus_per_node"]
         report = compute_memory(_memory(lay["memory_query"]))
-        assert report.fits and report.total == lay["memory_per_gpu"], lay["label"]
+        assert report.verdict == "fits" and report.total == lay["memory_per_gpu"], lay["label"]
         assert lay["step_time"] == pytest.approx(
             lay["compute_time"] + lay["exposed_communication_time"] + lay["bubble_time"]
         )
