@@ -162,6 +162,9 @@ BASELINE: dict[str, dict[str, str]] = {
     # small tensors keep the sweep quick; every hostile value replaces one of these
     "/api/v1/quantize": {"n": "1024"},
     "/api/v1/attention": {"lengths": "16,64"},
+    # issue 13: a claim and a plan small enough to sweep
+    "/api/v1/throughput": {"model": "llama3-8b", "gpus": "8", "tokens_per_second": "100000"},
+    "/api/v1/plan": {"model": "llama3-8b", "gpus": "8", "top": "3"},
 }
 
 # Parameters whose value another parameter is checked against: a bad value in the key may be
@@ -195,6 +198,11 @@ CROSS: dict[tuple[str, str], set[str]] = {
     ("/api/v1/communication", "gpu"): {"nvls", "compute_dtype"},
     ("/api/v1/attention", "head_dim"): {"outlier_channels"},
     ("/api/v1/quantize", "n"): {"cols"},
+    # issue 13: a second claim is named beside the first; seq_len and the batch divide
+    **{("/api/v1/throughput", c): {"tokens_per_second", c} for c in (
+        "tokens_per_second_per_gpu", "step_time", "gpu_hours", "tflops_per_gpu")},
+    ("/api/v1/plan", "seq_len"): {"global_batch_tokens"},
+    ("/api/v1/plan", "global_batch_tokens"): {"gpus"},
 }
 
 # Sent to every parameter.

@@ -253,10 +253,8 @@ class PlanResult:
 
 
 def _no_layout(space: Space) -> InvalidInput:
-    if space.rejected:
-        r = space.rejected[0]
-        return InvalidInput(r.field, f"no layout is feasible; for example {r.detail}")
-    return InvalidInput("gpus", "no layout is feasible under these constraints")
+    example = f"; for example {space.rejected[0].detail}" if space.rejected else ""
+    return InvalidInput("gpus", f"no layout of these GPUs is feasible{example}")
 
 
 def plan(q: PlanQuery) -> PlanResult:
