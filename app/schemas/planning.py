@@ -136,8 +136,24 @@ class GalleryRun(BaseModel):
     note: str
 
 
+class ConventionInfo(BaseModel):
+    name: str = Field(examples=["megatron_hfu"])
+    title: str
+    kind: Literal["mfu", "hfu"]
+    formula: str
+    source: str
+    recompute: list[str] = Field(description="The recomputation settings it describes.")
+
+
+class PeakInfo(BaseModel):
+    name: str = Field(examples=["bf16_dense"])
+    title: str
+
+
 class GalleryResponse(BaseModel):
     tolerance: float = Field(description="Largest |error| accepted for the stated convention.")
+    conventions: list[ConventionInfo] = Field(description="Every FLOPs convention.")
+    peaks: list[PeakInfo] = Field(description="Every peak a claim can be divided by.")
     runs: list[GalleryRun]
 
 
@@ -207,6 +223,17 @@ class Searched(BaseModel):
     budget_spent: bool = Field(description="True if plan_memory_checks ran out.")
 
 
+class ScheduleOption(BaseModel):
+    name: str = Field(examples=["zb_h1"])
+    label: str = Field(examples=["ZB-H1"])
+
+
+class PlanOptions(BaseModel):
+    schedules: list[ScheduleOption] = Field(description="Every schedule the planner knows.")
+    zero_stages: list[int] = Field(examples=[[0, 1, 2, 3]])
+    recompute: list[str] = Field(examples=[["none", "selective", "full"]])
+
+
 class PlanResponse(BaseModel):
     query: dict[str, Any] = Field(description="Every parameter as used, names resolved.")
     model: str
@@ -223,6 +250,9 @@ class PlanResponse(BaseModel):
         description="Faster layouts that do not fit, and the winner's neighbours that cannot run."
     )
     why: list[str] = Field(description="Why the top layouts win, in sentences.")
+    options: PlanOptions = Field(
+        description="What `schedules`, `zero_stages` and `recompute` may name."
+    )
     notes: list[str]
 
 

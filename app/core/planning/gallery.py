@@ -160,7 +160,7 @@ def _mtnlg(nodes: int, seconds: float, tflops: int) -> PublishedRun:
 
 def _mpt(
     name: str,
-    dims: dict[str, int],
+    dims: dict[str, Any],
     n: int,
     seq: int,
     gpu: str,
@@ -466,4 +466,10 @@ def gallery_payload() -> dict[str, Any]:
                 "note": run.note,
             }
         )
-    return {"tolerance": TOLERANCE, "runs": runs}
+    conventions = [
+        {"name": c.name, "title": c.title, "kind": c.kind, "formula": c.formula,
+         "source": c.source, "recompute": list(c.recompute)}
+        for c in CONVENTIONS.values()
+    ]  # fmt: skip
+    peaks = [{"name": p.name, "title": p.title} for p in PEAKS.values()]
+    return {"tolerance": TOLERANCE, "conventions": conventions, "peaks": peaks, "runs": runs}

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from app.core.parallel.pipeline_schedules import SCHEDULES
 from app.core.params import effective
 from app.core.planning.links import memory_query_string, mesh_axes
-from app.core.planning.plan_space import NO_PIPELINE, Rejected
+from app.core.planning.plan_space import NO_PIPELINE, RECOMPUTE, ZERO_STAGES, Rejected
 
 if TYPE_CHECKING:
     from app.core.planning.plan_search import Priced
@@ -181,6 +181,11 @@ def plan_payload(res: PlanResult) -> dict[str, Any]:
         "layouts": layouts,
         "infeasible": [_rejected(r) for r in res.infeasible],
         "why": _why(layouts, res),
+        "options": {
+            "schedules": [{"name": k, "label": v.label} for k, v in SCHEDULES.items()],
+            "zero_stages": list(ZERO_STAGES),
+            "recompute": list(RECOMPUTE),
+        },
         "notes": _notes(res),
     }
 

@@ -29,6 +29,8 @@ IntArray = npt.NDArray[np.int64]
 RECOMPUTE = ("none", "selective", "full")
 """Leanest last: each option keeps fewer activations than the one before."""
 NO_PIPELINE = "none"
+ZERO_STAGES = (0, 1, 2, 3)
+"""Rajbhandari et al. 2019: optimizer states (1), gradients (2), parameters (3) sharded."""
 
 
 def divisors(n: int) -> list[int]:

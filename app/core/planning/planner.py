@@ -38,6 +38,7 @@ from app.core.planning.plan_search import Memory, Priced, Walk, finalists, short
 from app.core.planning.plan_space import (
     NO_PIPELINE,
     RECOMPUTE,
+    ZERO_STAGES,
     Constraints,
     Rejected,
     Space,
@@ -132,7 +133,10 @@ class PlanQuery(LinkQuery):
         max_length=200,
     )
     zero_stages: str = param(
-        "0,1,2,3", "ZeRO stages allowed, comma separated.", example="1,3", max_length=20
+        ",".join(map(str, ZERO_STAGES)),
+        "ZeRO stages allowed, comma separated.",
+        example="1,3",
+        max_length=20,
     )
     recompute: str = param(
         ",".join(RECOMPUTE),
@@ -167,10 +171,11 @@ def _schedules(text: str) -> tuple[str, ...]:
 
 def _zero(text: str) -> tuple[int, ...]:
     out = []
+    names = {str(z): z for z in ZERO_STAGES}
     for item in _split(text, "zero_stages"):
-        if item not in ("0", "1", "2", "3"):
-            raise InvalidInput("zero_stages", f"{item!r} is not a ZeRO stage (0, 1, 2 or 3)")
-        out.append(int(item))
+        if item not in names:
+            raise InvalidInput("zero_stages", f"{item!r} is not a ZeRO stage ({', '.join(names)})")
+        out.append(names[item])
     return tuple(sorted(set(out)))
 
 
