@@ -84,6 +84,21 @@ VIEWS: tuple[View, ...] = (
         "What each parallelism axis sends per training step, and how long it takes.",
         "Parallelism",
     ),
+    # issue 13: throughput decoder and layout planner
+    View(
+        "throughput",
+        "/throughput",
+        "Throughput",
+        "What a tokens/s claim means per GPU, under every FLOPs convention.",
+        "Parallelism",
+    ),
+    View(
+        "plan",
+        "/plan",
+        "Plan",
+        "Every layout of a model on a cluster, ranked by step time and checked by memory.",
+        "Parallelism",
+    ),
 )
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from app.core.parallel.pipeline_schedules import SCHEDULES
 from app.core.params import effective
 from app.core.planning.links import memory_query_string, mesh_axes
+from app.core.planning.plan_search import MARGIN
 from app.core.planning.plan_space import NO_PIPELINE, RECOMPUTE, ZERO_STAGES, Rejected
 
 if TYPE_CHECKING:
@@ -47,6 +48,11 @@ def _links(p: Priced, res: PlanResult) -> dict[str, str | None]:
     }
 
 
+def seconds(x: float) -> str:
+    """A duration as read: ``seconds(62.85) == "62.85 s"``, ``seconds(0.0125) == "12.5 ms"``."""
+    return f"{x:.4g} s" if abs(x) >= 1 else f"{x * 1e3:.3g} ms"
+
+
 def _pareto(layouts: list[Priced]) -> list[bool]:
     """On the memory-time front: no other layout is at least as fast and as small, and
     strictly better in one."""
@@ -65,7 +71,7 @@ def _versus(p: Priced, best: Priced) -> str:
         more = (p.memory.total - best.memory.total) / 1e9
         return f"as fast, {abs(more):.1f} GB {'more' if more > 0 else 'less'} memory per GPU"
     name = max(parts, key=lambda k: parts[k])
-    return f"{slower:+.1%}; most of it {name} (+{parts[name] * 1e3:.3g} ms)"
+    return f"{slower:+.1%}; most of it {name} (+{seconds(parts[name])})"
 
 
 def _layout(p: Priced, res: PlanResult, rank: int, pareto: bool, best: Priced) -> dict[str, Any]:
@@ -133,7 +139,7 @@ def _why(layouts: list[dict[str, Any]], res: PlanResult) -> list[str]:
     best = layouts[0]
     step = best["step_time"]
     out = [
-        f"Fastest: {best['label']}, {step * 1e3:.4g} ms per step — "
+        f"Fastest: {best['label']}, {seconds(step)} per step — "
         f"{best['compute_time'] / step:.0%} compute, "
         f"{best['exposed_communication_time'] / step:.0%} exposed communication, "
         f"{best['bubble_time'] / step:.0%} pipeline bubble; {best['mfu']:.1%} MFU."
@@ -192,9 +198,12 @@ def plan_payload(res: PlanResult) -> dict[str, Any]:
 
 def _notes(res: PlanResult) -> list[str]:
     return [
-        "Candidates are ranked by an estimate of the step (equal pipeline stages, closed-form "
-        "bubbles); every layout listed is priced by /communication's step-time model, its "
-        "pipeline simulated with its own costs, and checked by /memory's model.",
+        "Candidates are ranked by an estimate of the step (the fullest pipeline rank, "
+        "closed-form bubbles) and checked by /memory's model, fastest first. Layouts without a "
+        f"pipeline, and those whose estimate is within {MARGIN:.0%} of the best exact step, are "
+        "priced by "
+        "/communication's step-time model with their pipeline simulated (`exact`); the others "
+        "show the estimate.",
         "Sequence parallelism is on wherever tp > 1; overlap follows /communication's defaults.",
         "A layout that does not fit also rules out its variants with a lower ZeRO stage or "
         "less recomputation (they keep more), which are not asked again; one that only ties a "

@@ -290,7 +290,14 @@ def plan(q: PlanQuery) -> PlanResult:
     )
     near = neighbours(setup, space, priced[0], memory)
     faster = [_over(space, i, rep) for i, rep in found.over if estimate[i] < priced[0].step_time]
-    return PlanResult(setup, space, found, memory.asked, tuple(priced), tuple(faster[:6] + near))
+    seen: set[tuple[Any, ...]] = set()
+    rejected = []
+    for r in faster[:6] + near:  # one entry per layout (a neighbour may be a faster misfit)
+        key = tuple(sorted(r.layout.items()))
+        if key not in seen:
+            seen.add(key)
+            rejected.append(r)
+    return PlanResult(setup, space, found, memory.asked, tuple(priced), tuple(rejected))
 
 
 def _over(space: Space, i: int, rep: MemoryReport) -> Rejected:

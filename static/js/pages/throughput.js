@@ -1,0 +1,264 @@
+// /throughput: the query string is the claim. The page sends exactly its query string to
+// /api/v1/throughput and draws the answer; every control shows the answer's `query`. A URL
+// naming no model starts from the first published run of /api/v1/throughput/gallery.
+import { $, $$, h, clear } from "../lib/dom.js";
+import { fetchJSON, latest, errorBox } from "../lib/api.js";
+import { fmtNum, fmtPct, fmtInt, fmtTime } from "../lib/format.js";
+import { mountShareBar } from "../lib/share.js";
+import { mount } from "../views/throughput.js";
+import { mount as mountErrors } from "../views/throughput-errors.js";
+
+const PAGE_ONLY = ["theme"];
+const CLAIMS = ["tokens_per_second", "tokens_per_second_per_gpu", "step_time", "gpu_hours", "tflops_per_gpu"];
+const NUMBERS = ["seq_len", "gpus", "global_batch_tokens", "gpu_hours_tokens", "tp", "pp", "dp", "cp", "ep", "zero", "micro_batch", "microbatches", "chunks", "train_tokens"];
+const SELECTS = ["gpu", "tflops_convention", "recompute", "peak"];
+const CUSTOM = ["layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "mlp", "norm", "params"];
+
+let params = new URLSearchParams(location.search);
+let gallery = null;
+const load = latest();
+const errors = errorBox($("#tp-errors"));
+const bar = mount($("#tp-time"));
+const errorChart = mountErrors($("#tp-errors-chart"));
+mountShareBar($("#share"), { getSvg: () => bar.exportSvg(), name: "bitmesh-throughput", embedHeight: 1000 });
+
+function apiQuery() {
+  const q = new URLSearchParams(params);
+  for (const k of PAGE_ONLY) q.delete(k);
+  return q.toString();
+}
+
+function writeUrl() {
+  const s = params.toString().replaceAll("%2C", ",");
+  const next = s ? `?${s}` : "";
+  if (next !== location.search) history.replaceState(null, "", location.pathname + next);
+}
+
+function setParam(key, value) {
+  if (value === null || value === "" || value === undefined) params.delete(key);
+  else params.set(key, String(value));
+  writeUrl();
+  refresh();
+}
+
+// ------------------------------------------------------------------ controls
+
+function fillSelect(select, items) {
+  const value = select.value;
+  for (const o of [...select.options]) if (o.value !== "") o.remove();
+  for (const it of items) select.append(h("option", { value: it.value }, it.label));
+  select.value = value;
+}
+
+function show(el, v) {
+  if (!el || document.activeElement === el) return;
+  el.value = v === null || v === undefined ? "" : String(v);
+}
+
+function syncControls(d) {
+  const q = d.query;
+  for (const k of [...NUMBERS, ...SELECTS, "model"]) show($(`#tp-${k}`), q[k]);
+  show($("#tp-global_batch_tokens_layout"), q.global_batch_tokens);
+  $("#tp-kind").value = d.claim.kind;
+  show($("#tp-value"), q[d.claim.kind]);
+  for (const el of $$(".tp-extra")) el.hidden = el.dataset.kind !== d.claim.kind;
+  const match = gallery && gallery.runs.find((r) => sameQuery(r.throughput_query, apiQuery()));
+  $("#tp-run").value = match ? match.name : "";
+}
+
+function sameQuery(a, b) {
+  const norm = (s) => [...new URLSearchParams(s)].map(([k, v]) => `${k}=${v}`).sort().join("&");
+  return norm(a) === norm(b);
+}
+
+function wireControls() {
+  $("#tp-form").addEventListener("submit", (ev) => ev.preventDefault());
+  for (const k of SELECTS) $(`#tp-${k}`).addEventListener("change", (ev) => setParam(k, ev.target.value));
+  $("#tp-model").addEventListener("change", (ev) => {
+    if (!ev.target.value) return; // a custom architecture lives in the URL only
+    for (const k of CUSTOM) params.delete(k);
+    setParam("model", ev.target.value);
+  });
+  const numeric = (el, key) =>
+    el.addEventListener("change", () => {
+      const raw = el.value.trim();
+      if (raw !== "" && !Number.isFinite(Number(raw))) return el.setAttribute("aria-invalid", "true");
+      el.removeAttribute("aria-invalid");
+      setParam(key(), raw === "" ? null : Number(raw));
+    });
+  for (const k of NUMBERS) numeric($(`#tp-${k}`), () => k);
+  numeric($("#tp-global_batch_tokens_layout"), () => "global_batch_tokens");
+  numeric($("#tp-value"), () => $("#tp-kind").value);
+  $("#tp-kind").addEventListener("change", (ev) => {
+    const value = $("#tp-value").value;
+    for (const c of CLAIMS) params.delete(c);
+    setParam(ev.target.value, value);
+  });
+  $("#tp-run").addEventListener("change", (ev) => {
+    const run = gallery.runs.find((r) => r.name === ev.target.value);
+    if (!run) return;
+    const keep = new URLSearchParams(location.search);
+    params = new URLSearchParams(run.throughput_query);
+    for (const k of PAGE_ONLY) if (keep.has(k)) params.set(k, keep.get(k));
+    writeUrl();
+    refresh();
+  });
+}
+
+// ------------------------------------------------------------------ drawing
+
+function metric(label, value, raw, key, sub) {
+  return h(
+    "div",
+    { class: "metric" },
+    h("div", { class: "label" }, label),
+    h("div", { class: "value", dataset: { metric: key, value: String(raw) } }, value),
+    sub ? h("div", { class: "sub" }, sub) : null,
+  );
+}
+
+/** A token count as people say it: 1e12 → "1 trillion", 3e11 → "300 billion". */
+function tokens(n) {
+  for (const [v, word] of [[1e12, "trillion"], [1e9, "billion"], [1e6, "million"]]) if (n >= v) return `${fmtNum(n / v, 3)} ${word}`;
+  return fmtInt(n);
+}
+
+function duration(seconds) {
+  if (seconds === null) return "—";
+  const days = seconds / 86400;
+  return days >= 1 ? `${fmtNum(days, 3)} days` : fmtTime(seconds);
+}
+
+function renderHeadline(d) {
+  const ref = d.conventions.find((c) => c.name === d.reference) || d.conventions[0];
+  const im = d.implied;
+  const el = $("#tp-headline");
+  clear(el);
+  el.append(
+    h("p", { class: "tp-claim-text" }, `${d.model_title}: ${d.claim.text}.`),
+    h(
+      "div",
+      { class: "metrics" },
+      metric("Tokens/s per GPU", fmtNum(d.tokens_per_second_per_gpu, 4), d.tokens_per_second_per_gpu, "tokens_per_second_per_gpu", d.tokens_per_second === null ? "give the GPUs for the total" : `${fmtNum(d.tokens_per_second, 4)} in all`),
+      metric("MFU", fmtPct(ref.mfu), ref.mfu, "mfu", `${ref.title}, ${d.peak.title} peak`),
+      metric("TFLOP/s per GPU", fmtNum(ref.tflops_per_gpu, 4), ref.tflops_per_gpu, "tflops_per_gpu", `of ${fmtNum(d.peak.tflops, 4)}`),
+      metric(`${tokens(im.train_tokens)} tokens take`, duration(im.seconds), im.seconds ?? "", "seconds", d.gpus ? `on ${fmtInt(d.gpus)} GPUs` : ""),
+      metric("GPU-hours", fmtNum(im.gpu_hours, 4), im.gpu_hours, "gpu_hours", `${fmtNum(im.tokens_per_gpu_hour, 4)} tokens per GPU-hour`),
+    ),
+  );
+}
+
+function renderConventions(d) {
+  const body = $("#tp-conventions tbody");
+  clear(body);
+  for (const c of d.conventions) {
+    const kind = c.kind === "hfu" ? "HFU" : "MFU";
+    body.append(
+      h(
+        "tr",
+        { class: c.name === d.reference ? "tp-reference" : "", title: `${c.substituted}\n${c.source}`, dataset: { convention: c.name } },
+        h("td", {}, c.title, h("div", { class: "muted tp-kind" }, kind)),
+        h("td", { class: "mono tp-formula" }, c.formula),
+        h("td", { class: "num" }, fmtNum(c.flops_per_token, 4)),
+        h("td", { class: "num", dataset: { value: String(c.tflops_per_gpu) } }, fmtNum(c.tflops_per_gpu, 4)),
+        h("td", { class: `num ${c.mfu > 1 ? "tp-impossible" : ""}`, dataset: { value: String(c.mfu) } }, `${fmtPct(c.mfu)} ${kind}`),
+      ),
+    );
+  }
+  const peaks = $("#tp-peaks tbody");
+  clear(peaks);
+  for (const p of d.peaks) {
+    peaks.append(
+      h(
+        "tr",
+        { class: p.used ? "tp-reference" : "", dataset: { peak: p.name } },
+        h("td", {}, p.title, p.used ? h("span", { class: "muted" }, " (used above)") : null),
+        h("td", { class: "num" }, p.tflops === null ? "none" : fmtNum(p.tflops, 4)),
+        h("td", { class: "num" }, p.mfu === null ? "—" : fmtPct(p.mfu)),
+      ),
+    );
+  }
+}
+
+function renderChecks(d) {
+  const list = $("#tp-checks");
+  clear(list);
+  for (const c of d.checks) {
+    const mark = c.ok === null ? "–" : c.ok ? "✓" : "✗";
+    const cls = c.ok === null ? "tp-unknown" : c.ok ? "tp-ok" : "tp-bad";
+    const link = c.memory_query ? h("a", { href: `/memory?${c.memory_query}` }, " open on /memory") : null;
+    list.append(h("li", { class: cls, dataset: { check: c.name } }, h("span", { class: "tp-mark", "aria-hidden": "true" }, mark), h("b", {}, c.title), h("span", {}, `: ${c.detail}`), link));
+  }
+  const notes = $("#tp-notes");
+  clear(notes);
+  notes.append(h("li", {}, d.peak.source), ...d.notes.map((n) => h("li", {}, n)));
+}
+
+function renderGallery(g) {
+  $("#tp-gallery-help").textContent = `Each run's claim read under every convention of its kind; the one its source used lands within ±${fmtPct(g.tolerance, 0)}. Open a run to decode it.`;
+  errorChart.update(g);
+  const body = $("#tp-gallery tbody");
+  clear(body);
+  for (const r of g.runs) {
+    body.append(
+      h(
+        "tr",
+        { dataset: { run: r.name } },
+        h("td", {}, h("a", { href: `/throughput?${r.throughput_query}` }, r.title)),
+        h("td", {}, r.published.text),
+        h("td", {}, r.reproduced.title),
+        h("td", { class: "num" }, String(Number(r.reproduced.value.toPrecision(4)))),
+        h("td", { class: "num" }, fmtPct(r.reproduced.error)),
+        h("td", { class: "muted tp-source" }, r.source),
+      ),
+    );
+  }
+}
+
+// ------------------------------------------------------------------ fetch
+
+async function refresh() {
+  errors.clear();
+  try {
+    const d = await load(`/api/v1/throughput?${apiQuery()}`);
+    for (const el of $$("#app .loading")) el.remove();
+    syncControls(d);
+    renderHeadline(d);
+    renderConventions(d);
+    bar.update(d);
+    renderChecks(d);
+    document.title = `Throughput: ${d.claim.text} · bitmesh`;
+  } catch (err) {
+    errors.show(err);
+  }
+}
+
+async function start() {
+  wireControls();
+  try {
+    const [g, models, gpus] = await Promise.all([
+      fetchJSON("/api/v1/throughput/gallery"),
+      fetchJSON("/api/v1/presets/models"),
+      fetchJSON("/api/v1/presets/gpus"),
+    ]);
+    gallery = g;
+    fillSelect($("#tp-run"), g.runs.map((r) => ({ value: r.name, label: r.title })));
+    fillSelect($("#tp-model"), models.models.map((m) => ({ value: m.name, label: m.title })));
+    fillSelect($("#tp-gpu"), gpus.gpus.map((x) => ({ value: x.name, label: x.title })));
+    fillSelect($("#tp-tflops_convention"), g.conventions.map((c) => ({ value: c.name, label: c.title })));
+    const recompute = [...new Set(g.conventions.flatMap((c) => c.recompute))];
+    fillSelect($("#tp-recompute"), recompute.map((r) => ({ value: r, label: `${r} recomputation` })));
+    renderGallery(g);
+    if (![...params.keys()].some((k) => !PAGE_ONLY.includes(k))) {
+      const keep = new URLSearchParams(params);
+      params = new URLSearchParams(g.runs[0].throughput_query);
+      for (const [k, v] of keep) params.set(k, v);
+      writeUrl();
+    }
+  } catch (err) {
+    errors.show(err);
+  }
+  await refresh();
+}
+
+start();
