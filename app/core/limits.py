@@ -93,7 +93,7 @@ LIMITS: dict[str, Limit] = {
         Limit("plan_layouts", 100, "Most layouts one plan returns (`top`)."),
         Limit(
             "plan_finalists",
-            64,
+            48,
             "Most layouts one plan prices exactly (pipeline simulated with their own costs).",
         ),
         Limit(
@@ -101,7 +101,7 @@ LIMITS: dict[str, Limit] = {
             800,
             "Most /memory evaluations one plan runs while walking the screened candidates.",
         ),
-        Limit("plan_micro_batch", 64, "Largest micro batch (sequences) a plan tries."),
+        Limit("plan_micro_batch", 256, "Largest micro batch (sequences) a plan tries."),
     )
 }
 

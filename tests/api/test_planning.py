@@ -23,6 +23,7 @@ def _error(client: TestClient, url: str, status: int, field: str) -> str:
     path, _, query = url.partition("?")
     return error_detail(client, path, status, field, **dict(parse_qsl(query)))
 
+
 CLAIM = "/api/v1/throughput?model=Llama3-70B&gpus=1024&seq_len=8192&tokens_per_second=8000000"
 
 
@@ -31,7 +32,12 @@ def test_throughput_lists_every_convention_with_formula_and_source(client: TestC
     assert d["query"]["model"] == "llama3-70b"
     assert d["tokens_per_second_per_gpu"] == 8e6 / 1024
     names = [c["name"] for c in d["conventions"]]
-    assert names == ["6n", "6n_attention", "6n_attention_causal", "megatron"]  # no HFU without recompute
+    assert names == [
+        "6n",
+        "6n_attention",
+        "6n_attention_causal",
+        "megatron",
+    ]  # no HFU without recompute
     for c in d["conventions"]:
         assert {"name", "flops_per_token", "tflops_per_gpu", "mfu", "formula", "source"} <= set(c)
         assert c["mfu"] == pytest.approx(c["tflops_per_gpu"] / 989)  # H100 BF16 dense

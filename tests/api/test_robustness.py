@@ -199,8 +199,10 @@ CROSS: dict[tuple[str, str], set[str]] = {
     ("/api/v1/attention", "head_dim"): {"outlier_channels"},
     ("/api/v1/quantize", "n"): {"cols"},
     # issue 13: a second claim is named beside the first; seq_len and the batch divide
-    **{("/api/v1/throughput", c): {"tokens_per_second", c} for c in (
-        "tokens_per_second_per_gpu", "step_time", "gpu_hours", "tflops_per_gpu")},
+    **{
+        ("/api/v1/throughput", c): {"tokens_per_second", c}
+        for c in ("tokens_per_second_per_gpu", "step_time", "gpu_hours", "tflops_per_gpu")
+    },
     ("/api/v1/plan", "seq_len"): {"global_batch_tokens"},
     ("/api/v1/plan", "global_batch_tokens"): {"gpus"},
 }
