@@ -88,7 +88,7 @@ VIEWS: tuple[View, ...] = (
     View(
         "throughput",
         "/throughput",
-        "Throughput",
+        "MFU",
         "What a tokens/s claim means per GPU, under every FLOPs convention.",
         "Parallelism",
     ),

@@ -35,7 +35,7 @@ from app.core.planning.conventions import (
     get_convention,
 )
 from app.core.planning.links import memory_query_string
-from app.core.planning.query_fields import MODEL_FIELDS, memory_field
+from app.core.planning.query_fields import MODEL_FIELDS, ModelQuery
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -50,18 +50,9 @@ LAYOUT = ("tp", "pp", "dp", "cp", "ep", "zero", "micro_batch", "microbatches", "
 
 
 @dataclass(frozen=True)
-class ThroughputQuery:
+class ThroughputQuery(ModelQuery):
     """A claim, the model and cluster it is about, and optionally the layout it used."""
 
-    model: str | None = memory_field("model")
-    layers: int | None = memory_field("layers")
-    hidden: int | None = memory_field("hidden")
-    heads: int | None = memory_field("heads")
-    kv_heads: int | None = memory_field("kv_heads")
-    ffn: int | None = memory_field("ffn")
-    vocab: int | None = memory_field("vocab")
-    mlp: Literal["swiglu", "gelu"] | None = memory_field("mlp")
-    norm: Literal["rmsnorm", "layernorm"] | None = memory_field("norm")
     params: float | None = param(
         None,
         "N, the parameters a token uses: alone, only 6N and 8N apply; with a model or "
@@ -70,11 +61,9 @@ class ThroughputQuery:
         gt=0,
         le=limit("model_params"),
     )
-    gpu: str = param("h100-sxm", "GPU preset.", example="h100-sxm", max_length=40)
     gpus: int | None = param(
         None, "GPUs the claim ran on.", example=1024, ge=1, le=limit("throughput_gpus")
     )
-    seq_len: int = param(4096, "Sequence length (tokens).", example=8192, ge=1, le=limit("seq_len"))
     tokens_per_second: float | None = param(
         None,
         "Claim: tokens per second over all GPUs.",

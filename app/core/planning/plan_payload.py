@@ -8,7 +8,7 @@ from app.core.parallel.pipeline_schedules import SCHEDULES
 from app.core.params import effective
 from app.core.planning.links import memory_query_string, mesh_axes
 from app.core.planning.plan_search import MARGIN
-from app.core.planning.plan_space import NO_PIPELINE, RECOMPUTE, ZERO_STAGES, Rejected
+from app.core.planning.plan_space import LAYOUT_KEYS, NO_PIPELINE, RECOMPUTE, ZERO_STAGES, Rejected
 
 if TYPE_CHECKING:
     from app.core.planning.plan_search import Priced
@@ -81,21 +81,7 @@ def _layout(p: Priced, res: PlanResult, rank: int, pareto: bool, best: Priced) -
     step = p.step_time
     return {
         "rank": rank,
-        **{
-            k: p.row[k]
-            for k in (
-                "tp",
-                "pp",
-                "dp",
-                "cp",
-                "ep",
-                "zero",
-                "chunks",
-                "micro_batch",
-                "microbatches",
-                "recompute",
-            )
-        },
+        **{k: p.row[k] for k in LAYOUT_KEYS},
         "schedule": None if p.row["schedule"] == NO_PIPELINE else p.row["schedule"],
         "sequence_parallel": p.row["tp"] > 1,
         "label": label(p.row),

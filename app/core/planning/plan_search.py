@@ -18,7 +18,7 @@ from app.core.parallel.communication import (
 )
 from app.core.parallel.memory_query import MemoryQuery
 from app.core.parallel.memory_report import MemoryReport, memory_report
-from app.core.planning.plan_space import NO_PIPELINE, RECOMPUTE, Space
+from app.core.planning.plan_space import LAYOUT_KEYS, NO_PIPELINE, RECOMPUTE, Space
 
 if TYPE_CHECKING:
     from app.core.planning.planner import PlanSetup
@@ -30,21 +30,7 @@ COMMUNICATION_FIELDS = {f.name for f in fields(CommunicationQuery)}
 def memory_query(setup: PlanSetup, row: dict[str, Any]) -> MemoryQuery:
     """The /memory query of one layout (sequence parallelism on wherever tp > 1)."""
     values = {f.name: getattr(setup.base, f.name) for f in fields(MemoryQuery)}
-    values |= {
-        k: row[k]
-        for k in (
-            "tp",
-            "pp",
-            "dp",
-            "cp",
-            "ep",
-            "zero",
-            "chunks",
-            "micro_batch",
-            "microbatches",
-            "recompute",
-        )
-    }
+    values |= {k: row[k] for k in LAYOUT_KEYS}
     values["sequence_parallel"] = row["tp"] > 1
     if "schedule" in MEMORY_FIELDS and row["schedule"] != NO_PIPELINE:
         values["schedule"] = row["schedule"]  # memory that knows the schedule's activations

@@ -29,6 +29,9 @@ IntArray = npt.NDArray[np.int64]
 RECOMPUTE = ("none", "selective", "full")
 """Leanest last: each option keeps fewer activations than the one before."""
 NO_PIPELINE = "none"
+LAYOUT_KEYS = ("tp", "pp", "dp", "cp", "ep", "zero", "chunks", "micro_batch", "microbatches",
+               "recompute")  # fmt: skip
+"""A layout's choices besides its schedule (what /memory needs to reproduce its memory)."""
 ZERO_STAGES = (0, 1, 2, 3)
 """Rajbhandari et al. 2019: optimizer states (1), gradients (2), parameters (3) sharded."""
 

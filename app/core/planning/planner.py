@@ -44,31 +44,16 @@ from app.core.planning.plan_space import (
     Space,
     enumerate_space,
 )
-from app.core.planning.query_fields import MODEL_FIELDS, memory_field
-
-
-def _communication_default(name: str) -> Any:
-    return next(f.default for f in fields(CommunicationQuery) if f.name == name)
+from app.core.planning.query_fields import MODEL_FIELDS, ModelQuery, declared
 
 
 @dataclass(frozen=True)
-class PlanQuery(LinkQuery):
+class PlanQuery(ModelQuery, LinkQuery):
     """A model, a cluster, a batch and the choices the planner may make."""
 
-    model: str | None = memory_field("model")
-    layers: int | None = memory_field("layers")
-    hidden: int | None = memory_field("hidden")
-    heads: int | None = memory_field("heads")
-    kv_heads: int | None = memory_field("kv_heads")
-    ffn: int | None = memory_field("ffn")
-    vocab: int | None = memory_field("vocab")
-    mlp: Literal["swiglu", "gelu"] | None = memory_field("mlp")
-    norm: Literal["rmsnorm", "layernorm"] | None = memory_field("norm")
-    gpu: str = param("h100-sxm", "GPU preset.", example="h100-sxm", max_length=40)
     gpus: int = param(
         64, "GPUs to lay the model out on.", example=1024, ge=1, le=limit("mesh_ranks")
     )
-    seq_len: int = param(4096, "Sequence length (tokens).", example=8192, ge=1, le=limit("seq_len"))
     global_batch_tokens: int = param(
         1 << 20,
         "Tokens per optimizer step (a multiple of seq_len).",
@@ -76,18 +61,8 @@ class PlanQuery(LinkQuery):
         ge=1,
         le=limit("throughput_batch_tokens"),
     )
-    compute_dtype: Literal["bf16", "fp8"] = param(
-        _communication_default("compute_dtype"),
-        "Precision of the matmuls: its dense peak.",
-        example="bf16",
-    )
-    compute_efficiency: float = param(
-        _communication_default("compute_efficiency"),
-        "Fraction of the dense peak the kernels reach (as on /communication).",
-        example=0.5,
-        ge=0.01,
-        le=1,
-    )
+    compute_dtype: Literal["bf16", "fp8"] = declared(CommunicationQuery, "compute_dtype")
+    compute_efficiency: float = declared(CommunicationQuery, "compute_efficiency")
     max_tp: int | None = param(
         None,
         "Largest TP degree (default: GPUs per node).",

@@ -7,6 +7,7 @@ import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtNum, fmtPct, fmtInt, fmtTime, fmtBytes } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
 import { mount } from "../views/plan.js";
+import { queryState, fillSelect, sameQuery, numberInput, metric } from "../views/plan-state.js";
 
 const PAGE_ONLY = ["theme", "sort", "pick"];
 const NUMBERS = ["gpus", "seq_len", "global_batch_tokens", "max_tp", "max_pp", "max_cp", "max_ep", "max_chunks", "max_micro_batch", "compute_efficiency", "top"];
@@ -14,50 +15,21 @@ const SELECTS = ["gpu", "compute_dtype"];
 const LISTS = ["schedules", "zero_stages", "recompute"];
 const CUSTOM = ["layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "mlp", "norm"];
 
-let params = new URLSearchParams(location.search);
+// a change to the plan (not to sorting or picking) asks the API again and drops the pick
+const state = queryState(PAGE_ONLY, (key) => {
+  if (PAGE_ONLY.includes(key)) return shown && draw(shown);
+  state.params.delete("pick");
+  state.write();
+  return refresh();
+});
 let examples = [];
 let shown = null;
 const load = latest();
 const errors = errorBox($("#pl-errors"));
-const chart = mount($("#pl-scatter"), { onPick: (rank) => setPageParam("pick", rank) });
+const chart = mount($("#pl-scatter"), { onPick: (rank) => state.set("pick", rank) });
 mountShareBar($("#share"), { getSvg: () => chart.exportSvg(), name: "bitmesh-plan", embedHeight: 1100 });
 
-function apiQuery() {
-  const q = new URLSearchParams(params);
-  for (const k of PAGE_ONLY) q.delete(k);
-  return q.toString().replaceAll("%2C", ",");
-}
-
-function writeUrl() {
-  const s = params.toString().replaceAll("%2C", ",");
-  const next = s ? `?${s}` : "";
-  if (next !== location.search) history.replaceState(null, "", location.pathname + next);
-}
-
-function setParam(key, value) {
-  if (value === null || value === "" || value === undefined) params.delete(key);
-  else params.set(key, String(value));
-  params.delete("pick");
-  writeUrl();
-  refresh();
-}
-
-/** Page-only state (sorting, the picked layout): redraw without asking the API again. */
-function setPageParam(key, value) {
-  if (value === null || value === "") params.delete(key);
-  else params.set(key, String(value));
-  writeUrl();
-  if (shown) draw(shown);
-}
-
 // ------------------------------------------------------------------ controls
-
-function fillSelect(select, items) {
-  const value = select.value;
-  for (const o of [...select.options]) if (o.value !== "") o.remove();
-  for (const it of items) select.append(h("option", { value: it.value }, it.label));
-  select.value = value;
-}
 
 function syncControls(d) {
   const q = d.query;
@@ -78,65 +50,40 @@ function syncControls(d) {
       const input = h("input", { type: "checkbox", value: it.value, checked: chosen.has(it.value) });
       input.addEventListener("change", () => {
         const picked = $$("input:checked", box).map((i) => i.value);
-        setParam(key, picked.join(","));
+        state.set(key, picked.join(","));
       });
       box.append(h("label", { class: "pl-option" }, input, it.label));
     }
   }
-  const match = examples.find((e) => sameQuery(e.query, apiQuery()));
+  const match = examples.find((e) => sameQuery(e.query, state.apiQuery()));
   $("#pl-example").value = match ? match.query : "";
-}
-
-function sameQuery(a, b) {
-  const norm = (s) => [...new URLSearchParams(s)].map(([k, v]) => `${k}=${v}`).sort().join("&");
-  return norm(a) === norm(b);
 }
 
 function wireControls() {
   $("#pl-form").addEventListener("submit", (ev) => ev.preventDefault());
-  for (const k of SELECTS) $(`#pl-${k}`).addEventListener("change", (ev) => setParam(k, ev.target.value));
+  for (const k of SELECTS) $(`#pl-${k}`).addEventListener("change", (ev) => state.set(k, ev.target.value));
   $("#pl-model").addEventListener("change", (ev) => {
     if (!ev.target.value) return; // a custom architecture lives in the URL only
-    for (const k of CUSTOM) params.delete(k);
-    setParam("model", ev.target.value);
+    for (const k of CUSTOM) state.params.delete(k);
+    state.set("model", ev.target.value);
   });
-  for (const k of NUMBERS) {
-    const el = $(`#pl-${k}`);
-    el.addEventListener("change", () => {
-      const raw = el.value.trim();
-      if (raw !== "" && !Number.isFinite(Number(raw))) return el.setAttribute("aria-invalid", "true");
-      el.removeAttribute("aria-invalid");
-      setParam(k, raw === "" ? null : Number(raw));
-    });
-  }
+  for (const k of NUMBERS) numberInput($(`#pl-${k}`), () => k, state);
   $("#pl-example").addEventListener("change", (ev) => {
     if (!ev.target.value) return;
-    const keep = new URLSearchParams(location.search);
-    params = new URLSearchParams(ev.target.value);
-    if (keep.has("theme")) params.set("theme", keep.get("theme"));
-    writeUrl();
+    state.load(ev.target.value);
+    state.params.delete("pick");
+    state.write();
     refresh();
   });
   for (const th of $$("#pl-table th[data-sort] button")) {
     th.addEventListener("click", () => {
       const key = th.parentElement.dataset.sort;
-      const now = params.get("sort");
-      setPageParam("sort", now === key ? `-${key}` : key);
+      state.set("sort", state.params.get("sort") === key ? `-${key}` : key);
     });
   }
 }
 
 // ------------------------------------------------------------------ drawing
-
-function metric(label, value, raw, key, sub) {
-  return h(
-    "div",
-    { class: "metric" },
-    h("div", { class: "label" }, label),
-    h("div", { class: "value", dataset: { metric: key, value: String(raw) } }, value),
-    sub ? h("div", { class: "sub" }, sub) : null,
-  );
-}
 
 function renderSummary(d) {
   const best = d.layouts[0];
@@ -159,7 +106,7 @@ function renderSummary(d) {
 }
 
 function sorted(layouts) {
-  const spec = params.get("sort");
+  const spec = state.params.get("sort");
   if (!spec) return layouts;
   const key = spec.replace(/^-/, "");
   const sign = spec.startsWith("-") ? -1 : 1;
@@ -172,8 +119,8 @@ function links(l) {
 }
 
 function renderTable(d) {
-  const pick = Number(params.get("pick"));
-  const spec = params.get("sort") || "";
+  const pick = Number(state.params.get("pick"));
+  const spec = state.params.get("sort") || "";
   for (const th of $$("#pl-table th[data-sort]")) {
     const key = th.dataset.sort;
     th.setAttribute("aria-sort", spec === key ? "ascending" : spec === `-${key}` ? "descending" : "none");
@@ -194,7 +141,7 @@ function renderTable(d) {
       h("td", { class: "num" }, fmtTime(l.exposed_communication_time)),
       h("td", { class: "pl-links" }, ...links(l)),
     );
-    row.addEventListener("click", (ev) => ev.target.tagName !== "A" && setPageParam("pick", l.rank === pick ? null : l.rank));
+    row.addEventListener("click", (ev) => ev.target.tagName !== "A" && state.set("pick", l.rank === pick ? null : l.rank));
     body.append(row);
   }
 }
@@ -212,7 +159,7 @@ function renderInfeasible(d) {
 
 function draw(d) {
   renderSummary(d);
-  chart.update({ data: d, pick: Number(params.get("pick")) || null });
+  chart.update({ data: d, pick: Number(state.params.get("pick")) || null });
   renderTable(d);
   renderInfeasible(d);
 }
@@ -222,7 +169,7 @@ function draw(d) {
 async function refresh() {
   errors.clear();
   try {
-    const d = await load(`/api/v1/plan?${apiQuery()}`);
+    const d = await load(`/api/v1/plan?${state.apiQuery()}`);
     shown = d;
     for (const el of $$("#app .loading")) el.remove();
     syncControls(d);
@@ -245,12 +192,7 @@ async function start() {
     fillSelect($("#pl-example"), examples.map((e) => ({ value: e.query, label: e.title })));
     fillSelect($("#pl-model"), models.models.map((m) => ({ value: m.name, label: m.title })));
     fillSelect($("#pl-gpu"), gpus.gpus.map((g) => ({ value: g.name, label: g.title })));
-    if (![...params.keys()].some((k) => !PAGE_ONLY.includes(k)) && examples.length) {
-      const keep = new URLSearchParams(params);
-      params = new URLSearchParams(examples[0].query);
-      for (const [k, v] of keep) params.set(k, v);
-      writeUrl();
-    }
+    if (state.empty() && examples.length) state.load(examples[0].query);
   } catch (err) {
     errors.show(err);
   }

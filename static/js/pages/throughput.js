@@ -7,6 +7,7 @@ import { fmtNum, fmtPct, fmtInt, fmtTime } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
 import { mount } from "../views/throughput.js";
 import { mount as mountErrors } from "../views/throughput-errors.js";
+import { queryState, fillSelect, sameQuery, numberInput, metric } from "../views/plan-state.js";
 
 const PAGE_ONLY = ["theme"];
 const CLAIMS = ["tokens_per_second", "tokens_per_second_per_gpu", "step_time", "gpu_hours", "tflops_per_gpu"];
@@ -14,41 +15,13 @@ const NUMBERS = ["seq_len", "gpus", "global_batch_tokens", "gpu_hours_tokens", "
 const SELECTS = ["gpu", "tflops_convention", "recompute", "peak"];
 const CUSTOM = ["layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "mlp", "norm", "params"];
 
-let params = new URLSearchParams(location.search);
+const state = queryState(PAGE_ONLY, () => refresh());
 let gallery = null;
 const load = latest();
 const errors = errorBox($("#tp-errors"));
 const bar = mount($("#tp-time"));
 const errorChart = mountErrors($("#tp-errors-chart"));
 mountShareBar($("#share"), { getSvg: () => bar.exportSvg(), name: "bitmesh-throughput", embedHeight: 1000 });
-
-function apiQuery() {
-  const q = new URLSearchParams(params);
-  for (const k of PAGE_ONLY) q.delete(k);
-  return q.toString();
-}
-
-function writeUrl() {
-  const s = params.toString().replaceAll("%2C", ",");
-  const next = s ? `?${s}` : "";
-  if (next !== location.search) history.replaceState(null, "", location.pathname + next);
-}
-
-function setParam(key, value) {
-  if (value === null || value === "" || value === undefined) params.delete(key);
-  else params.set(key, String(value));
-  writeUrl();
-  refresh();
-}
-
-// ------------------------------------------------------------------ controls
-
-function fillSelect(select, items) {
-  const value = select.value;
-  for (const o of [...select.options]) if (o.value !== "") o.remove();
-  for (const it of items) select.append(h("option", { value: it.value }, it.label));
-  select.value = value;
-}
 
 function show(el, v) {
   if (!el || document.activeElement === el) return;
@@ -62,60 +35,35 @@ function syncControls(d) {
   $("#tp-kind").value = d.claim.kind;
   show($("#tp-value"), q[d.claim.kind]);
   for (const el of $$(".tp-extra")) el.hidden = el.dataset.kind !== d.claim.kind;
-  const match = gallery && gallery.runs.find((r) => sameQuery(r.throughput_query, apiQuery()));
+  const match = gallery && gallery.runs.find((r) => sameQuery(r.throughput_query, state.apiQuery()));
   $("#tp-run").value = match ? match.name : "";
-}
-
-function sameQuery(a, b) {
-  const norm = (s) => [...new URLSearchParams(s)].map(([k, v]) => `${k}=${v}`).sort().join("&");
-  return norm(a) === norm(b);
 }
 
 function wireControls() {
   $("#tp-form").addEventListener("submit", (ev) => ev.preventDefault());
-  for (const k of SELECTS) $(`#tp-${k}`).addEventListener("change", (ev) => setParam(k, ev.target.value));
+  for (const k of SELECTS) $(`#tp-${k}`).addEventListener("change", (ev) => state.set(k, ev.target.value));
   $("#tp-model").addEventListener("change", (ev) => {
     if (!ev.target.value) return; // a custom architecture lives in the URL only
-    for (const k of CUSTOM) params.delete(k);
-    setParam("model", ev.target.value);
+    for (const k of CUSTOM) state.params.delete(k);
+    state.set("model", ev.target.value);
   });
-  const numeric = (el, key) =>
-    el.addEventListener("change", () => {
-      const raw = el.value.trim();
-      if (raw !== "" && !Number.isFinite(Number(raw))) return el.setAttribute("aria-invalid", "true");
-      el.removeAttribute("aria-invalid");
-      setParam(key(), raw === "" ? null : Number(raw));
-    });
-  for (const k of NUMBERS) numeric($(`#tp-${k}`), () => k);
-  numeric($("#tp-global_batch_tokens_layout"), () => "global_batch_tokens");
-  numeric($("#tp-value"), () => $("#tp-kind").value);
+  for (const k of NUMBERS) numberInput($(`#tp-${k}`), () => k, state);
+  numberInput($("#tp-global_batch_tokens_layout"), () => "global_batch_tokens", state);
+  numberInput($("#tp-value"), () => $("#tp-kind").value, state);
   $("#tp-kind").addEventListener("change", (ev) => {
     const value = $("#tp-value").value;
-    for (const c of CLAIMS) params.delete(c);
-    setParam(ev.target.value, value);
+    for (const c of CLAIMS) state.params.delete(c);
+    state.set(ev.target.value, value);
   });
   $("#tp-run").addEventListener("change", (ev) => {
     const run = gallery.runs.find((r) => r.name === ev.target.value);
     if (!run) return;
-    const keep = new URLSearchParams(location.search);
-    params = new URLSearchParams(run.throughput_query);
-    for (const k of PAGE_ONLY) if (keep.has(k)) params.set(k, keep.get(k));
-    writeUrl();
+    state.load(run.throughput_query);
     refresh();
   });
 }
 
 // ------------------------------------------------------------------ drawing
-
-function metric(label, value, raw, key, sub) {
-  return h(
-    "div",
-    { class: "metric" },
-    h("div", { class: "label" }, label),
-    h("div", { class: "value", dataset: { metric: key, value: String(raw) } }, value),
-    sub ? h("div", { class: "sub" }, sub) : null,
-  );
-}
 
 /** A token count as people say it: 1e12 → "1 trillion", 3e11 → "300 billion". */
 function tokens(n) {
@@ -220,7 +168,7 @@ function renderGallery(g) {
 async function refresh() {
   errors.clear();
   try {
-    const d = await load(`/api/v1/throughput?${apiQuery()}`);
+    const d = await load(`/api/v1/throughput?${state.apiQuery()}`);
     for (const el of $$("#app .loading")) el.remove();
     syncControls(d);
     renderHeadline(d);
@@ -249,12 +197,7 @@ async function start() {
     const recompute = [...new Set(g.conventions.flatMap((c) => c.recompute))];
     fillSelect($("#tp-recompute"), recompute.map((r) => ({ value: r, label: `${r} recomputation` })));
     renderGallery(g);
-    if (![...params.keys()].some((k) => !PAGE_ONLY.includes(k))) {
-      const keep = new URLSearchParams(params);
-      params = new URLSearchParams(g.runs[0].throughput_query);
-      for (const [k, v] of keep) params.set(k, v);
-      writeUrl();
-    }
+    if (state.empty()) state.load(g.runs[0].throughput_query);
   } catch (err) {
     errors.show(err);
   }
