@@ -69,6 +69,8 @@ def _versus(p: Priced, best: Priced) -> str:
     slower = p.step_time / best.step_time - 1
     if slower < 5e-4:
         more = (p.memory.total - best.memory.total) / 1e9
+        if abs(more) < 0.05:
+            return "as fast, with the same memory per GPU"
         return f"as fast, {abs(more):.1f} GB {'more' if more > 0 else 'less'} memory per GPU"
     name = max(parts, key=lambda k: parts[k])
     return f"{slower:+.1%}; most of it {name} (+{seconds(parts[name])})"

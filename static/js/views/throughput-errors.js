@@ -26,7 +26,7 @@ export function mount(el) {
 function draw(root, legend, width, gallery) {
   const narrow = width < 560;
   const m = { top: 16, right: 16, bottom: 44, left: narrow ? 140 : 270 };
-  const fits = Math.floor((m.left - 14) / 6.4); // characters of a 12px label that fit the margin
+  const fits = Math.floor((m.left - 14) / 7.2); // characters of a 12px label that fit the margin
   const all = rows(gallery);
   const H = m.top + all.length * ROW + m.bottom;
   const W = width;
