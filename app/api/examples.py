@@ -63,6 +63,16 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "/api/v1/accumulate/dot?format=float8_e4m3fn&accumulator=bfloat16&n=16384",
     ),
     "/api/v1/attention": ("/api/v1/attention?scheme=block&lengths=128,512",),
+    # expert and context parallelism (issue 11)
+    "/api/v1/moe": (
+        "/api/v1/moe?tokens=1024&experts=16&top_k=2&ep=4&capacity_factor=1.25&skew=1",
+        "/api/v1/moe?model=deepseek-v3&tokens=8192&ep=64&max_nodes=4&dispatch_dtype=fp8",
+        "/api/v1/moe?experts=8&top_k=2&ep=4&tokens=64&routing=expert_choice&routes=true",
+    ),
+    "/api/v1/context": (
+        "/api/v1/context?seq_len=8192&cp=4&causal=true&placement=zigzag",
+        "/api/v1/context?model=llama3-70b&seq_len=131072&cp=16&placement=contiguous",
+    ),
 }
 
 
