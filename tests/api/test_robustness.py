@@ -162,6 +162,9 @@ BASELINE: dict[str, dict[str, str]] = {
     # small tensors keep the sweep quick; every hostile value replaces one of these
     "/api/v1/quantize": {"n": "1024"},
     "/api/v1/attention": {"lengths": "16,64"},
+    # expert and context parallelism (issue 11)
+    "/api/v1/moe": {"tokens": "64", "experts": "8"},
+    "/api/v1/context": {"seq_len": "1024", "cp": "4"},
 }
 
 # Parameters whose value another parameter is checked against: a bad value in the key may be
@@ -195,6 +198,12 @@ CROSS: dict[tuple[str, str], set[str]] = {
     ("/api/v1/communication", "gpu"): {"nvls", "compute_dtype"},
     ("/api/v1/attention", "head_dim"): {"outlier_channels"},
     ("/api/v1/quantize", "n"): {"cols"},
+    ("/api/v1/moe", "experts"): {"ep", "top_k", "tokens"},
+    ("/api/v1/moe", "tokens"): {"ep", "routes"},
+    ("/api/v1/moe", "top_k"): {"max_nodes"},
+    ("/api/v1/context", "heads"): {"kv_heads"},
+    ("/api/v1/context", "cp"): {"seq_len"},
+    ("/api/v1/context", "placement"): {"seq_len"},
 }
 
 # Sent to every parameter.

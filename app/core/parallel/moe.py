@@ -384,7 +384,7 @@ def route_expert_choice(q: MoeQuery, layer: Layer) -> Routed:
     logits = router_logits(q, layer.experts)
     probs = _softmax_rows(logits)
     c = min(q.tokens, capacity(q.tokens, layer.top_k, layer.experts, q.capacity_factor))
-    picked = np.argpartition(-probs, c - 1, axis=0)[:c, :]  # (c, E)
+    picked = np.argpartition(-probs, max(c - 1, 0), axis=0)[:c, :]  # (c, E)
     score = np.take_along_axis(probs, picked, axis=0)
     order = np.argsort(-score, axis=0, kind="stable")
     picked = np.take_along_axis(picked, order, axis=0)
