@@ -84,6 +84,21 @@ VIEWS: tuple[View, ...] = (
         "What each parallelism axis sends per training step, and how long it takes.",
         "Parallelism",
     ),
+    # issue 11: expert and context parallelism
+    View(
+        "moe",
+        "/moe",
+        "Experts",
+        "Tokens routed to experts on other GPUs: load, capacity, drops and all-to-alls.",
+        "Parallelism",
+    ),
+    View(
+        "context",
+        "/context",
+        "Context",
+        "Ring attention tile by tile: K/V blocks around the ring, zig-zag vs contiguous.",
+        "Parallelism",
+    ),
 )
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
 

@@ -177,7 +177,7 @@ class MoeQuery(LinkQuery):
         example="normal",
     )  # fmt: skip
     skew: float = param(
-        1.0, "How strongly the bias tilts the router: 0 routes uniformly.",
+        0.5, "How strongly the bias tilts the router: 0 routes uniformly.",
         example=1.0, ge=0, le=16,
     )  # fmt: skip
     max_nodes: int | None = param(
@@ -194,8 +194,8 @@ class MoeQuery(LinkQuery):
     )
     gpu: str = param("h100-sxm", "GPU preset: its links' achievable figures.", max_length=40)
     routes: bool = param(
-        False, f"List every token copy (token, ranks, expert, kept, slot, gate); up to "
-        f"{limit('moe_routes'):,} copies.", example=False,
+        False, f"List every token copy (token, ranks, expert, kept, slot, gate), for batches "
+        f"of up to {limit('moe_routes'):,} copies.", example=False,
     )  # fmt: skip
 
 
@@ -257,11 +257,6 @@ def resolve(q: MoeQuery) -> Layer:
             "tokens",
             f"tokens × experts = {q.tokens * e:,} router logits; at most "
             f"{limit('moe_router_cells'):,}",
-        )
-    if q.routes and q.tokens * k > limit("moe_routes"):
-        raise InvalidInput(
-            "routes",
-            f"{q.tokens * k:,} token copies; routes are listed up to {limit('moe_routes'):,}",
         )
     gpu = get_gpu(q.gpu)
     per_node = (
@@ -428,7 +423,7 @@ class MoeResult:
         return moe_payload(self)
 
 
-def _notes(q: MoeQuery, layer: Layer) -> list[str]:
+def _notes(q: MoeQuery, layer: Layer, copies: int) -> list[str]:
     notes = [
         "Capacity applies per expert over the whole batch of T tokens (one GShard group); "
         "Megatron-LM applies the same rule to each rank's T/ep tokens.",
@@ -443,6 +438,11 @@ def _notes(q: MoeQuery, layer: Layer) -> list[str]:
         notes.append(SRC_NODE_LIMITED + ".")
     if layer.shared_experts:
         notes.append(SRC_SHARED + ".")
+    if q.routes and copies > limit("moe_routes"):
+        notes.append(
+            f"Routes are listed up to {limit('moe_routes'):,} token copies; this batch has "
+            f"{copies:,}, so `routes` is null (fewer tokens to see every copy)."
+        )
     if q.dropless and q.routing == "top_k":
         notes.append("Dropless: capacity is shown for reference; no copy is dropped.")
     return notes
@@ -478,5 +478,5 @@ def compute_moe(q: MoeQuery) -> MoeResult:
         query=q, layer=layer, links=links,
         capacity=capacity(q.tokens, layer.top_k, layer.experts, q.capacity_factor),
         routed=routed, src=src, dst=dst, dispatch_tokens=matrix.astype(np.int64),
-        flat=flat, hierarchical=hier, notes=tuple(_notes(q, layer)),
+        flat=flat, hierarchical=hier, notes=tuple(_notes(q, layer, int(routed.expert.size))),
     )  # fmt: skip

@@ -67,7 +67,7 @@ def _exchange(x: Exchange) -> dict[str, Any]:
 
 
 def _routes(res: MoeResult) -> dict[str, Any] | None:
-    if not res.query.routes:
+    if not res.query.routes or res.routed.expert.size > limit("moe_routes"):
         return None
     r = res.routed
     return {

@@ -211,13 +211,18 @@ def test_a_model_preset_gives_experts_top_k_and_hidden() -> None:
         ({"tokens": 1023}, "tokens"),
         ({"top_k": 17}, "top_k"),
         ({"tokens": 65536, "experts": 128}, "tokens"),
-        ({"tokens": 65536, "top_k": 2, "experts": 32, "routes": True}, "routes"),
     ],
 )
 def test_bad_layouts_name_their_field(over: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidInput) as e:
         compute_moe(MoeQuery(**over))  # type: ignore[arg-type]
     assert e.value.field == field
+
+
+def test_routes_beyond_the_limit_are_null_with_a_note() -> None:
+    res = compute_moe(MoeQuery(tokens=65536, top_k=2, experts=32, routes=True))
+    assert res.payload()["routes"] is None
+    assert any("Routes are listed up to" in n for n in res.notes)
 
 
 def _links(b_intra: float, b_net: float, a_intra: float = 0.0, a_net: float = 0.0) -> Links:
