@@ -126,7 +126,7 @@ function drawTimeline(d, tl) {
   });
   const ax = svg("g", { class: "axis" });
   for (const v of niceTicks(0, total, 4)) ax.append(svg("text", { x: x(v), y: tl.y + tl.h + 14, "text-anchor": "middle" }, fmtPairs(v)));
-  ax.append(svg("text", { x: tl.x + tl.w / 2, y: tl.y + tl.h + 32, "text-anchor": "middle", class: "axis-label" }, "Time in query–key pairs (a step waits for its busiest GPU)"));
+  ax.append(svg("text", { x: tl.x + tl.w / 2, y: tl.y + tl.h + 32, "text-anchor": "middle", class: "axis-label" }, tl.w > 360 ? "Time in query–key pairs (a step waits for its busiest GPU)" : "Time, in query–key pairs"));
   const every = Math.ceil(d.cp / Math.max(1, Math.floor(tl.h / 12)));
   for (let r = 0; r < d.cp; r += every) ax.append(svg("text", { x: tl.x - 5, y: tl.y + (r + 0.5) * tl.rowH + 4, "text-anchor": "end" }, `GPU ${r}`));
   ax.append(svg("text", { x: tl.x, y: tl.y - 8, class: "axis-label" }, `Idle: ${fmtPct(d.idle_fraction)} of GPU time`));
@@ -204,7 +204,7 @@ function legendItems(d) {
   for (let r = 0; r < shown; r++) items.push(h("span", { class: "legend-item" }, h("span", { class: "swatch", style: { background: groupColor(r) } }), `GPU ${r}`));
   if (d.cp > shown) items.push(h("span", { class: "legend-item" }, `… ${d.cp - shown} more`));
   if (d.causal) items.push(h("span", { class: "legend-item" }, h("span", { class: "swatch cx-masked-swatch" }), "masked (causal)"));
-  items.push(h("span", { class: "legend-item" }, h("span", { class: "swatch hatched" }), "idle"));
+  items.push(h("span", { class: "legend-item" }, h("span", { class: "swatch cx-idle-swatch" }), "idle (waiting for the step)"));
   items.push(h("span", { class: "legend-item" }, h("span", { class: "swatch cx-now-swatch", style: { borderColor: cssVar("--text") } }), "this step's tiles"));
   return items;
 }

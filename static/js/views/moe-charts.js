@@ -105,6 +105,11 @@ function matrixChart(d, box) {
   if (n <= 64) {
     for (let s = 0; s < n; s++) g.append(svg("rect", { x: left + s * c, y: topPad + s * c, width: c, height: c, class: "moe-diagonal" }));
   }
+  for (let k = d.gpus_per_node; d.nodes > 1 && k < n; k += d.gpus_per_node) {
+    // ranks fill nodes in order: a line between nodes (pairs across it use the network)
+    g.append(svg("line", { x1: left + k * c, x2: left + k * c, y1: topPad, y2: topPad + size, class: "moe-node-line" }),
+      svg("line", { x1: left, x2: left + size, y1: topPad + k * c, y2: topPad + k * c, class: "moe-node-line" }));
+  }
   const hit = svg("rect", { x: left, y: topPad, width: size, height: size, fill: "transparent" });
   hit.addEventListener("pointermove", (ev) => {
     const r = hit.getBoundingClientRect();
@@ -175,4 +180,5 @@ function legendItems(legend, d) {
   legend.append(item(sw("moe-hatch-swatch", ""), "dropped (over capacity)"));
   if (!d.dropless) legend.append(item(sw("moe-cap-swatch", ""), "capacity"));
   legend.append(item(sw("moe-diag-swatch", ""), "matrix diagonal: stays on its GPU"));
+  if (d.nodes > 1) legend.append(item(sw("moe-node-swatch", ""), `node boundary (${d.gpus_per_node} GPUs per node)`));
 }

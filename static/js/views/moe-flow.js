@@ -29,8 +29,8 @@ export function layoutFlow(d, width) {
   const colX = (r) => pad + r * (cw + gap);
   const top = { y: 18, h: Math.max(70, Math.min(150, 12 * Math.sqrt(d.tokens_per_rank))) };
   const bottom = { y: top.y + top.h + 70, h: 170 };
-  const dropY = bottom.y + bottom.h + 24;
-  const height = dropY + 30;
+  const dropY = bottom.y + bottom.h + 34;
+  const height = dropY + 26;
   const routes = d.routes;
   const tokenIndex = new Map(); // token -> [rank, local index], in order of appearance
   const perRank = new Array(ep).fill(0);
@@ -155,7 +155,7 @@ function drawAxis(ctx, geo, d) {
   if (d.dropped) {
     ctx.fillStyle = cssVar("--danger");
     ctx.textAlign = "left";
-    ctx.fillText(`${fmtInt(d.dropped)} dropped copies fall here`, geo.pad, geo.dropY + 18);
+    ctx.fillText(`${fmtInt(d.dropped)} dropped copies fell here`, geo.pad, geo.dropY + 18);
   }
 }
 

@@ -180,7 +180,9 @@ def test_node_limited_routing_needs_room_for_k_experts() -> None:
 
 
 def test_expert_choice_fills_every_expert_and_tokens_get_any_number() -> None:
-    q = MoeQuery(tokens=512, experts=8, top_k=2, ep=4, routing="expert_choice", capacity_factor=0.5)
+    q = MoeQuery(
+        tokens=512, experts=8, top_k=2, ep=4, routing="expert_choice", capacity_factor=0.5, skew=2.0
+    )
     res = compute_moe(q)
     cap = capacity(512, 2, 8, 0.5)
     assert np.bincount(res.routed.expert, minlength=8).tolist() == [cap] * 8
