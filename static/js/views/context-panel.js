@@ -7,12 +7,14 @@
 //
 // mount(el, {title}) -> {update(data, t), setTime(t), exportSvg(), destroy()}
 import { svg, h } from "../lib/dom.js";
-import { createRedraw } from "../lib/anim.js";
+import { fetchJSON } from "../lib/api.js";
+import { createLoop, createRedraw } from "../lib/anim.js";
 import { onResize } from "../lib/canvas.js";
 import { cssVar, groupColor, onThemeChange } from "../lib/colors.js";
 import { fmtInt, fmtNum, fmtPct } from "../lib/format.js";
 import { niceTicks } from "../lib/scale.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
+import { ensureStylesheet } from "./collectives-svgchart.js";
 
 /** Pair counts as 1.5M, 340k (axis ticks need few characters). */
 export function fmtPairs(v) {
@@ -158,11 +160,7 @@ function build(p) {
 function setTime(p, t) {
   p.t = t;
   if (!p.data || !p.ring) return;
-  const j = Math.floor(t);
-  for (const tile of p.root.querySelectorAll(".cx-tile")) {
-    const s = Number(tile.dataset.step);
-    tile.setAttribute("class", s < j ? "cx-tile cx-done" : s === j ? "cx-tile cx-now" : "cx-tile cx-later");
-  }
+  fadeTiles(p.root, t);
   placeKv(p.data, p.ring, t);
   const x = p.timeline.stepX(t);
   p.timeline.head.setAttribute("x1", x);
@@ -207,4 +205,25 @@ function legendItems(d) {
   items.push(h("span", { class: "legend-item" }, h("span", { class: "swatch cx-idle-swatch" }), "idle (waiting for the step)"));
   items.push(h("span", { class: "legend-item" }, h("span", { class: "swatch cx-now-swatch", style: { borderColor: cssVar("--text") } }), "this step's tiles"));
   return items;
+}
+
+function fadeTiles(root, t) {
+  const j = Math.floor(t);
+  for (const tile of root.querySelectorAll(".cx-tile")) {
+    const s = Number(tile.dataset.step);
+    tile.setAttribute("class", s < j ? "cx-tile cx-done" : s === j ? "cx-tile cx-now" : "cx-tile cx-later");
+  }
+}
+
+/** The home gallery's live preview: zig-zag tiles on 4 GPUs filling in step by step. */
+export async function preview(el) {
+  ensureStylesheet("/static/css/views/context.css");
+  const d = await fetchJSON("/api/v1/context?seq_len=1024&cp=4");
+  const root = svg("svg", { class: "cx-svg", viewBox: "0 0 120 120", role: "img", "aria-label": "Ring attention tiles" });
+  root.append(drawMatrix(d, { x: 6, y: 6, size: 108 }));
+  for (const label of root.querySelectorAll("text")) label.remove();
+  Object.assign(root.style, { width: "100%", height: "100%" });
+  el.append(root);
+  const loop = createLoop(el, (ms) => fadeTiles(root, (ms / 900) % (d.cp + 1)));
+  if (!loop.start()) fadeTiles(root, d.cp);
 }

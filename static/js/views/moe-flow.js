@@ -5,6 +5,7 @@
 //
 // mount(el) -> {update(data), destroy()}
 import { h } from "../lib/dom.js";
+import { fetchJSON } from "../lib/api.js";
 import { createLoop, createRedraw, easeInOut, prefersReducedMotion } from "../lib/anim.js";
 import { setupCanvas, onResize, eventToElementCoordinates } from "../lib/canvas.js";
 import { cssVar, groupColor, onThemeChange } from "../lib/colors.js";
@@ -21,16 +22,16 @@ const LOOP_MS = COMBINE_START + T.spread + T.fly + T.rest;
 const MAX_DRAWN = 12000;
 
 /** Pure geometry: rank columns, token dots, expert bars and each copy's two ends. */
-export function layoutFlow(d, width) {
+export function layoutFlow(d, width, compact = false) {
   const ep = d.ep;
-  const pad = 34;
-  const gap = ep > 16 ? 2 : 8;
-  const cw = (width - pad - 8 - gap * (ep - 1)) / ep;
+  const pad = compact ? 4 : 34;
+  const gap = ep > 16 ? 2 : compact ? 4 : 8;
+  const cw = (width - pad - (compact ? 4 : 8) - gap * (ep - 1)) / ep;
   const colX = (r) => pad + r * (cw + gap);
-  const top = { y: 18, h: Math.max(70, Math.min(150, 12 * Math.sqrt(d.tokens_per_rank))) };
-  const bottom = { y: top.y + top.h + 70, h: 170 };
-  const dropY = bottom.y + bottom.h + 34;
-  const height = dropY + 26;
+  const top = compact ? { y: 4, h: 30 } : { y: 18, h: Math.max(70, Math.min(150, 12 * Math.sqrt(d.tokens_per_rank))) };
+  const bottom = compact ? { y: 52, h: 48 } : { y: top.y + top.h + 70, h: 170 };
+  const dropY = bottom.y + bottom.h + (compact ? 10 : 34);
+  const height = compact ? 120 : dropY + 26;
   const routes = d.routes;
   const tokenIndex = new Map(); // token -> [rank, local index], in order of appearance
   const perRank = new Array(ep).fill(0);
@@ -48,7 +49,7 @@ export function layoutFlow(d, width) {
   const scaleMax = Math.max(1, ...d.expert_load, d.dropless ? 0 : d.capacity);
   const unit = bottom.h / scaleMax;
   const barX = (e) => colX(d.expert_rank[e]) + (e - d.expert_rank[e] * epr) * bw;
-  return { ep, cw, gap, colX, top, bottom, dropY, height, tokenIndex, dot, cell, bw, unit, barX, scaleMax, pad, cols, width };
+  return { ep, cw, gap, colX, top, bottom, dropY, height, tokenIndex, dot, cell, bw, unit, barX, scaleMax, pad, cols, width, compact };
 }
 
 function copyEnds(geo, d, i) {
@@ -104,6 +105,14 @@ function paintFrame(v, t) {
 }
 
 function drawFrame(ctx, geo, d) {
+  if (geo.compact) {
+    for (let rank = 0; rank < geo.ep; rank++) {
+      ctx.fillStyle = cssVar("--surface");
+      ctx.fillRect(geo.colX(rank), geo.top.y, geo.cw, geo.top.h);
+      ctx.fillRect(geo.colX(rank), geo.bottom.y, geo.cw, geo.bottom.h);
+    }
+    return;
+  }
   ctx.font = "11px system-ui, sans-serif";
   ctx.textBaseline = "alphabetic";
   for (let rank = 0; rank < geo.ep; rank++) {
@@ -254,4 +263,20 @@ function paint(v) {
   if (!v.geo || !v.ctx) return;
   paintFrame(v, v.t);
   v.canvas.dataset.t = String(Math.round(v.t));
+}
+
+/** The home gallery's live preview: 64 tokens to 8 experts on 4 GPUs, looping (one request). */
+export async function preview(el) {
+  const d = await fetchJSON("/api/v1/moe?tokens=64&experts=8&ep=4&skew=1&routes=true");
+  const canvas = h("canvas", { role: "img", "aria-label": "Tokens flowing to experts" });
+  el.append(canvas);
+  const width = Math.max(160, Math.floor(el.clientWidth) || 320);
+  const v = { canvas, d, geo: layoutFlow(d, width, true), ctx: null, stride: 1, t: FALL_START + T.fall };
+  v.ctx = setupCanvas(canvas, width, v.geo.height);
+  v.ends = d.routes.token.map((_, i) => copyEnds(v.geo, d, i));
+  const loop = createLoop(el, (ms) => {
+    v.t = ms % LOOP_MS;
+    paint(v);
+  });
+  if (!loop.start()) paint(v);
 }
