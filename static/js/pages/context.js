@@ -3,6 +3,8 @@
 // its OpenAPI document), and draws both side by side from the answers. Page-only keys: step
 // (the playhead) and theme.
 import { $, $$, h, clear } from "../lib/dom.js";
+import { pageQuery } from "../lib/pagequery.js";
+import { metric } from "../lib/metric.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { createLoop } from "../lib/anim.js";
 import { fmtBytes, fmtInt, fmtPct, fmtTime } from "../lib/format.js";
@@ -13,7 +15,8 @@ const PAGE_ONLY = ["theme", "step"];
 const NUMBERS = ["seq_len", "heads", "kv_heads", "head_dim", "micro_batch", "gpus_per_node"];
 const STEP_MS = 1200;
 
-const params = new URLSearchParams(location.search);
+const state = pageQuery(PAGE_ONLY);
+const params = state.params;
 const load = latest();
 const errors = errorBox($("#cx-errors"));
 const panels = new Map(); // placement -> {section, view, status, data}
@@ -22,28 +25,9 @@ let primary = null;
 let t = Number(params.get("step") || 0);
 mountShareBar($("#share"), { getSvg: () => primary && panels.get(primary.placement)?.view.exportSvg(), name: "bitmesh-context", embedHeight: 1500 });
 
-function apiQuery(over = {}) {
-  const q = new URLSearchParams(params);
-  for (const k of PAGE_ONLY) q.delete(k);
-  for (const [k, v] of Object.entries(over)) q.set(k, v);
-  return q.toString();
-}
-
-function writeUrl() {
-  const s = params.toString().replaceAll("%2C", ",");
-  const next = s ? `?${s}` : "";
-  if (next !== location.search) history.replaceState(null, "", location.pathname + next);
-}
-
 function setParams(patch, remove = []) {
-  for (const k of remove) params.delete(k);
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null || v === "") params.delete(k);
-    else params.set(k, String(v));
-  }
-  params.delete("step");
+  state.set(patch, [...remove, "step"]);
   t = 0;
-  writeUrl();
   refresh();
 }
 
@@ -75,7 +59,7 @@ function showTime(commit) {
   if (commit) {
     if (Math.round(t)) params.set("step", String(Math.round(t)));
     else params.delete("step");
-    writeUrl();
+    state.writeUrl();
   }
 }
 
@@ -185,10 +169,6 @@ function showPanel(name, d, err) {
   p.view.update(d, Math.min(t, d.cp - 1e-9));
 }
 
-function metric(label, value, raw, key, sub) {
-  return h("div", { class: "metric" }, h("div", { class: "label" }, label), h("div", { class: "value", dataset: { metric: key, value: String(raw) } }, value), sub ? h("div", { class: "sub" }, sub) : null);
-}
-
 function renderVolumes(d) {
   const v = d.volumes;
   const el = $("#cx-volumes");
@@ -210,7 +190,7 @@ function renderVolumes(d) {
 async function refresh() {
   errors.clear();
   try {
-    const d = await load(`/api/v1/context?${apiQuery()}`);
+    const d = await load(`/api/v1/context?${state.api()}`);
     primary = d;
     for (const el of $$("#app .loading")) el.remove();
     syncControls(d);
@@ -220,7 +200,7 @@ async function refresh() {
     await Promise.all(names.map(async (name) => {
       if (name === d.placement) return showPanel(name, d);
       try {
-        showPanel(name, await fetchJSON(`/api/v1/context?${apiQuery({ placement: name })}`));
+        showPanel(name, await fetchJSON(`/api/v1/context?${state.api({ placement: name })}`));
       } catch (err) {
         showPanel(name, null, err);
       }

@@ -3,6 +3,8 @@
 // sliders offer the values the answer's `controls` lists, every control shows the answer's
 // `query`, and the choices of the selects come from the OpenAPI document and the presets.
 import { $, $$, h, clear } from "../lib/dom.js";
+import { pageQuery, fillSelect } from "../lib/pagequery.js";
+import { metric } from "../lib/metric.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtBytes, fmtInt, fmtNum, fmtPct, fmtTime } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
@@ -14,7 +16,7 @@ const ARCH = ["experts", "top_k", "hidden", "shared_experts"];
 const NUMBERS = ["max_nodes", "shared_experts", "hidden", "gpus_per_node", "seed"];
 const TEXTS = ["dispatch_dtype", "combine_dtype"];
 
-const params = new URLSearchParams(location.search);
+const state = pageQuery(PAGE_ONLY);
 let shown = null;
 const load = latest();
 const errors = errorBox($("#moe-errors"));
@@ -22,40 +24,12 @@ const flow = mountFlow($("#moe-flow"));
 const charts = mountCharts($("#moe-charts"));
 mountShareBar($("#share"), { getSvg: () => charts.exportSvg(), name: "bitmesh-moe", embedHeight: 1200 });
 
-// ------------------------------------------------------------------ the query string
-
-function apiQuery() {
-  const q = new URLSearchParams(params);
-  for (const k of PAGE_ONLY) q.delete(k);
-  q.set("routes", "true");
-  return q.toString();
-}
-
-function writeUrl() {
-  const s = params.toString().replaceAll("%2C", ",");
-  const next = s ? `?${s}` : "";
-  if (next !== location.search) history.replaceState(null, "", location.pathname + next);
-}
-
 function setParams(patch, remove = []) {
-  for (const k of remove) params.delete(k);
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null || v === "") params.delete(k);
-    else params.set(k, String(v));
-  }
-  writeUrl();
+  state.set(patch, remove);
   refresh();
 }
 
 // ------------------------------------------------------------------ controls
-
-function fillSelect(select, items, value) {
-  if ([...select.options].map((o) => o.value).join("|") !== items.map((i) => i.value).join("|")) {
-    clear(select);
-    for (const it of items) select.append(h("option", { value: it.value }, it.label));
-  }
-  select.value = value;
-}
 
 /** The value a slider stands for at its current position. */
 function sliderValue(input) {
@@ -117,16 +91,6 @@ function wireControls() {
 
 // ------------------------------------------------------------------ metrics
 
-function metric(label, value, raw, key, sub, title) {
-  return h(
-    "div",
-    { class: "metric", title },
-    h("div", { class: "label" }, label),
-    h("div", { class: "value", dataset: { metric: key, value: String(raw) } }, value),
-    sub ? h("div", { class: "sub" }, sub) : null,
-  );
-}
-
 function stepsTable(d) {
   const rows = [];
   for (const [way, title] of [["flat", "Flat"], ["hierarchical", "Hierarchical"]]) {
@@ -171,7 +135,7 @@ function renderMetrics(d) {
 async function refresh() {
   errors.clear();
   try {
-    const d = await load(`/api/v1/moe?${apiQuery()}`);
+    const d = await load(`/api/v1/moe?${state.api({ routes: "true" })}`);
     shown = d;
     for (const el of $$("#app .loading")) el.remove();
     syncControls(d);
