@@ -103,11 +103,15 @@ function placeKv(d, ringParts, t) {
     const [x0, y0] = pos(hold.rank);
     const [x1, y1] = pos((hold.rank + 1) % d.cp);
     const [x, y] = [x0 + (x1 - x0) * u, y0 + (y1 - y0) * u];
-    const label = `K/V ${hold.kv_blocks.join(",")}`;
-    // the block sits a little inside its GPU, on the way to the centre
-    const cx = x + (ringParts.center[0] - x) * 0.38;
-    const cy = y + (ringParts.center[1] - y) * 0.38;
-    blocks.append(tip(svg("g", { class: "cx-kv-block" }, svg("rect", { x: cx - 26, y: cy - 9, width: 52, height: 18, rx: 4, fill: groupColor(hold.kv_rank) }), svg("text", { x: cx, y: cy + 4, "text-anchor": "middle", class: "cx-kv-label" }, label)), [`GPU ${hold.rank} at step ${hold.step}`, ["holds K/V of", `GPU ${hold.kv_rank}`], ["blocks", hold.kv_blocks.join(", ")]]));
+    // the block sits a little inside its GPU, on the way to the centre; with many GPUs it is
+    // a chip without text (the tooltip names it)
+    const labelled = d.cp <= 8;
+    const cx = x + (ringParts.center[0] - x) * (labelled ? 0.38 : 0.22);
+    const cy = y + (ringParts.center[1] - y) * (labelled ? 0.38 : 0.22);
+    const w = labelled ? 52 : 12;
+    const chip = svg("g", { class: "cx-kv-block" }, svg("rect", { x: cx - w / 2, y: cy - (labelled ? 9 : 6), width: w, height: labelled ? 18 : 12, rx: 3, fill: groupColor(hold.kv_rank) }));
+    if (labelled) chip.append(svg("text", { x: cx, y: cy + 4, "text-anchor": "middle", class: "cx-kv-label" }, `K/V ${hold.kv_blocks.join(",")}`));
+    blocks.append(tip(chip, [`GPU ${hold.rank} at step ${hold.step}`, ["holds K/V of", `GPU ${hold.kv_rank}`], ["blocks", hold.kv_blocks.join(", ")]]));
   }
 }
 

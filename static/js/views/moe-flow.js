@@ -85,8 +85,9 @@ function paintFrame(v, t) {
     const back = easeInOut((t - COMBINE_START - delay) / T.fly);
     if (!r.kept[i] && t >= FALL_START) {
       const f = easeInOut((t - FALL_START) / T.fall);
-      x = e.x1;
-      y = e.y1 + (geo.dropY - e.y1) * f;
+      const over = r.slot[i] - d.capacity; // spread the pile under its expert
+      x = e.x1 + ((((over * 5) % geo.bw) + geo.bw) % geo.bw - geo.bw / 2) * 0.8 * f;
+      y = e.y1 + (geo.dropY + (over % 3) * size - e.y1) * f;
       color = fallen;
     } else if (r.kept[i] && back > 0) {
       x = e.x1 + (e.x0 - e.x1) * back;
