@@ -44,6 +44,7 @@ class LinkFigures(BaseModel):
 
 
 class Routes(BaseModel):
+    token_rank: list[int] = Field(description="Per token (0..T−1): the GPU that holds it.")
     token: list[int] = Field(description="Token of each copy (0..T−1).")
     src: list[int] = Field(description="Rank holding the token.")
     dst: list[int] = Field(description="Rank holding the expert.")

@@ -194,8 +194,8 @@ class MoeQuery(LinkQuery):
     )
     gpu: str = param("h100-sxm", "GPU preset: its links' achievable figures.", max_length=40)
     routes: bool = param(
-        False, f"List every token copy (token, ranks, expert, kept, slot, gate), for batches "
-        f"of up to {limit('moe_routes'):,} copies.", example=False,
+        False, f"List every token's GPU and every token copy (token, ranks, expert, kept, "
+        f"slot, gate), for batches of up to {limit('moe_routes'):,} copies.", example=False,
     )  # fmt: skip
 
 

@@ -69,8 +69,9 @@ def _exchange(x: Exchange) -> dict[str, Any]:
 def _routes(res: MoeResult) -> dict[str, Any] | None:
     if not res.query.routes or res.routed.expert.size > limit("moe_routes"):
         return None
-    r = res.routed
+    r, q = res.routed, res.query
     return {
+        "token_rank": np.arange(q.tokens) // (q.tokens // q.ep),
         "token": r.token, "src": res.src, "dst": res.dst, "expert": r.expert, "choice": r.choice,
         "kept": r.kept, "slot": r.slot, "gate": np.round(r.gate, 6),
     }  # fmt: skip

@@ -33,12 +33,9 @@ export function layoutFlow(d, width, compact = false) {
   const dropY = bottom.y + bottom.h + (compact ? 10 : 34);
   const height = compact ? 120 : dropY + 26;
   const routes = d.routes;
-  const tokenIndex = new Map(); // token -> [rank, local index], in order of appearance
+  const tokenIndex = new Map(); // token -> [rank, position among its GPU's tokens]
   const perRank = new Array(ep).fill(0);
-  for (let i = 0; i < routes.token.length; i++) {
-    const t = routes.token[i];
-    if (!tokenIndex.has(t)) tokenIndex.set(t, [routes.src[i], perRank[routes.src[i]]++]);
-  }
+  routes.token_rank.forEach((rank, t) => tokenIndex.set(t, [rank, perRank[rank]++]));
   const n = Math.max(...perRank, 1);
   const cols = Math.max(1, Math.ceil(Math.sqrt((n * cw) / top.h)));
   const rows = Math.ceil(n / cols);
@@ -189,9 +186,23 @@ function tipAt(v, ev) {
     return [`Expert ${e} on GPU ${rank}`, ["routed", fmtInt(d.expert_load[e])], ["kept", fmtInt(d.expert_kept[e])], ["dropped", fmtInt(d.expert_dropped[e])], ["capacity", d.dropless ? "none (dropless)" : fmtInt(d.capacity)]];
   }
   if (y >= geo.top.y && y <= geo.top.y + geo.top.h) {
+    const k = Math.floor((y - geo.top.y) / geo.cell) * geo.cols + Math.floor((x - geo.colX(rank)) / geo.cell);
+    const token = v.tokenAt[rank] ? v.tokenAt[rank][k] : undefined;
+    if (token !== undefined) return tokenTip(d, token, rank, v.copies.get(token));
     return [`GPU ${rank}`, ["tokens held", fmtInt(d.tokens_per_rank)], ["copies sent out", fmtInt(d.dispatch_tokens[rank].reduce((a, b) => a + b, 0) - d.dispatch_tokens[rank][rank])], ["copies kept local", fmtInt(d.dispatch_tokens[rank][rank])]];
   }
   return null;
+}
+
+function tokenTip(d, token, rank, copies) {
+  const r = d.routes;
+  const lines = [`Token ${token} on GPU ${rank}`];
+  for (const i of copies) {
+    const fate = r.kept[i] ? `kept, slot ${r.slot[i]}` : "dropped (expert full)";
+    lines.push([`expert ${r.expert[i]} on GPU ${r.dst[i]}`, `gate ${r.gate[i].toFixed(3)}, ${fate}`]);
+  }
+  if (!copies.length) lines.push("no expert picked this token");
+  return lines;
 }
 
 export function mount(el) {
@@ -230,6 +241,13 @@ export function mount(el) {
     v.geo = layoutFlow(v.d, v.width);
     v.ctx = setupCanvas(canvas, v.width, v.geo.height);
     v.ends = v.d.routes.token.map((_, i) => copyEnds(v.geo, v.d, i));
+    v.tokenAt = Array.from({ length: v.d.ep }, () => []);
+    v.copies = new Map();
+    for (const [token, [rank, k]] of v.geo.tokenIndex) {
+      v.tokenAt[rank][k] = token;
+      v.copies.set(token, []);
+    }
+    v.d.routes.token.forEach((token, i) => v.copies.get(token).push(i));
     redraw();
   };
   const unResize = onResize(el, (w) => {
