@@ -17,7 +17,8 @@ one microbatch through one rank's whole share of the model; a chunk (one of the 
 pieces a rank holds) costs that divided by v. Schedules without a split backward run one B of
 cost (I + W)/v. `stage_costs` multiplies every op of a stage (e.g. the embedding on the first
 stage, the LM head on the last). DualPipeV's overlapped F&B span lasts `forward_backward` (a
-per-chunk cost, default the chunk's F + B).
+per-chunk cost, default the chunk's F + B). With `model` the costs are seconds, derived from
+the model's FLOPs and the GPU's throughput (`pipeline_model`); the simulation is the same.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def _schedule_entry(spec: ScheduleSpec) -> dict[str, Any]:
     }
 
 
-_JSON_TYPES = {int: "integer", float: "number", str: "string", bool: "boolean"}
+_JSON_TYPES: dict[object, str] = {int: "integer", float: "number", str: "string", bool: "boolean"}
 
 
 def _parameters() -> list[dict[str, Any]]:
