@@ -50,6 +50,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "/api/v1/pipeline": (
         "/api/v1/pipeline?schedule=1f1b&stages=4&microbatches=8",
         "/api/v1/pipeline?schedule=zb_h1&stages=8&microbatches=16",
+        "/api/v1/pipeline?model=llama3-8b&gpu=h100-sxm&stages=4&microbatches=8",
+        "/api/v1/pipeline?schedule=zb_h1&model=llama3-70b&tp=8&seq_len=8192&stages=8"
+        "&microbatches=16&recompute=selective&format=columns",
     ),
     # quantization and arithmetic labs
     "/api/v1/quantize": (

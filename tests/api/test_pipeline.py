@@ -46,8 +46,17 @@ def test_gpipe_values(client: TestClient) -> None:
         "p2p": 0.0,
         "forward_backward": None,
         "stage_costs": None,
+        "model": None,
+        "gpu": "h100-sxm",
+        "tp": 1,
+        "cp": 1,
+        "seq_len": 4096,
+        "micro_batch": 1,
+        "efficiency": 0.5,
+        "recompute": "none",
         "format": "json",
     }
+    assert body["cost_model"] is None
     op = body["ops"][0]
     assert op == {
         "rank": 0,
@@ -238,9 +247,18 @@ def test_catalogue(client: TestClient) -> None:
     assert (bad.status_code, good.status_code) == (422, 200)
     defaults = {p["name"]: p["default"] for p in body["parameters"]}
     plain = client.get(URL).json()["query"]
-    assert {k: v for k, v in defaults.items() if k != "chunks"} == {
-        k: v for k, v in plain.items() if k != "chunks"
+    # chunks default per schedule; the costs default to null: 1 (p2p 0) without a model
+    costs = {"chunks", "forward", "backward_input", "backward_weight", "p2p"}
+    assert {k: v for k, v in defaults.items() if k not in costs} == {
+        k: v for k, v in plain.items() if k not in costs
     }
+    assert [defaults[k] for k in sorted(costs - {"chunks"})] == [None] * 4
+    assert [plain[k] for k in ("forward", "backward_input", "backward_weight", "p2p")] == [
+        1.0,
+        1.0,
+        1.0,
+        0.0,
+    ]
     assert (
         r.headers["etag"]
         and client.get(URL + "/schedules", headers={"If-None-Match": r.headers["etag"]}).status_code
