@@ -80,7 +80,7 @@ def run_pipeline(query: PipelineQuery) -> PipelineResult:
     assert v is not None  # resolved
     stage_rank = orders.rank_of_stage(spec.placement, p, v)
     stage_chunk = orders.chunk_of_stage(spec.placement, p, v)
-    timeline = simulate(spec.generator(p, m, v), stage_rank, m, stage_costs(q, spec), q.p2p)
+    timeline = simulate(spec.generator(p, m, v), stage_rank, m, stage_costs(q, spec), q.costs[3])
     return summarise(q, spec, stage_rank, stage_chunk, timeline)
 
 
@@ -95,7 +95,7 @@ def stage_costs(q: PipelineQuery, spec: ScheduleSpec) -> StageCosts:
     assert q.chunks is not None
     v, n = q.chunks, q.stages * q.chunks
     k = parse_stage_costs(q.stage_costs, n) or [1.0] * n
-    f, b_in, b_w = q.forward, q.backward_input, q.backward_weight
+    f, b_in, b_w, _ = q.costs
     cf = [f / v * x for x in k]
     cb = [(b_in + b_w) / v * x for x in k]
     pairs: dict[tuple[int, int], float] | None = None

@@ -152,6 +152,14 @@ class PipelineQuery:
         max_length=20,
     )
 
+    @property
+    def costs(self) -> tuple[float, float, float, float]:
+        """(forward, backward_input, backward_weight, p2p) of a resolved query."""
+        f, i, w, p2p = self.forward, self.backward_input, self.backward_weight, self.p2p
+        if f is None or i is None or w is None or p2p is None:
+            raise ValueError("costs are filled in by resolve_query")
+        return f, i, w, p2p
+
 
 @dataclass(frozen=True)
 class CostPreset:
@@ -308,10 +316,9 @@ def _with_costs(q: PipelineQuery) -> PipelineQuery:
         for name in MODEL_ONLY:
             if getattr(q, name) != _DEFAULTS[name]:
                 raise InvalidInput(name, f"{name} is read only with model=; give a model preset")
-        return replace(
-            q,
-            **{k: _IDEAL[k] if getattr(q, k) is None else getattr(q, k) for k in EXPLICIT},
-        )
+        given = {k: getattr(q, k) for k in EXPLICIT}
+        f, i, w, p2p = (_IDEAL[k] if v is None else float(v) for k, v in given.items())
+        return replace(q, forward=f, backward_input=i, backward_weight=w, p2p=p2p)
     if not 0 < q.efficiency <= 1:
         raise InvalidInput("efficiency", "must be in (0, 1]: a fraction of the peak")
     derived = model_costs(cm)
@@ -327,7 +334,10 @@ def _with_costs(q: PipelineQuery) -> PipelineQuery:
         model=cm.model,
         gpu=cm.gpu,
         recompute=cm.recompute,
-        **{k: getattr(derived, k) for k in EXPLICIT},
+        forward=derived.forward,
+        backward_input=derived.backward_input,
+        backward_weight=derived.backward_weight,
+        p2p=derived.p2p,
     )
 
 
@@ -358,7 +368,7 @@ def resolve_query(q: PipelineQuery) -> PipelineQuery:
         p2p=_check_cost("p2p", q.p2p),
         forward_backward=None if fb is None else _check_cost("forward_backward", fb),
     )
-    if resolved.forward + resolved.backward_input + resolved.backward_weight == 0:
+    if sum(resolved.costs[:3]) == 0:
         raise InvalidInput("forward", "forward, backward_input and backward_weight cannot all be 0")
     _check_op_count(resolved, v)
     mult = parse_stage_costs(q.stage_costs, q.stages * v)
