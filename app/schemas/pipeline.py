@@ -275,6 +275,19 @@ class CostPresetInfo(_Strict):
     source: str = Field(description="Why these values.")
 
 
+class CostModelRules(_Strict):
+    derives: list[str] = Field(
+        description="The costs a model derives: giving one of them with `model` is a 422.",
+        examples=[["forward", "backward_input", "backward_weight", "p2p"]],
+    )
+    reads: list[str] = Field(
+        description="The parameters only a model reads: giving one without `model` is a 422.",
+        examples=[["gpu", "tp", "cp", "seq_len", "micro_batch", "efficiency", "recompute"]],
+    )
+    units: str = Field(description="The unit of the times when `model` is given.")
+    source: str = Field(description="Where the FLOP counts and the split come from.")
+
+
 class PipelineCatalogue(_Strict):
     schedules: list[ScheduleInfo] = Field(description="Every schedule with its rules.")
     placements: dict[str, str] = Field(description="What each placement means.")
@@ -288,4 +301,5 @@ class PipelineCatalogue(_Strict):
     formats: list[FormatInfo] = Field(description="The `format` values.")
     cost_presets: list[CostPresetInfo] = Field(description="Named sets of costs.")
     limits: dict[str, int] = Field(description="The pipeline limits (also in /api/v1/limits).")
-    units: str = Field(description="The unit of every cost and time.")
+    units: str = Field(description="The unit of every cost and time (without a model).")
+    cost_model: CostModelRules = Field(description="How `model` turns the costs into seconds.")

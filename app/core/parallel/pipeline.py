@@ -30,6 +30,8 @@ from typing import Any
 from app.core.limits import LIMITS
 from app.core.parallel import pipeline_orders as orders
 from app.core.parallel import pipeline_payload as shapes
+from app.core.parallel.pipeline_model import EXPLICIT, MODEL_ONLY
+from app.core.parallel.pipeline_model import SOURCE as MODEL_SOURCE
 from app.core.parallel.pipeline_query import (
     COST_PRESETS,
     FORMAT_TITLES,
@@ -178,4 +180,10 @@ def catalogue() -> dict[str, Any]:
         ],
         "limits": {k: v.value for k, v in LIMITS.items() if k.startswith("pipeline_")},
         "units": shapes.UNITS,
+        "cost_model": {
+            "derives": list(EXPLICIT),
+            "reads": list(MODEL_ONLY),
+            "units": shapes.SECONDS,
+            "source": MODEL_SOURCE,
+        },
     }
