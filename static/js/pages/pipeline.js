@@ -178,7 +178,9 @@ function syncInputs() {
 let debounce = 0;
 function onControl(ev) {
   const key = ev.target.dataset.param;
-  if (!key) return;
+  // a focused control that is hidden (a model control once the model is cleared) blurs and
+  // fires a change: it no longer applies
+  if (!key || ev.target.disabled || ev.target.closest("[hidden]")) return;
   const raw = ev.target.value.trim();
   if (key === "race") page.race = raw;
   else if (ev.target.type === "number" && raw !== "" && !Number.isFinite(Number(raw))) {
