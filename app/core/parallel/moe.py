@@ -40,6 +40,14 @@ from app.core.numerics.dtypes import resolve as resolve_dtype
 from app.core.parallel.collective_algorithms import LinkQuery, resolve_links
 from app.core.parallel.collective_cost import Links, Placement
 from app.core.parallel.moe_dispatch import Exchange, flat_exchange, hierarchical_exchange
+from app.core.parallel.moe_routing import (
+    Popularity,
+    Routed,
+    node_mask,
+    route_expert_choice,
+    route_top_k,
+    router_logits,
+)
 from app.core.parallel.network import calibration
 from app.core.parallel.presets import get_gpu, get_model
 from app.core.params import param
@@ -47,7 +55,6 @@ from app.core.params import param
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 Routing = Literal["top_k", "expert_choice"]
-Popularity = Literal["normal", "zipf"]
 
 # Defaults of the architecture fields when no model= names them (a small MoE layer to watch).
 DEFAULT_EXPERTS, DEFAULT_TOP_K, DEFAULT_HIDDEN = 16, 2, 4096
@@ -282,118 +289,6 @@ def resolve(q: MoeQuery) -> Layer:
     return layer
 
 
-# ---------------------------------------------------------------- routing
-
-
-@dataclass(frozen=True, eq=False)
-class Routed:
-    """Every token copy that routing made: parallel columns, in choice-major order for top-k
-    (all first choices, then all second choices...), expert-major for expert choice."""
-
-    token: IntArray
-    expert: IntArray
-    choice: IntArray
-    gate: FloatArray
-    kept: npt.NDArray[np.bool_]
-    slot: IntArray
-    expert_load: IntArray
-    """Copies routed to each expert before capacity."""
-
-
-def router_logits(q: MoeQuery, experts: int) -> npt.NDArray[np.float32]:
-    """(T, E) seeded logits: skew · bias[e] + standard Gumbel noise (see the module doc)."""
-    rng = np.random.default_rng(q.seed)
-    if q.popularity == "zipf":
-        bias = -np.log1p(rng.permutation(experts).astype(np.float64))
-    else:
-        bias = rng.standard_normal(experts)
-    # −log of a standard exponential is standard Gumbel; float32 halves the work
-    e = rng.standard_exponential((q.tokens, experts), dtype=np.float32)
-    noise = -np.log(np.maximum(e, np.float32(1e-30)))
-    noise += np.float32(q.skew) * bias.astype(np.float32)
-    return noise
-
-
-def _node_mask(logits: npt.NDArray[np.float32], layer: Layer, max_nodes: int) -> None:
-    """Node-limited routing, in place: experts outside each token's best `max_nodes` nodes get
-    −inf. A node's score is the sum of its highest k/M logits (DeepSeek-V3 §2.1.2)."""
-    per_node = layer.experts_per_rank * layer.place.local
-    nodes = -(-layer.experts // per_node)
-    t = logits.shape[0]
-    padded = np.full((t, nodes * per_node), -np.inf, dtype=np.float32)
-    padded[:, : layer.experts] = logits
-    grouped = padded.reshape(t, nodes, per_node)
-    top = max(1, min(per_node, layer.top_k // max_nodes))
-    best = -np.sort(-grouped, axis=2)[:, :, :top]
-    score = np.where(np.isfinite(best), best, 0.0).sum(axis=2)
-    if max_nodes >= nodes:
-        return
-    keep = np.argsort(-score, axis=1, kind="stable")[:, :max_nodes]
-    allowed = np.zeros((t, nodes), dtype=bool)
-    np.put_along_axis(allowed, keep, True, axis=1)
-    mask = np.repeat(allowed, per_node, axis=1)[:, : layer.experts]
-    logits[~mask] = -np.inf
-
-
-def _softmax_rows(x: npt.NDArray[np.float32]) -> FloatArray:
-    z = x.astype(np.float64) - x.max(axis=1, keepdims=True)
-    ez = np.exp(z)
-    return np.asarray(ez / ez.sum(axis=1, keepdims=True))
-
-
-def _slots(expert: IntArray, experts: int) -> IntArray:
-    """Each copy's position in its expert's buffer, in the order the copies are listed."""
-    order = np.argsort(expert, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(np.bincount(expert, minlength=experts))[:-1]])
-    slot = np.empty_like(expert)
-    slot[order] = np.arange(expert.size) - starts[expert[order]]
-    return slot
-
-
-def route_top_k(q: MoeQuery, layer: Layer) -> Routed:
-    """Top-k gating: each token's k highest logits, gates softmaxed over those k (Mixtral);
-    capacity drops first choices last (GShard Algorithm 1) unless dropless."""
-    logits = router_logits(q, layer.experts)
-    if q.max_nodes is not None:
-        _node_mask(logits, layer, q.max_nodes)
-    k = layer.top_k
-    top = np.argpartition(-logits, k - 1, axis=1)[:, :k]
-    vals = np.take_along_axis(logits, top, axis=1)
-    order = np.argsort(-vals, axis=1, kind="stable")
-    top, vals = np.take_along_axis(top, order, axis=1), np.take_along_axis(vals, order, axis=1)
-    gates = _softmax_rows(vals)
-    t = q.tokens
-    token = np.tile(np.arange(t, dtype=np.int64), k)  # choice-major: GShard's priority order
-    expert = top.T.reshape(-1).astype(np.int64)
-    choice = np.repeat(np.arange(k, dtype=np.int64), t)
-    slot = _slots(expert, layer.experts)
-    cap = capacity(t, k, layer.experts, q.capacity_factor)
-    kept = np.ones(expert.size, dtype=bool) if q.dropless else slot < cap
-    load = np.bincount(expert, minlength=layer.experts).astype(np.int64)
-    return Routed(token, expert, choice, gates.T.reshape(-1), kept, slot, load)
-
-
-def route_expert_choice(q: MoeQuery, layer: Layer) -> Routed:
-    """Each expert takes the `capacity` tokens with the highest router probability for it
-    (Zhou et al. 2022); every expert is full, tokens get zero or several experts."""
-    logits = router_logits(q, layer.experts)
-    probs = _softmax_rows(logits)
-    c = min(q.tokens, capacity(q.tokens, layer.top_k, layer.experts, q.capacity_factor))
-    picked = np.argpartition(-probs, max(c - 1, 0), axis=0)[:c, :]  # (c, E)
-    score = np.take_along_axis(probs, picked, axis=0)
-    order = np.argsort(-score, axis=0, kind="stable")
-    picked = np.take_along_axis(picked, order, axis=0)
-    token = picked.T.reshape(-1).astype(np.int64)  # expert-major
-    expert = np.repeat(np.arange(layer.experts, dtype=np.int64), c)
-    gate = np.take_along_axis(probs, picked, axis=0).T.reshape(-1)
-    slot = np.tile(np.arange(c, dtype=np.int64), layer.experts)
-    n = token.size
-    return Routed(
-        token, expert, np.full(n, -1, dtype=np.int64), gate, np.ones(n, dtype=bool), slot,
-        np.full(layer.experts, c, dtype=np.int64),
-    )  # fmt: skip
-
-
 # ---------------------------------------------------------------- the result
 
 
@@ -454,9 +349,14 @@ def compute_moe(q: MoeQuery) -> MoeResult:
     For example ``compute_moe(MoeQuery(dropless=True)).dropped == 0``.
     """
     layer = resolve(q)
-    routed = (
-        route_expert_choice(q, layer) if q.routing == "expert_choice" else route_top_k(q, layer)
-    )
+    cap = capacity(q.tokens, layer.top_k, layer.experts, q.capacity_factor)
+    logits = router_logits(q.seed, q.tokens, layer.experts, q.skew, q.popularity)
+    if q.routing == "expert_choice":
+        routed = route_expert_choice(logits, cap)
+    else:
+        if q.max_nodes is not None:
+            node_mask(logits, layer.experts_per_rank * layer.place.local, layer.top_k, q.max_nodes)
+        routed = route_top_k(logits, layer.top_k, cap, q.dropless)
     per_rank = q.tokens // q.ep
     src = routed.token // per_rank
     dst = routed.expert // layer.experts_per_rank
@@ -476,7 +376,7 @@ def compute_moe(q: MoeQuery) -> MoeResult:
     )
     return MoeResult(
         query=q, layer=layer, links=links,
-        capacity=capacity(q.tokens, layer.top_k, layer.experts, q.capacity_factor),
+        capacity=cap,
         routed=routed, src=src, dst=dst, dispatch_tokens=matrix.astype(np.int64),
         flat=flat, hierarchical=hier, notes=tuple(_notes(q, layer, int(routed.expert.size))),
     )  # fmt: skip
