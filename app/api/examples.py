@@ -19,7 +19,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "/api/v1/formats/{name}/decode": ("/api/v1/formats/float8_e4m3fn/decode?code=0x39",),
     "/api/v1/formats/{name}/encode": (
         "/api/v1/formats/float8_e4m3fn/encode?value=464",
+        "/api/v1/formats/float8_e4m3fn/encode?value=464.0000000000000004",
         "/api/v1/formats/bfloat16/encode?value=1.00390625&rounding=toward_zero",
+        "/api/v1/formats/float8_e8m0fnu/encode?value=3",
     ),
     "/api/v1/presets/models/{name}": ("/api/v1/presets/models/llama3-70b",),
     "/api/v1/mesh": (

@@ -227,7 +227,17 @@ class EncodeResponse(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     name: str = Field(description="Format name.", examples=["float8_e4m3fn"])
-    input: Real = Field(description="The input as a float64.", examples=[1.0625])
+    input: Real = Field(
+        description="The input's nearest float64 (±Inf past float64's range).", examples=[1.0625]
+    )
+    exact_input: str = Field(
+        description="The input exactly, as a decimal: what was rounded (not its float64).",
+        examples=["464.0000000000000004"],
+    )
+    input_is_float64: bool = Field(
+        description="The input is a float64 (`input` is exactly `exact_input`).",
+        examples=[False],
+    )
     rounding: str = Field(description="Rounding mode used.", examples=["nearest_even"])
     overflow: str = Field(description="Overflow policy used.", examples=["native"])
     seed: int | None = Field(
@@ -240,10 +250,13 @@ class EncodeResponse(BaseModel):
     exact_value: str = Field(description="Exact decimal of the chosen value.", examples=["1"])
     cls: str = Field(alias="class", description="Class of the chosen value.", examples=["normal"])
     abs_error: Real | None = Field(
-        description="|value - input|, null when either is not finite.", examples=[0.0625]
+        description="|value − exact input|, computed exactly, then rounded to a float64; null "
+        "when either is not finite.",
+        examples=[0.0625],
     )
     rel_error: Real | None = Field(
-        description="abs_error / |input|, null for input 0 or non-finite.", examples=[0.0588]
+        description="abs_error / |exact input|, null for input 0 or non-finite.",
+        examples=[0.0588],
     )
     below: NeighbourModel | None = Field(
         description="Largest representable value strictly below the input."
@@ -254,7 +267,9 @@ class EncodeResponse(BaseModel):
     exact: bool = Field(description="The input is representable.", examples=[False])
     overflowed: bool = Field(description="Rounding went past max.", examples=[False])
     ml_dtypes_code: int | None = Field(
-        description="What ml_dtypes' own cast gives (nearest_even/native only).", examples=[56]
+        description="What ml_dtypes' own cast of the input's float64 gives (through float32; "
+        "nearest_even/native only).",
+        examples=[56],
     )
     note: str | None = Field(
         description="Anything special that happened (overflow, no NaN, double rounding...).",
@@ -271,7 +286,7 @@ class EncodeResponse(BaseModel):
     )
     tie: str | None = Field(
         description="Why an input exactly halfway between two values went where it went "
-        "(nearest_even only).",
+        "(nearest_even only): to the even mantissa, or, for E8M0 (no mantissa), up.",
         examples=[
             "1.0625 is exactly halfway between 1 and 1.125. Ties go to the neighbour "
             "whose last mantissa bit is 0 (ties to even): 1, mantissa 000."

@@ -231,6 +231,48 @@ def test_encode_double_rounding_is_reported(client: TestClient) -> None:
     assert "double rounding" in body["note"]
 
 
+@pytest.mark.parametrize(
+    ("query", "value", "cls"),
+    [
+        # 464 is e4m3fn's tie between 448 and 480 (OCP OFP8: ties to even keep 448); the
+        # decimal a hair above it is past the midpoint, though its float64 is 464 itself
+        ("value=464", 448.0, "normal"),
+        ("value=464.0000000000000004", "nan", "nan"),
+        ("value=464.0000000000000004&overflow=saturate", 448.0, "normal"),
+        ("value=-464.0000000000000004", "nan", "nan"),
+        ("value=1.0625000000000000001", 1.125, "normal"),
+        ("value=1.0000000000000000001&rounding=up", 1.125, "normal"),
+    ],
+)
+def test_encode_rounds_the_decimal_as_written(
+    client: TestClient, query: str, value: float | str, cls: str
+) -> None:
+    body = get_json(client, f"{API}/float8_e4m3fn/encode?{query}")
+    EncodeResponse.model_validate(body)
+    assert body["value"] == value and body["class"] == cls
+    written = query.split("&")[0].removeprefix("value=")
+    assert body["exact_input"] == written and body["query"]["value"] == written
+    assert body["input_is_float64"] == (written in ("464",))
+    assert body["input"] == float(written)  # the nearest float64
+
+
+def test_encode_errors_are_measured_from_the_exact_input(client: TestClient) -> None:
+    body = get_json(client, f"{API}/float4_e2m1fn/encode?value=0.25000000000000000001")
+    assert body["value"] == 0.5 and body["input"] == 0.25
+    assert body["abs_error"] == float(Fraction(1, 2) - Fraction("0.25000000000000000001"))
+    assert body["ml_dtypes_code"] == 0 and "not a float64" in body["note"]
+
+
+def test_encode_e8m0_ties_go_up_and_say_why(client: TestClient) -> None:
+    body = get_json(client, f"{API}/float8_e8m0fnu/encode?value=3")
+    cast = np.array([3.0], dtype=np.float32).astype(ml_dtypes.float8_e8m0fnu)
+    assert body["value"] == 4.0 == float(cast[0])
+    assert body["ml_dtypes_code"] == body["code"] == int(cast.view(np.uint8)[0]) == 0x81
+    assert "E8M0 ties up" in body["tie"] and "even code would be 2 (0x80)" in body["tie"]
+    modes = get_json(client, "/api/v1/dtypes")["rounding"]
+    assert "E8M0" in next(m for m in modes if m["name"] == "nearest_even")["explanation"]
+
+
 def test_encode_modes(client: TestClient) -> None:
     url = f"{API}/float8_e4m3fn/encode?value=500"
     assert get_json(client, url + "&rounding=toward_zero")["value"] == 448.0
@@ -278,6 +320,8 @@ def test_encode_nan_into_fp4_has_a_note(client: TestClient) -> None:
         ("value=1&overflow=wrap", "overflow"),
         ("value=1&rounding=stochastic&seed=-1", "seed"),
         ("value=1&seed=x", "seed"),
+        ("value=1e1001", "value"),
+        ("value=0x1p-4001", "value"),
     ],
 )
 def test_encode_errors_are_422_naming_the_field(client: TestClient, query: str, field: str) -> None:
