@@ -177,12 +177,13 @@ function errorText(v) {
   return t.length <= 12 ? t : fmtNum(num(v), 6);
 }
 
-/** The input as the API rounded it: its float64 when it is one, else the exact decimal typed
- * (464.0000000000000004 is not the float64 464), with the float64 beside it. */
+/** The input as the API rounded it: its float64 when it is one, else the number as written
+ * (the API's echo: 464.0000000000000004 is not the float64 464), with the float64 beside it
+ * and the exact decimal (`exact_input`) on hover. */
 function inputText(e) {
   if (e.input_is_float64) return h("span", { class: "mono", id: "fx-enc-input" }, short(e.input));
   return h("span", { class: "fx-enc-exact" },
-    h("span", { class: "mono", id: "fx-enc-input", title: "rounded exactly as written" }, e.exact_input.replace("-", "−")),
+    h("span", { class: "mono", id: "fx-enc-input", title: `rounded exactly as written: ${e.exact_input}` }, e.query.value.trim().replaceAll("-", "−")),
     h("span", { class: "fx-enc-f64 mono muted" }, `float64 ${short(e.input)}`));
 }
 
