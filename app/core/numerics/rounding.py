@@ -321,7 +321,7 @@ class Real:
         """The sign bit: True for negatives, -0 and -Inf."""
         return math.copysign(1.0, self.approx) < 0
 
-    @property
+    @functools.cached_property
     def is_float64(self) -> bool:
         """The value is a float64 (or NaN, ±Inf): rounding `approx` is rounding the value."""
         return self.exact is None or (
