@@ -39,7 +39,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "/api/v1/memory?model=llama3-70b&tp=8&pp=4&dp=8&zero=1",
         "/api/v1/memory?model=llama3-8b&mode=inference&batch=16&seq_len=8192",
         "/api/v1/memory?params=7.5e9&dp=64&zero=3",
+        "/api/v1/memory?model=deepseek-v3&dp=128&pp=16&ep=64&zero=1&schedule=dualpipev"
+        "&global_batch=62914560&recompute=selective&fp8_activations=true&convention=megatron",
     ),
+    "/api/v1/memory/options": ("/api/v1/memory/options",),
     "/api/v1/collectives": (
         "/api/v1/collectives?op=all_reduce&algorithm=ring&ranks=8&bytes=1073741824",
         "/api/v1/collectives?op=all_gather&ranks=32&bytes=268435456&gpu=h200",
@@ -54,6 +57,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "/api/v1/pipeline": (
         "/api/v1/pipeline?schedule=1f1b&stages=4&microbatches=8",
         "/api/v1/pipeline?schedule=zb_h1&stages=8&microbatches=16",
+        "/api/v1/pipeline?model=llama3-8b&gpu=h100-sxm&stages=4&microbatches=8",
+        "/api/v1/pipeline?schedule=zb_h1&model=llama3-70b&tp=8&seq_len=8192&stages=8"
+        "&microbatches=16&recompute=selective&format=columns",
     ),
     # quantization and arithmetic labs
     "/api/v1/quantize": (

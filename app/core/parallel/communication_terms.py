@@ -208,7 +208,7 @@ def pipeline_calls(setup: MemorySetup, microbatches: int) -> list[Call]:
     if q.pp == 1:
         return []
     act = q.micro_batch * setup.tokens * m.hidden // q.tp * ACTIVATION_BYTES
-    n = microbatches * q.chunks
+    n = microbatches * setup.chunks
     per = "1 per microbatch × chunk; b·(s/cp)·h·2/t B"
     return _calls("pp", Group("pp", 2, q.tp * q.cp * q.dp), "pp", True, SRC_PP, [
         ("send_recv", "activations to the next stage", "forward", n, act, per),
