@@ -14,12 +14,19 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "/api/v1/formats/{name}": ("/api/v1/formats/float8_e4m3fn",),
+    "/api/v1/formats/{name}": ("/api/v1/formats/float8_e4m3fn", "/api/v1/formats/nvfp4"),
+    "/api/v1/formats/{name}/block": (
+        "/api/v1/formats/mxfp4/block",
+        "/api/v1/formats/nvfp4/block?seed=3&block=2",
+        "/api/v1/formats/mxfp4/block?values=0.3,-1.7,2.9,0.05,6.5",
+    ),
     "/api/v1/formats/{name}/values": ("/api/v1/formats/float4_e2m1fn/values",),
     "/api/v1/formats/{name}/decode": ("/api/v1/formats/float8_e4m3fn/decode?code=0x39",),
     "/api/v1/formats/{name}/encode": (
         "/api/v1/formats/float8_e4m3fn/encode?value=464",
+        "/api/v1/formats/float8_e4m3fn/encode?value=464.0000000000000004",
         "/api/v1/formats/bfloat16/encode?value=1.00390625&rounding=toward_zero",
+        "/api/v1/formats/float8_e8m0fnu/encode?value=3",
     ),
     "/api/v1/presets/models/{name}": ("/api/v1/presets/models/llama3-70b",),
     "/api/v1/mesh": (

@@ -152,6 +152,7 @@ BASELINE: dict[str, dict[str, str]] = {
     "/api/v1/formats/{name}/values": {"name": "float8_e4m3fn"},
     "/api/v1/formats/{name}/decode": {"name": "bfloat16", "code": "0x3f80"},
     "/api/v1/formats/{name}/encode": {"name": "bfloat16", "value": "1.0625"},
+    "/api/v1/formats/{name}/block": {"name": "mxfp4"},
     "/api/v1/presets/models/{name}": {"name": "llama3-8b"},
     "/api/v1/mesh": {"axes": "pp:2,dp:2,tp:4"},
     "/api/v1/sharding": {"axes": "dp:2,tp:4", "shape": "16,32"},
