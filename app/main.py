@@ -13,6 +13,7 @@ from app.api import (
     memory,
     mesh,
     meta,
+    moe,
     pipeline,
     planning,
     presets,
@@ -55,6 +56,7 @@ def create_app() -> FastAPI:
     for module in (meta, formats, quantize, presets, mesh, memory, pipeline, collectives):
         app.include_router(module.router)
     app.include_router(planning.router)  # issue 13: throughput decoder and layout planner
+    app.include_router(moe.router)  # issue 11: expert and context parallelism
     app.include_router(meta.health)
     app.include_router(pages.router)
     examples.install(app)

@@ -70,7 +70,11 @@ def test_memory_training_contract(client: TestClient) -> None:
     assert d["activations_per_layer"] == 8192 * per_token
     assert d["schedule"]["name"] == "1f1b" and d["schedule"]["stages"] == 4
     assert d["links"]["mesh"] == "/mesh?axes=dp:8,pp:4,tp:8&gpus_per_node=8"
-    assert d["links"]["pipeline"] == "/pipeline?schedule=1f1b&stages=4&microbatches=4"
+    # the same model and layout, so /pipeline answers in seconds
+    assert d["links"]["pipeline"] == (
+        "/pipeline?schedule=1f1b&stages=4&microbatches=4&model=llama3-70b&gpu=h100-sxm"
+        "&tp=8&cp=1&seq_len=8192&micro_batch=1&recompute=selective"
+    )
     assert len(d["per_stage"]) == 4 and d["worst_stage"] == 0
     assert d["capacity"] == 80 * 2**30
     assert d["total"] == sum(t["bytes"] for t in d["terms"])

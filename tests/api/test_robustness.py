@@ -152,6 +152,7 @@ BASELINE: dict[str, dict[str, str]] = {
     "/api/v1/formats/{name}/values": {"name": "float8_e4m3fn"},
     "/api/v1/formats/{name}/decode": {"name": "bfloat16", "code": "0x3f80"},
     "/api/v1/formats/{name}/encode": {"name": "bfloat16", "value": "1.0625"},
+    "/api/v1/formats/{name}/block": {"name": "mxfp4"},
     "/api/v1/presets/models/{name}": {"name": "llama3-8b"},
     "/api/v1/mesh": {"axes": "pp:2,dp:2,tp:4"},
     "/api/v1/sharding": {"axes": "dp:2,tp:4", "shape": "16,32"},
@@ -165,6 +166,9 @@ BASELINE: dict[str, dict[str, str]] = {
     # issue 13: a claim and a plan small enough to sweep
     "/api/v1/throughput": {"model": "llama3-8b", "gpus": "8", "tokens_per_second": "100000"},
     "/api/v1/plan": {"model": "llama3-8b", "gpus": "8", "top": "3"},
+    # expert and context parallelism (issue 11)
+    "/api/v1/moe": {"tokens": "64", "experts": "8"},
+    "/api/v1/context": {"seq_len": "1024", "cp": "4"},
 }
 
 # Parameters whose value another parameter is checked against: a bad value in the key may be
@@ -205,6 +209,12 @@ CROSS: dict[tuple[str, str], set[str]] = {
     },
     ("/api/v1/plan", "seq_len"): {"global_batch_tokens"},
     ("/api/v1/plan", "global_batch_tokens"): {"gpus"},
+    ("/api/v1/moe", "experts"): {"ep", "top_k", "tokens"},
+    ("/api/v1/moe", "tokens"): {"ep", "routes"},
+    ("/api/v1/moe", "top_k"): {"max_nodes"},
+    ("/api/v1/context", "heads"): {"kv_heads"},
+    ("/api/v1/context", "cp"): {"seq_len"},
+    ("/api/v1/context", "placement"): {"seq_len"},
 }
 
 # Sent to every parameter.

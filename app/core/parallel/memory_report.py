@@ -202,7 +202,11 @@ def _schedule(setup: MemorySetup) -> dict[str, Any] | None:
 
 
 def _links(setup: MemorySetup) -> dict[str, str]:
-    """The same layout in /pipeline (schedule, stages, microbatches, chunks) and /mesh."""
+    """The same layout in /pipeline (schedule, stages, microbatches, chunks) and /mesh.
+
+    With a preset model the /pipeline link also carries the model, GPU, tp, cp, sequence,
+    microbatch size and recomputation, so /pipeline shows the schedule in seconds.
+    """
     q = setup.query
     out: dict[str, str] = {}
     if setup.plan is not None and q.pp > 1:
@@ -214,6 +218,9 @@ def _links(setup: MemorySetup) -> dict[str, str]:
         }
         if p.chunks > 1:
             args["chunks"] = p.chunks
+        if setup.model is not None and q.model is not None:
+            args.update(model=setup.model.name, gpu=setup.gpu.name, tp=q.tp, cp=q.cp)
+            args.update(seq_len=q.seq_len, micro_batch=q.micro_batch, recompute=q.recompute)
         out["pipeline"] = "/pipeline?" + urlencode(args)
     axes = []
     dp, ep = q.dp, q.ep
