@@ -165,6 +165,7 @@ class LayoutLinks(BaseModel):
     communication: str = Field(description="/communication with this layout and schedule.")
     pipeline: str | None = Field(description="/pipeline with its schedule (null without PP).")
     mesh: str = Field(description="/mesh with its axes, Megatron rank order.")
+    throughput: str = Field(description="/throughput with its step and batch as the claim.")
 
 
 class Layout(BaseModel):

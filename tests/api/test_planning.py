@@ -124,7 +124,7 @@ def test_plan_memory_query_reproduces_memory(client: TestClient, plan: dict[str,
 
 def test_plan_links_open_the_other_views(client: TestClient, plan: dict[str, Any]) -> None:
     lay = plan["layouts"][0]
-    for name in ("memory", "communication", "mesh"):
+    for name in ("memory", "communication", "mesh", "throughput"):
         path, _, query = lay["links"][name].partition("?")
         assert client.get(path + "?" + query).status_code == 200
         get_json(client, f"/api/v1{path}?{query}")

@@ -98,3 +98,18 @@ def test_phone_width_fits_and_dark_mode_draws(live_server: str, browser: Any) ->
     assert horizontal_overflow(pg) == 0
     assert errors == []
     context.close()
+
+
+def test_the_home_preview_draws(live_server: str, page: Any) -> None:
+    """views/plan.js's preview (for the home gallery) plans the smallest example and draws it."""
+    _open(page, f"{live_server}/plan?{SMALL}")
+    drawn = page.evaluate(
+        """() => import('/static/js/views/plan.js').then(async (m) => {
+            const el = document.createElement('div');
+            document.body.append(el);
+            await m.preview(el);
+            return el.querySelectorAll('.pl-dot').length;
+        })"""
+    )
+    assert drawn > 0
+    assert list(page.problems) == []

@@ -102,3 +102,18 @@ def test_phone_width_fits_and_dark_mode_draws(live_server: str, browser: Any) ->
     assert horizontal_overflow(pg) == 0
     assert errors == []
     context.close()
+
+
+def test_the_home_preview_draws(live_server: str, page: Any) -> None:
+    """views/throughput.js's preview decodes the first published run and draws its time bar."""
+    _open(page, f"{live_server}/throughput?{MTNLG}")
+    drawn = page.evaluate(
+        """() => import('/static/js/views/throughput.js').then(async (m) => {
+            const el = document.createElement('div');
+            document.body.append(el);
+            await m.preview(el);
+            return el.querySelectorAll('.tp-seg').length;
+        })"""
+    )
+    assert drawn > 0
+    assert list(page.problems) == []

@@ -15,6 +15,7 @@ GPUs of that model (the `plausible` check says so).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Literal
 
 from app.core.errors import InvalidInput
@@ -22,6 +23,7 @@ from app.core.limits import limit
 from app.core.parallel.memory import MemoryQuery, compute_memory
 from app.core.parallel.memory_query import resolve as resolve_memory
 from app.core.parallel.pipeline import simulate_pipeline
+from app.core.parallel.pipeline_closed_form import closed_form
 from app.core.parallel.presets import GPUPreset
 from app.core.params import param
 from app.core.planning.conventions import (
@@ -447,17 +449,26 @@ def _bubble_fraction(s: Setup, recompute: Recompute | None) -> float | None:
     """The layout's schedule on equal stages (F = 1, B = 2, or 3 with full recomputation)."""
     if s.memory is None or s.memory.pp == 1 or s.microbatches is None:
         return None
-    backward = 3.0 if recompute == "full" else 2.0
     try:
         layout = resolve_memory(s.memory)  # the schedule and chunks /memory resolves
+    except InvalidInput:
+        return None
+    backward = 3.0 if recompute == "full" else 2.0
+    return _equal_stage_bubble(
+        layout.schedule, s.memory.pp, s.microbatches, layout.chunks, backward
+    )
+
+
+@lru_cache(maxsize=256)
+def _equal_stage_bubble(schedule: str, p: int, m: int, v: int, backward: float) -> float | None:
+    """The paper's closed form where it holds, else the simulator (same F, I = W = B/2)."""
+    half = backward / 2
+    form = closed_form(schedule, p, m, v, 1.0, half, half, None)
+    if form is not None and form.applies:
+        return form.bubble_fraction
+    try:
         sim = simulate_pipeline(
-            layout.schedule,
-            s.memory.pp,
-            s.microbatches,
-            chunks=layout.chunks,
-            forward=1.0,
-            backward_input=backward / 2,
-            backward_weight=backward / 2,
+            schedule, p, m, chunks=v, forward=1.0, backward_input=half, backward_weight=half
         )
     except InvalidInput:
         return None

@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from app.core.parallel.pipeline_schedules import SCHEDULES
 from app.core.params import effective
-from app.core.planning.links import memory_query_string, mesh_axes
+from app.core.planning.decoder import ThroughputQuery
+from app.core.planning.links import memory_query_string, mesh_axes, query_string
 from app.core.planning.plan_search import MARGIN
 from app.core.planning.plan_space import LAYOUT_KEYS, NO_PIPELINE, RECOMPUTE, ZERO_STAGES, Rejected
+from app.core.planning.query_fields import MODEL_FIELDS
 
 if TYPE_CHECKING:
     from app.core.planning.plan_search import Priced
@@ -45,7 +47,23 @@ def _links(p: Priced, res: PlanResult) -> dict[str, str | None]:
         "communication": f"/communication?{comm}",
         "pipeline": pipeline,
         "mesh": f"/mesh?axes={axes}&gpus_per_node={per_node}",
+        "throughput": f"/throughput?{_claim(p, res)}",
     }
+
+
+def _claim(p: Priced, res: PlanResult) -> str:
+    """The layout's throughput as a /throughput claim, with the layout it runs."""
+    q, row = res.setup.query, p.row
+    tokens = row["dp"] * row["microbatches"] * row["micro_batch"] * q.seq_len
+    model = {n: getattr(q, n) for n in MODEL_FIELDS}
+    claim = ThroughputQuery(
+        **model, gpu=res.setup.gpu.name, gpus=q.gpus, seq_len=q.seq_len,
+        step_time=p.step_time, global_batch_tokens=tokens, peak=q.compute_dtype,
+        recompute=row["recompute"], sequence_parallel=row["tp"] > 1,
+        schedule=None if row["schedule"] == NO_PIPELINE else row["schedule"],
+        **{k: row[k] for k in LAYOUT_KEYS if k != "recompute"},
+    )  # fmt: skip
+    return query_string(claim, ThroughputQuery())
 
 
 def seconds(x: float) -> str:

@@ -114,7 +114,7 @@ function sorted(layouts) {
 }
 
 function links(l) {
-  const out = [["memory", l.links.memory], ["pipeline", l.links.pipeline], ["mesh", l.links.mesh], ["comm.", l.links.communication]];
+  const out = [["memory", l.links.memory], ["pipeline", l.links.pipeline], ["mesh", l.links.mesh], ["comm.", l.links.communication], ["MFU", l.links.throughput]];
   return out.filter(([, href]) => href).map(([name, href]) => h("a", { href, class: "pl-link" }, name));
 }
 
