@@ -44,7 +44,7 @@ function draw(root, legend, width, gallery) {
       svg("text", { x: x(t), y: bottom + 14, "text-anchor": "middle" }, `${t > 0 ? "+" : ""}${fmtPct(t, 0)}`),
     );
   }
-  axis.append(svg("text", { x: (m.left + W - m.right) / 2, y: H - 6, "text-anchor": "middle", class: "axis-label" }, "Error against the published figure (reading / published − 1)"));
+  axis.append(svg("text", { x: (m.left + W - m.right) / 2, y: H - 6, "text-anchor": "middle", class: "axis-label" }, narrow ? "Error: reading / published − 1" : "Error against the published figure (reading / published − 1)"));
   root.append(axis);
   all.forEach((row, i) => {
     const y = m.top + i * ROW + ROW / 2;
