@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 from fastapi.staticfiles import StaticFiles
 
-from app import errors, pages
+from app import errors, export, pages
 from app.api import (
     collectives,
     examples,
@@ -71,6 +71,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     app.include_router(meta.health)
     app.include_router(pages.router)
+    app.include_router(export.router)
     examples.install(app)
     return app
 
