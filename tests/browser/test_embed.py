@@ -48,6 +48,7 @@ def blog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://localhost:{port}", root
     server.shutdown()
+    server.server_close()
 
 
 def test_a_blog_on_another_origin_frames_an_embed_and_resizes_it(
@@ -56,7 +57,7 @@ def test_a_blog_on_another_origin_frames_an_embed_and_resizes_it(
     base, root = blog
     src = f"{live_server}/embed/pipeline?theme=light&controls=compact&schedule=zb_h1"
     (root / "post.html").write_text(
-        "<!doctype html><title>post</title><p>Before.</p>\n"
+        "<!doctype html><title>post</title><link rel=icon href='data:,'><p>Before.</p>\n"
         f'<iframe src="{src}" width="600" height="300" title="pipeline (bitmesh)" '
         'loading="lazy" style="border:0"></iframe>\n<p>After.</p>\n'
         "<script>window.__heights=[];addEventListener('message',e=>{"
@@ -64,8 +65,10 @@ def test_a_blog_on_another_origin_frames_an_embed_and_resizes_it(
         + resize_snippet()
     )
     page.goto(f"{base}/post.html")
-    frame = page.frame_locator("iframe")
-    frame.locator("main svg").first.wait_for(timeout=15_000)
+    page.wait_for_function("() => window.__heights.length > 0", timeout=15_000)
+    inner = page.frames[1]
+    assert inner.url == src
+    inner.wait_for_function(DRAWN, timeout=15_000)
     page.wait_for_function("() => window.__heights.length > 0", timeout=10_000)
     page.wait_for_function(
         "() => document.querySelector('iframe').getBoundingClientRect().height > 300",
@@ -75,7 +78,6 @@ def test_a_blog_on_another_origin_frames_an_embed_and_resizes_it(
     shown = page.evaluate("document.querySelector('iframe').getBoundingClientRect().height")
     assert abs(shown - last) <= 1
     # the iframe now shows the whole figure: no scrolling inside it
-    inner = page.frames[1]
     assert inner.evaluate("document.documentElement.scrollHeight - innerHeight") <= 1
     assert page.problems == []
 
