@@ -120,14 +120,21 @@ def assemble(rec: Recording, page: str, query: str, origin: str) -> str:
     text = _ALTERNATE.sub("", text)
     icon = _data_url((STATIC_DIR / "favicon.svg").read_text(), "image/svg+xml")
     text = _ICON.sub(f'<link rel="icon" href="{icon}" type="image/svg+xml">', text)
-    text = _STYLESHEET.sub(lambda m: f"<style>\n{_static_file(m.group(1)).read_text()}\n</style>", text)
+    text = _STYLESHEET.sub(
+        lambda m: f"<style>\n{_static_file(m.group(1)).read_text()}\n</style>", text
+    )
     entries = _MODULE.findall(text)
     text = _MODULE.sub("", text)
     modules = module_graph(entries)
     imports = {f"@bitmesh{u}": _data_url(src, "text/javascript") for u, src in modules.items()}
     importmap = json.dumps({"imports": imports}, separators=(",", ":"))
     entry = "".join(f'import "@bitmesh{_STATIC.sub("/static/", e, count=1)}";\n' for e in entries)
-    data = {"origin": origin, "page": page, "search": f"?{query}" if query else "", "responses": rec.responses}
+    data = {
+        "origin": origin,
+        "page": page,
+        "search": f"?{query}" if query else "",
+        "responses": rec.responses,
+    }
     csp = (
         "default-src 'none'; "
         f"script-src {_sha(SHIM)} {_sha(importmap)} {_sha(entry)} data:; "
@@ -189,7 +196,9 @@ def record(page: str, query: str) -> Recording:
 
     with sync_playwright() as p:
         path = _chromium()
-        browser = p.chromium.launch(executable_path=path, args=ARGS) if path else p.chromium.launch()
+        browser = (
+            p.chromium.launch(executable_path=path, args=ARGS) if path else p.chromium.launch()
+        )
         try:
             pg = browser.new_page(viewport={"width": 800, "height": 900})
             pg.route("**/*", handle)
@@ -251,7 +260,9 @@ def export(request: Request, path: str) -> Response:
     except ExportError as exc:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
     disposition = f'inline; filename="{file_name(page, query)}"'
-    return HTMLResponse(body, headers={"content-disposition": disposition, "cache-control": "no-cache"})
+    return HTMLResponse(
+        body, headers={"content-disposition": disposition, "cache-control": "no-cache"}
+    )
 
 
 def _view_of(path: str) -> View | None:

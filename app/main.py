@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
-from fastapi.staticfiles import StaticFiles
 
 from app import errors, export, pages
 from app.api import (

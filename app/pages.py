@@ -91,8 +91,56 @@ VIEWS: tuple[View, ...] = (
 )
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
 
-# Famous configurations on the home page, one click away: (title, sentence, page URL).
-FEATURED: tuple[tuple[str, str, str], ...] = ()
+
+@dataclass(frozen=True)
+class Featured:
+    """A famous configuration on the home page: a page URL whose query is its API query."""
+
+    title: str
+    sentence: str
+    url: str
+    api: str  # the endpoint that page asks with the same query (tests check it answers 200)
+
+
+FEATURED: tuple[Featured, ...] = (
+    Featured(
+        "Llama 3 405B's 4D layout",
+        "8,192 H100s as DP 64 × PP 16 × CP 1 × TP 8 (arXiv 2407.21783 Table 4).",
+        "/mesh?axes=dp:64,pp:16,cp:1,tp:8&gpus_per_node=8",
+        "/api/v1/mesh",
+    ),
+    Featured(
+        "DeepSeek-V3: DualPipe",
+        "The bidirectional schedule on 16 pipeline ranks (arXiv 2412.19437 §3.2.1).",
+        "/pipeline?schedule=dualpipev&stages=16&microbatches=32",
+        "/api/v1/pipeline",
+    ),
+    Featured(
+        "DeepSeek-V3: EP 64",
+        "PP 16, experts over 64 GPUs, ZeRO-1 DP, no TP: the bytes per GPU.",
+        "/memory?model=deepseek-v3&gpu=h100-sxm&dp=128&tp=1&pp=16&cp=1&ep=64&zero=1"
+        "&seq_len=4096&micro_batch=1",
+        "/api/v1/memory",
+    ),
+    Featured(
+        "MXFP4 on heavy tails",
+        "Student-t data (df 3) in 32-value blocks with power-of-two scales.",
+        "/quantize?scheme=mxfp4&distribution=student_t&df=3",
+        "/api/v1/quantize",
+    ),
+    Featured(
+        "NVFP4 on heavy tails",
+        "The same data in 16-value blocks with FP8 scales: compare the error.",
+        "/quantize?scheme=nvfp4&distribution=student_t&df=3",
+        "/api/v1/quantize",
+    ),
+    Featured(
+        "The bf16 summation stall",
+        "Adding 1s in bfloat16 stops at 256: every later 1 is under half an ulp.",
+        "/arithmetic?format=bfloat16&distribution=ones&n=4096",
+        "/api/v1/accumulate",
+    ),
+)
 
 
 def available(view: View) -> bool:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from app.cli import parser
 from app.export import module_graph
-from app.pages import VIEWS, available
+from app.pages import FEATURED, VIEWS, Featured, available
 from app.templating import STATIC_DIR, static_version
 
 SIMPLE = [v for v in VIEWS if v.embeddable and "{" not in v.path and available(v)]
@@ -196,3 +196,35 @@ def test_cli_parses_export_and_serve() -> None:
 def test_pyproject_installs_the_bitmesh_command() -> None:
     text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
     assert re.search(r'^bitmesh = "app\.cli:main"$', text, re.M)
+
+
+# ---------------------------------------------------------------- home and tour
+
+
+@pytest.mark.parametrize("featured", FEATURED, ids=lambda f: f.title)
+def test_famous_configurations_are_one_click_away_and_answer(
+    client: TestClient, featured: Featured
+) -> None:
+    assert featured.url in client.get("/").text.replace("&amp;", "&")
+    page = urlsplit(featured.url)
+    assert client.get(featured.url).status_code == 200
+    assert client.get(f"{featured.api}?{page.query}").status_code == 200
+
+
+def test_tour_is_built_only_from_public_embeds(client: TestClient) -> None:
+    html = client.get("/tour").text
+    frames = [a for t, a in _tags(html) if t == "iframe"]
+    assert len(frames) >= 10
+    for f in frames:
+        src = f["src"] or ""
+        assert src.startswith("/embed/") and f["loading"] == "lazy" and f["title"]
+        assert client.get(src).status_code == 200
+    # its only script is the documented resize snippet (plus keeping state in the URL)
+    scripts = [a["src"] for t, a in _tags(html) if t == "script" and a.get("src")]
+    tour = next(s for s in scripts if s and s.endswith("/pages/tour.js"))
+    snippet = re.search(
+        r"<!-- resize-snippet -->\s*```html\n<script>\n(.*?)</script>",
+        (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(),
+        re.S,
+    )
+    assert snippet is not None and snippet.group(1) in client.get(tour or "").text

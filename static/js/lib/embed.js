@@ -44,3 +44,11 @@ window.addEventListener("load", () => report());
 window.addEventListener("message", (e) => {
   if (e.source === window.parent && e.data && e.data.type === "bitmesh:ping") report(true);
 });
+
+// Tell the parent when the view rewrites its URL (a reader changed the state), so a page of
+// embeds (the /tour) can keep each figure's state in its own URL.
+const replace = history.replaceState.bind(history);
+history.replaceState = (state, title, url) => {
+  replace(state, title, url);
+  if (window.parent !== window) window.parent.postMessage({ type: "bitmesh:state", url: location.href }, "*");
+};
