@@ -12,6 +12,7 @@ relative paths, which resolve inside the same version.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,11 @@ def static_version(root: Path = STATIC_DIR) -> str:
 
 
 STATIC_VERSION = static_version()
-STATIC_PREFIX = f"/static/{STATIC_VERSION}/"
+# BITMESH_STATIC_VERSIONS=0 links plain /static/ (revalidated every load), as the site did
+# before; bench/bench_embeds.py measures both.
+STATIC_PREFIX = (
+    f"/static/{STATIC_VERSION}/" if os.environ.get("BITMESH_STATIC_VERSIONS") != "0" else "/static/"
+)
 _STATIC_LINK = re.compile(r"""(\s(?:href|src)=["'])/static/""")
 
 
