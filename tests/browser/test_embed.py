@@ -219,3 +219,20 @@ def test_export_opens_from_file_with_no_network_and_draws(
     )
     assert errors == []
     assert page.problems == []
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_offers_link_embed_figure_and_html(
+    live_server: str, page: Any, path: str
+) -> None:
+    page.goto(f"{live_server}{path}?theme=dark", wait_until="networkidle")
+    actions = page.eval_on_selector_all(
+        "#share [data-share]", "els => els.map(e => e.dataset.share)"
+    )
+    assert actions == ["link", "embed", "figure", "html"]
+    html = page.locator("#share [data-share=html]")
+    html.focus()
+    href = urlsplit(html.get_attribute("href") or "")
+    assert href.path == f"/export{path}.html"
+    assert "theme" not in parse_qs(href.query)  # embed-only keys stay out of the file's state
+    assert (html.get_attribute("download") or "").startswith("bitmesh-")
