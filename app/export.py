@@ -18,6 +18,7 @@ import html as html_lib
 import json
 import os
 import re
+import threading
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -224,6 +225,10 @@ def _resolve(key_or_page: str, params: dict[str, str]) -> tuple[str, dict[str, s
     return path, rest
 
 
+# Each export runs a headless Chromium: at most two at once, the rest are told to retry.
+_BROWSERS = threading.BoundedSemaphore(2)
+
+
 @lru_cache(maxsize=32)
 def export_html(page: str, query: str, origin: str) -> str:
     """The standalone file of `page?query`; with no `controls` the figure is compact (a file
@@ -232,7 +237,12 @@ def export_html(page: str, query: str, origin: str) -> str:
     if not any(k == "controls" for k, _ in pairs):
         pairs.append(("controls", "compact"))
     full = urlencode(pairs).replace("%2C", ",")
-    rec = record(page, full)
+    if not _BROWSERS.acquire(timeout=30):
+        raise ExportError(503, "the server is busy with other exports; retry in a moment")
+    try:
+        rec = record(page, full)
+    finally:
+        _BROWSERS.release()
     if rec.status != 200 or not rec.html:
         raise ExportError(rec.status or 404, f"no embeddable view at {page}")
     return assemble(rec, page, full, origin)

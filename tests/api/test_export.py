@@ -4,6 +4,7 @@ the export's module inlining, and the `bitmesh` command line."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -228,3 +229,22 @@ def test_tour_is_built_only_from_public_embeds(client: TestClient) -> None:
         re.S,
     )
     assert snippet is not None and snippet.group(1) in client.get(tour or "").text
+
+
+def test_cli_writes_the_standalone_file_without_a_server(tmp_path: Path) -> None:
+    pytest.importorskip("playwright")
+    from app.cli import main
+
+    out = tmp_path / "figure.html"
+    code = main(["export", "pipeline", "--param", "schedule=zb_h1", "-o", str(out)])
+    if code != 0:
+        pytest.skip("no Chromium for exports")
+    html = out.read_text()
+    assert 'http-equiv="Content-Security-Policy"' in html
+    data = re.search(r'<script type="application/json" id="bitmesh-export">(.+?)</script>', html)
+    assert data is not None
+    baked = json.loads(data.group(1))
+    assert baked["page"] == "/pipeline" and "schedule=zb_h1" in baked["search"]
+    answers = [json.loads(r["body"]) for k, r in baked["responses"].items() if "?" in k]
+    assert any(a.get("query", {}).get("schedule") == "zb_h1" for a in answers)
+    assert main(["export", "format", "-o", str(out)]) == 1  # the format view needs a name
