@@ -236,3 +236,16 @@ def test_every_page_offers_link_embed_figure_and_html(
     assert href.path == f"/export{path}.html"
     assert "theme" not in parse_qs(href.query)  # embed-only keys stay out of the file's state
     assert (html.get_attribute("download") or "").startswith("bitmesh-")
+
+
+def test_figure_file_is_named_after_the_state_at_download_time(
+    live_server: str, page: Any
+) -> None:
+    """It used to be named once, when the page loaded (always float8_e4m3fn-56.svg)."""
+    page.goto(f"{live_server}/formats/float8_e4m3fn?code=56", wait_until="networkidle")
+    page.wait_for_function(DRAWN)
+    page.click("button:has-text('next value')")
+    page.wait_for_function("() => location.search.includes('code=57')")
+    with page.expect_download() as info:
+        page.click("[data-share=figure]")
+    assert info.value.suggested_filename == "bitmesh-format-float8_e4m3fn-code=57.svg"
