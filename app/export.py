@@ -30,7 +30,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.pages import VIEWS, View, available, page_path
-from app.templating import STATIC_DIR
+from app.templating import IMPORT, STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,12 +38,8 @@ HOST = "bitmesh.export"  # the origin the recording browser believes it is on
 _STATIC = re.compile(r"/static/(?:[0-9a-f]{12}/)?")
 _STYLESHEET = re.compile(r"""<link rel="stylesheet" href="(/static/[^"]+)">""")
 _ICON = re.compile(r"""<link rel="icon"[^>]*>""")
-_ALTERNATE = re.compile(r"""<link rel="alternate"[^>]*>\n?""")
+_ALTERNATE = re.compile(r"""<link rel="(?:alternate|modulepreload)"[^>]*>\n?""")
 _MODULE = re.compile(r"""<script type="module" src="(/static/[^"]+)"></script>\n?""")
-_IMPORT = re.compile(
-    r"""(\bimport\s*(?:[\w$*{}\s,]+?\s*from\s*)?|\bexport\s*(?:\*|\{[^}]*\})\s*from\s*|"""
-    r"""\bimport\s*\(\s*)(["'])(\.{1,2}/[^"']+)\2"""
-)
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -95,7 +91,7 @@ def module_graph(entries: list[str]) -> dict[str, str]:
             todo.append(target)
             return f"{m.group(1)}{m.group(2)}@bitmesh{target}{m.group(2)}"
 
-        sources[url] = _IMPORT.sub(rewrite, text)
+        sources[url] = IMPORT.sub(rewrite, text)
     return sources
 
 
