@@ -4,8 +4,9 @@ Starts `uvicorn app.main:app` on a free port and Debian's Chromium through Playw
 /tour (ten live embeds) in a viewport tall enough that no lazy iframe waits for a scroll, and
 counts, over the Chrome DevTools protocol, every request the page and its frames make, how many
 went to the network (not answered from the browser cache; a revalidation is a network request,
-and Chrome reports its 304 as the cached 200) and the bytes received; and the time from navigation until every embed shows its drawing. "cold" is
-a fresh browser profile; "warm" is the same profile opening the page again.
+and Chrome reports its 304 as the cached 200) and the bytes received; and the time from
+navigation until every embed shows its drawing. "cold" is a fresh browser profile; "warm" is
+the same profile opening the page again.
 
 Two modes: `versioned` is the site as it is (static files under /static/<hash>/ with
 `immutable`); `revalidated` is a second server started with BITMESH_STATIC_VERSIONS=0, whose
