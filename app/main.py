@@ -17,6 +17,7 @@ from app.api import (
     memory,
     mesh,
     meta,
+    moe,
     pipeline,
     presets,
     quantize,
@@ -69,6 +70,7 @@ def create_app() -> FastAPI:
     app.mount("/static", CachedStatic(directory=str(STATIC_DIR)), name="static")
     for module in (meta, formats, quantize, presets, mesh, memory, pipeline, collectives):
         app.include_router(module.router)
+    app.include_router(moe.router)  # issue 11: expert and context parallelism
     app.include_router(meta.health)
     app.include_router(pages.router)
     app.include_router(export.router)

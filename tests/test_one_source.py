@@ -84,7 +84,6 @@ def test_every_view_has_a_browser_test_that_its_numbers_are_the_apis() -> None:
     missing = [
         v.path
         for v in VIEWS
-        if available(v)
-        and not any(v.path.split("{")[0] in t and compares.search(t) for t in texts)
+        if available(v) and not any(v.path.split("{")[0] in t and compares.search(t) for t in texts)
     ]
     assert missing == []
