@@ -233,7 +233,7 @@ def _format_page(request: Request, name: str, embed: bool) -> Response:
         target = f"{prefix}/formats/{canonical}" + (f"?{query}" if query else "")
         return RedirectResponse(target, status_code=308)
     if kind == "block":
-        return _render(
+        return render_view(
             request,
             "format_block",
             embed,

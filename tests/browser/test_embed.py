@@ -22,8 +22,8 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SIMPLE = [v for v in VIEWS if v.embeddable and "{" not in v.path and available(v)]
-# every embeddable page, the format explorer under one format name
-PAGES = [v.path for v in SIMPLE] + ["/formats/bfloat16"]
+# every embeddable page; the format explorer under an element and a block format name
+PAGES = [v.path for v in SIMPLE] + ["/formats/bfloat16", "/formats/mxfp4"]
 DRAWN = "() => document.querySelector('main svg, main canvas') !== null"
 # elements that stick out of the viewport, unless a scrolling (or clipping) box holds them
 OVERFLOWING = """() => [...document.querySelectorAll('main *')].filter((e) => {
@@ -184,7 +184,8 @@ def test_downloaded_figure_is_a_titled_well_formed_file(
         page.click("[data-share=figure]")
     download = info.value
     name = download.suggested_filename
-    key = next(v.key for v in VIEWS if re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", v.path), path))
+    key = page.evaluate("document.body.dataset.view")
+    assert key in {v.key for v in VIEWS}
     assert name.startswith(f"bitmesh-{key}")
     target = tmp_path / name
     download.save_as(target)
