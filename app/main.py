@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
-from app import errors, pages
+from app import errors, export, pages
 from app.api import (
     collectives,
     examples,
@@ -21,7 +25,7 @@ from app.api import (
 )
 from app.protocol import ProtocolMiddleware
 from app.security import SecurityMiddleware
-from app.templating import STATIC_DIR
+from app.templating import STATIC_DIR, STATIC_VERSION
 
 DESCRIPTION = """
 bitmesh computes how large language models are split across GPUs and how their numbers are
@@ -31,12 +35,24 @@ Bad input gets a 422 naming the field; unknown names a 404 listing the valid one
 """
 
 
-class CachedStatic(StaticFiles):
-    """Static assets, revalidated with ETag on every load (no build step, so no hashed names)."""
+IMMUTABLE = "public, max-age=31536000, immutable"
+_VERSION = re.compile(r"[0-9a-f]{12}")
 
-    def file_response(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        response = super().file_response(*args, **kwargs)
-        response.headers["Cache-Control"] = "no-cache"
+
+class CachedStatic(StaticFiles):
+    """Static assets. Under `/static/<version>/` (the hash of every static file, see
+    app/templating.py) they never change, so they are cached for a year without revalidation;
+    a stale version is still served, revalidated. Plain `/static/...` revalidates every load."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        head, _, rest = path.replace("\\", "/").partition("/")
+        current = False
+        if _VERSION.fullmatch(head) and rest:
+            path, current = rest, head == STATIC_VERSION
+        response = await super().get_response(path, scope)
+        response.headers["Cache-Control"] = (
+            IMMUTABLE if current and response.status_code == 200 else "no-cache"
+        )
         return response
 
 
@@ -59,6 +75,7 @@ def create_app() -> FastAPI:
     app.include_router(moe.router)  # issue 11: expert and context parallelism
     app.include_router(meta.health)
     app.include_router(pages.router)
+    app.include_router(export.router)
     examples.install(app)
     return app
 

@@ -8,6 +8,7 @@ view state is in the query string and read by the page's ES module, never templa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,7 +18,7 @@ from app.core.numerics.codec import EncodeQuery
 from app.core.numerics.rounding import OVERFLOW_MODES, ROUNDING_MODES
 from app.core.numerics.tensors import DISTRIBUTION_NOTES, TENSOR_DISTRIBUTIONS
 from app.core.params import effective
-from app.templating import templates
+from app.templating import render_page, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,6 +32,9 @@ class View:
     section: str
     embeddable: bool = True
     in_nav: bool = True
+    # a typical height of the embed at 720 px wide, for oEmbed answers (the copy-embed step
+    # measures the real one)
+    embed_height: int = 900
 
 
 VIEWS: tuple[View, ...] = (
@@ -132,6 +136,57 @@ VIEWS: tuple[View, ...] = (
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
 
 
+@dataclass(frozen=True)
+class Featured:
+    """A famous configuration on the home page: a page URL whose query is its API query."""
+
+    title: str
+    sentence: str
+    url: str
+    api: str  # the endpoint that page asks with the same query (tests check it answers 200)
+
+
+FEATURED: tuple[Featured, ...] = (
+    Featured(
+        "Llama 3 405B's 4D layout",
+        "8,192 H100s as DP 64 × PP 16 × CP 1 × TP 8 (arXiv 2407.21783 Table 4).",
+        "/mesh?axes=dp:64,pp:16,cp:1,tp:8&gpus_per_node=8",
+        "/api/v1/mesh",
+    ),
+    Featured(
+        "DeepSeek-V3: DualPipe",
+        "The bidirectional schedule on 16 pipeline ranks (arXiv 2412.19437 §3.2.1).",
+        "/pipeline?schedule=dualpipev&stages=16&microbatches=32",
+        "/api/v1/pipeline",
+    ),
+    Featured(
+        "DeepSeek-V3: EP 64",
+        "PP 16, experts over 64 GPUs, ZeRO-1 DP, no TP: the bytes per GPU.",
+        "/memory?model=deepseek-v3&gpu=h100-sxm&dp=128&tp=1&pp=16&cp=1&ep=64&zero=1"
+        "&seq_len=4096&micro_batch=1",
+        "/api/v1/memory",
+    ),
+    Featured(
+        "MXFP4 on heavy tails",
+        "Student-t data (df 3) in 32-value blocks with power-of-two scales.",
+        "/quantize?scheme=mxfp4&distribution=student_t&df=3",
+        "/api/v1/quantize",
+    ),
+    Featured(
+        "NVFP4 on heavy tails",
+        "The same data in 16-value blocks with FP8 scales: compare the error.",
+        "/quantize?scheme=nvfp4&distribution=student_t&df=3",
+        "/api/v1/quantize",
+    ),
+    Featured(
+        "The bf16 summation stall",
+        "Adding 1s in bfloat16 stops at 256: every later 1 is under half an ulp.",
+        "/arithmetic?format=bfloat16&distribution=ones&n=4096",
+        "/api/v1/accumulate",
+    ),
+)
+
+
 def available(view: View) -> bool:
     """A view is listed only once its template exists (no placeholders)."""
     try:
@@ -145,18 +200,43 @@ def _nav() -> list[View]:
     return [v for v in VIEWS if v.in_nav and available(v)]
 
 
-def _render(request: Request, key: str, embed: bool, **context: object) -> Response:
+# Keys the site's chrome reads in any view's URL (never sent to the API): the embed's theme
+# and how much of its control panel it shows (static/js/lib/urlstate.js lists the same).
+CONTROLS = ("1", "compact", "0")
+
+
+def page_path(path: str) -> str:
+    """The full page's path of a page or embed path (`/embed/pipeline` -> `/pipeline`)."""
+    return path.removeprefix("/embed") or "/"
+
+
+def chrome(request: Request, embed: bool) -> dict[str, object]:
+    """What base.html and embed_base.html need besides the view: the page's own path, the
+    embed's controls setting and the oEmbed discovery URL."""
+    controls = request.query_params.get("controls", "1")
+    path = page_path(request.url.path)
+    query = request.url.query
+    page_url = str(request.base_url).rstrip("/") + path + (f"?{query}" if query else "")
+    return {
+        "embed": embed,
+        "page_path": path,
+        "controls": controls if controls in CONTROLS else "1",
+        "oembed_href": "/oembed?" + urlencode({"url": page_url, "format": "json"}),
+        "nav": _nav(),
+    }
+
+
+def render_view(request: Request, key: str, embed: bool, **context: object) -> Response:
     view = VIEW_BY_KEY[key]
     if not available(view):
         return HTMLResponse("Not found", status_code=404)
-    return templates.TemplateResponse(
+    return render_page(
         request,
         f"views/{key}.html",
         {
             "layout": "embed_base.html" if embed else "base.html",
-            "embed": embed,
             "view": view,
-            "nav": _nav(),
+            **chrome(request, embed),
             **context,
         },
     )
@@ -173,7 +253,7 @@ def _format_page(request: Request, name: str, embed: bool) -> Response:
         target = f"{prefix}/formats/{canonical}" + (f"?{query}" if query else "")
         return RedirectResponse(target, status_code=308)
     if kind == "block":
-        return _render(
+        return render_view(
             request,
             "format_block",
             embed,
@@ -182,7 +262,7 @@ def _format_page(request: Request, name: str, embed: bool) -> Response:
             distributions=[(d, DISTRIBUTION_NOTES[d]) for d in TENSOR_DISTRIBUTIONS],
         )
     defaults = {k: v for k, v in effective(EncodeQuery(value="")).items() if k != "value"}
-    return _render(
+    return render_view(
         request,
         "format",
         embed,
@@ -195,16 +275,18 @@ def _format_page(request: Request, name: str, embed: bool) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
-    return templates.TemplateResponse(
-        request, "home.html", {"layout": "base.html", "nav": _nav(), "views": _nav()}
-    )
+    context = {"layout": "base.html", "views": _nav(), "featured": FEATURED}
+    return render_page(request, "home.html", {**context, **chrome(request, False)})
+
+
+@router.get("/tour", response_class=HTMLResponse)
+def tour(request: Request) -> Response:
+    return render_page(request, "tour.html", {"layout": "base.html", **chrome(request, False)})
 
 
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> Response:
-    return templates.TemplateResponse(
-        request, "docs.html", {"layout": "base.html", "nav": _nav(), "embed": False}
-    )
+    return render_page(request, "docs.html", {"layout": "base.html", **chrome(request, False)})
 
 
 @router.get("/favicon.ico")
@@ -224,10 +306,10 @@ def format_embed(request: Request, name: str) -> Response:
 
 def _add_simple(view: View) -> None:
     def page(request: Request) -> Response:
-        return _render(request, view.key, False)
+        return render_view(request, view.key, False)
 
     def embed(request: Request) -> Response:
-        return _render(request, view.key, True)
+        return render_view(request, view.key, True)
 
     router.add_api_route(view.path, page, methods=["GET", "HEAD"], response_class=HTMLResponse)
     if view.embeddable:

@@ -21,7 +21,11 @@ CSP_BASE = (
 )
 
 
-def csp_for(path: str) -> str:
+def csp_for(path: str) -> str | None:
+    """The page's CSP; None for standalone exports, which carry their own (a meta tag that
+    allows their inline scripts by hash and no connections)."""
+    if path.startswith("/export/"):
+        return None
     ancestors = "*" if path.startswith("/embed/") or path == "/embed" else "'self'"
     return CSP_BASE + f"frame-ancestors {ancestors}"
 
@@ -42,11 +46,13 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
+        csp = csp_for(path)
         extra = [
-            (b"content-security-policy", csp_for(path).encode()),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"strict-origin-when-cross-origin"),
         ]
+        if csp is not None:
+            extra.append((b"content-security-policy", csp.encode()))
         if not (path.startswith("/embed/") or path == "/embed"):
             extra.append((b"x-frame-options", b"SAMEORIGIN"))
 

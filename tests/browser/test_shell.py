@@ -19,7 +19,12 @@ def test_home_links_every_available_view_and_draws_previews(live_server: str, pa
         ".gallery-card", "els => els.map(e => e.getAttribute('href'))"
     )
     assert hrefs == [v.path for v in listed]
-    # every preview drew something (a canvas or an svg with marks), and none failed
+    # previews load as they scroll into view; every one drew something, and none failed
+    page.eval_on_selector_all(
+        "[data-preview]", "els => els.forEach(el => el.scrollIntoView({block: 'center'}))"
+    )
+    for i in range(page.locator("[data-preview]").count()):
+        page.locator("[data-preview]").nth(i).scroll_into_view_if_needed()
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-preview]')].every("
         "el => el.querySelector('canvas, svg') || el.querySelector('.preview-error'))",

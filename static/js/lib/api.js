@@ -1,6 +1,7 @@
 // fetchJSON with errors a person can read: the API's `detail` (field + reason) is shown in the
 // page, never swallowed in the console.
 import { h } from "./dom.js";
+import { SITE_KEYS } from "./urlstate.js";
 
 export class ApiError extends Error {
   constructor(status, message, detail) {
@@ -23,8 +24,24 @@ function describe(detail) {
   return JSON.stringify(detail);
 }
 
+/**
+ * The URL without the site's own keys (theme, embed controls): a view that copies its page's
+ * query string to the API never sends them, so a view added later cannot get a 422 for an
+ * embed's ?controls=0.
+ */
+function withoutSiteKeys(url) {
+  if (typeof url !== "string" || !url.includes("?")) return url;
+  const [path, query] = url.split("?", 2);
+  const q = new URLSearchParams(query);
+  if (!SITE_KEYS.some((k) => q.has(k))) return url;
+  for (const k of SITE_KEYS) q.delete(k);
+  const s = q.toString().replaceAll("%2C", ",").replaceAll("%3A", ":");
+  return s ? `${path}?${s}` : path;
+}
+
 /** GET (or POST with {body}) a JSON endpoint; throws ApiError with a readable message. */
 export async function fetchJSON(url, { body, signal } = {}) {
+  url = withoutSiteKeys(url);
   let resp;
   try {
     resp = await fetch(url, {

@@ -1,15 +1,18 @@
 // Light/dark theme: ?theme= (for embeds) beats the saved choice, which beats the OS setting.
+// ?theme=auto follows the reader's OS setting, live, and ignores any saved choice.
 const KEY = "bitmesh-theme";
 const listeners = new Set();
+const osDark = matchMedia("(prefers-color-scheme: dark)");
 
 function initial() {
   const q = new URLSearchParams(location.search).get("theme");
   if (q === "dark" || q === "light") return q;
+  if (q === "auto") return osDark.matches ? "dark" : "light";
   try {
     const saved = localStorage.getItem(KEY);
     if (saved === "dark" || saved === "light") return saved;
   } catch (_) { /* storage may be blocked in iframes */ }
-  return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  return osDark.matches ? "dark" : "light";
 }
 
 export function currentTheme() {
@@ -31,3 +34,6 @@ export function onThemeChange(cb) {
 }
 
 setTheme(initial(), false);
+if (new URLSearchParams(location.search).get("theme") === "auto") {
+  osDark.addEventListener("change", (e) => setTheme(e.matches ? "dark" : "light", false));
+}

@@ -6,6 +6,9 @@
 //   const state = readState(schema);     // parsed, clamped, defaulted
 //   writeState(state, schema);           // replaceState with non-default keys only
 
+/** Keys of any view's URL that the site's chrome reads (theme.js, embed.js); never API params. */
+export const SITE_KEYS = ["theme", "controls"];
+
 function parse(spec, raw) {
   if (raw === null || raw === undefined) return spec.default;
   switch (spec.type) {

@@ -6,11 +6,12 @@ import { $, h, clear } from "../lib/dom.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtInt, fmtNum, fmtPct } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
+import { SITE_KEYS } from "../lib/urlstate.js";
 import { mount as mountSum } from "../views/arithmetic.js";
 import { drawLogLog, mountPlot } from "../views/arithmetic-plot.js";
 import { UrlState, fillChoices, syncForm, wireForm } from "../views/quantize-state.js";
 
-const url = new UrlState(["theme"]);
+const url = new UrlState(SITE_KEYS);
 const sumChart = mountSum($("#a-sum-chart"));
 const dotPlot = mountPlot($("#a-dot-chart"));
 const attnPlot = mountPlot($("#a-attn-chart"));

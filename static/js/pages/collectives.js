@@ -6,10 +6,11 @@ import { $, $$, h, clear } from "../lib/dom.js";
 import { fetchJSON, latest, errorBox, num } from "../lib/api.js";
 import { fmtBytes, fmtBytesBinary, fmtNum, fmtTime, fmtInt } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
+import { SITE_KEYS } from "../lib/urlstate.js";
 import { mount as mountSteps } from "../views/collectives.js";
 import { mount as mountChart } from "../views/collectives-chart.js";
 
-const PAGE_ONLY = ["theme", "step", "measure"];
+const PAGE_ONLY = [...SITE_KEYS, "step", "measure"];
 const OVERRIDES = ["bandwidth", "latency", "network_bandwidth", "network_latency"];
 /** Inputs shown in display units: GB/s and µs, sent in bytes/s and seconds. */
 const SCALE = { bandwidth: 1e9, network_bandwidth: 1e9, latency: 1e-6, network_latency: 1e-6 };

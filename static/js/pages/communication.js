@@ -5,9 +5,10 @@ import { $, $$, h, clear } from "../lib/dom.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtBytes, fmtNum, fmtPct, fmtTime, fmtInt } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
+import { SITE_KEYS } from "../lib/urlstate.js";
 import { mount } from "../views/communication.js";
 
-const PAGE_ONLY = ["theme"];
+const PAGE_ONLY = SITE_KEYS;
 const SCALE = { bandwidth: 1e9, network_bandwidth: 1e9, latency: 1e-6, network_latency: 1e-6 };
 const NUMBERS = ["dp", "tp", "pp", "cp", "ep", "chunks", "seq_len", "micro_batch", "microbatches", "compute_efficiency", "gpus_per_node", ...Object.keys(SCALE)];
 const SELECTS = ["model", "gpu", "zero", "recompute", "compute_dtype", "cp_algorithm"];

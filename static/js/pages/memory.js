@@ -5,6 +5,7 @@ import { $, $$, h, clear } from "../lib/dom.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtBytes, fmtInt, fmtPct } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
+import { SITE_KEYS } from "../lib/urlstate.js";
 import { mount } from "../views/memory.js";
 import { LANDING_QUERY, SEGMENTS, shortGpu, termLabel } from "../views/memory-model.js";
 import { buildControls, syncControls as syncAssumptions, syncSelect } from "../views/memory-controls.js";
@@ -13,7 +14,7 @@ import { renderAnatomy } from "../views/memory-anatomy.js";
 import { renderSticky, renderVerdict } from "../views/memory-verdict.js";
 
 /** Keys of the page's chrome, not of the API (the API answers unknown keys with a 422). */
-const PAGE_ONLY = ["theme"];
+const PAGE_ONLY = SITE_KEYS;
 
 const app = $("#app");
 const form = $("#mem-controls");

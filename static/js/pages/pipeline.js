@@ -7,11 +7,12 @@
 import { h, clear, $, $$ } from "../lib/dom.js";
 import { errorBox, fetchJSON, latest } from "../lib/api.js";
 import { mountShareBar } from "../lib/share.js";
+import { SITE_KEYS as SITE_URL_KEYS } from "../lib/urlstate.js";
 import { mount } from "../views/pipeline.js";
 import { renderMetrics } from "../views/pipeline-metrics.js";
 
 const PAGE_KEYS = { race: "", speed: "1" }; // the page's own keys and their defaults
-const SITE_KEYS = new Set(["theme"]); // read by the site's chrome (lib/theme.js), not the API
+const SITE_KEYS = new Set(SITE_URL_KEYS); // read by the site's chrome (theme, embed controls), not the API
 
 const form = $("#pl-form");
 const inputs = Object.fromEntries($$("[data-param]", form).map((el) => [el.dataset.param, el]));

@@ -6,13 +6,14 @@ import { $, $$, h, clear } from "../lib/dom.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtInt, fmtNum, fmtPct } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
+import { SITE_KEYS } from "../lib/urlstate.js";
 import { mountBlock, mountHistograms, mountTable } from "../views/quantize.js";
 import { UrlState } from "../views/quantize-state.js";
 
 /** What a preset fixes; "Reset to the preset" drops them from the query. */
 const OPTIONS = ["format", "block_size", "block_rows", "scale_format", "scale_rule", "global_scale"];
 
-const url = new UrlState(["theme", "sort"]); // the sort is the page's, not the API's
+const url = new UrlState([...SITE_KEYS, "sort"]); // the sort is the page's, not the API's
 const panel = url.panel();
 const form = $("#q-controls");
 const errors = errorBox($("#q-errors"));

@@ -20,7 +20,7 @@ export function createTransport(on) {
   const zoomLabel = h("span", { class: "pl-zoom-label muted" }, "");
   const el = h(
     "div",
-    { class: "pl-transport" },
+    { class: "pl-transport", "data-embed": "playback" },
     playBtn,
     h("label", { class: "pl-speed-label" }, h("span", { class: "muted" }, "speed"), speedSel),
     h("label", { class: "pl-scrub-label" }, h("span", { class: "visually-hidden" }, "time"), scrub),
