@@ -10,6 +10,7 @@ from app.api import (
     collectives,
     examples,
     formats,
+    inference,
     memory,
     mesh,
     meta,
@@ -53,6 +54,7 @@ def create_app() -> FastAPI:
     app.mount("/static", CachedStatic(directory=str(STATIC_DIR)), name="static")
     for module in (meta, formats, quantize, presets, mesh, memory, pipeline, collectives):
         app.include_router(module.router)
+    app.include_router(inference.router)  # issue 12: serving
     app.include_router(meta.health)
     app.include_router(pages.router)
     examples.install(app)

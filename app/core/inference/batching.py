@@ -9,7 +9,8 @@ continuous batching over a paged KV pool and, on the same stream, static batchin
   each step costed on the roofline with exactly its mix of prefill and decode tokens.
 - Static batching, as servers batched before paged attention (Orca, Yu et al. OSDI 2022,
   describes the problem): when idle, take the waiting requests that fit, reserving for each
-  its prompt and the longest output of the stream (a max_tokens) in contiguous blocks; prefill
+  max_model_len tokens of contiguous blocks (PagedAttention §3: what servers before it
+  reserved; at most the pool), under the same max_num_seqs and max_batched_tokens; prefill
   them in one pass; decode until the longest is done, every sequence computed each step
   (finished ones pad); then the next batch.
 - Disaggregation (DistServe, Zhong et al. OSDI 2024; Splitwise, Patel et al. ISCA 2024):
@@ -112,7 +113,7 @@ class _Static:
     """Static batching's running state over the stream."""
 
     stream: Stream
-    reserve: int  # tokens reserved per request beyond its prompt: the longest output
+    reserve: int  # blocks reserved per request: max_model_len tokens (at most the pool)
     bs: int
     trace: Trace
     t: float = 0.0
@@ -123,22 +124,24 @@ class _Static:
     arrival: list[float] = dataclasses.field(default_factory=list)
 
     def held(self, r: int) -> int:
-        return -(-(self.stream.prompt[r] + self.reserve) // self.bs)
+        return self.reserve
 
 
-def _next_batch(st: _Static, i: int, blocks: int, max_seqs: int) -> list[int]:
+def _next_batch(st: _Static, i: int, q: BatchingQuery, blocks: int) -> list[int]:
     """The batch an idle engine takes at time st.t: request i (waited for if need be) and
-    every later one that has arrived, while the batch has room and the pool the blocks."""
-    arrival = st.arrival
+    every later one that has arrived, while the batch has room (max_num_seqs), its prompts
+    the step's token budget (max_batched_tokens) and the pool the blocks."""
+    arrival, prompt = st.arrival, st.stream.prompt
     st.t = max(st.t, arrival[i])
-    batch, used = [i], st.held(i)
+    batch, used, tokens = [i], st.held(i), prompt[i]
     j = i + 1
     n = len(arrival)
-    while j < n and arrival[j] <= st.t and len(batch) < max_seqs:
-        if used + st.held(j) > blocks:
+    while j < n and arrival[j] <= st.t and len(batch) < q.max_num_seqs:
+        if used + st.held(j) > blocks or tokens + prompt[j] > q.max_batched_tokens:
             break
         batch.append(j)
         used += st.held(j)
+        tokens += prompt[j]
         j += 1
     return batch
 
@@ -189,12 +192,13 @@ def run_static(q: BatchingQuery, cost: CostModel, stream: Stream, blocks: int, b
                record: bool) -> Outcome:  # fmt: skip
     """Static batching on the same stream (see the module docstring)."""
     n = len(stream.prompt)
-    st = _Static(stream, max(stream.output), bs, Trace(record), arrival=stream.arrival.tolist())
+    reserve = min(blocks, -(-q.max_model_len // bs))
+    st = _Static(stream, reserve, bs, Trace(record), arrival=stream.arrival.tolist())
     out = Outcome(np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan), [0] * n, 0,
                   0.0, 0.0, 0, st.trace)  # fmt: skip
     i = 0
     while i < n:
-        batch = _next_batch(st, i, blocks, q.max_num_seqs)
+        batch = _next_batch(st, i, q, blocks)
         _run_batch(st, cost, batch, out)
         i = batch[-1] + 1
     return dataclasses.replace(
@@ -213,14 +217,14 @@ def _static_segments(st: _Static, batch: list[int], cum: np.ndarray, blocks: int
         return max(0, int(np.searchsorted(st.stream.arrival, end, side="right")) - batch[-1] - 1)
 
     st.trace.segment(step=st.step, steps=1, start=st.t, end=float(cum[0]), running=b,
-                     waiting=waiting(float(cum[0])), prefill_tokens=prefill_tokens,
+                     waiting=waiting(float(cum[0])), prefills=b, prefill_tokens=prefill_tokens,
                      decode_tokens=0, blocks=blocks)  # fmt: skip
     k, done = 1, 0
     for o in sorted(set(outs)):
         if o > k:
             end = float(cum[o - 1])
             st.trace.segment(step=st.step + k, steps=o - k, start=float(cum[k - 1]), end=end,
-                             running=b, waiting=waiting(end), prefill_tokens=0,
+                             running=b, waiting=waiting(end), prefills=0, prefill_tokens=0,
                              decode_tokens=b - done, blocks=blocks)  # fmt: skip
             k = o
         done += outs.count(o)
@@ -297,7 +301,7 @@ def _summary(stream: Stream, out: Outcome) -> dict[str, Any]:
 
 def _trace(out: Outcome, stream: Stream) -> dict[str, Any]:
     ev = np.array(out.trace.events, dtype=np.int64).reshape(-1, 4)
-    order = np.lexsort((ev[:, 3], ev[:, 0])) if len(ev) else np.arange(0)
+    order = np.argsort(ev[:, 0], kind="stable")  # by step, in the order they happened
     ev = ev[order]
     seg = {k: np.array(v) for k, v in out.trace.seg.items()}
     return {
@@ -351,7 +355,8 @@ def compute_batching(q: BatchingQuery) -> dict[str, Any]:
         "One replica: a step runs through every pipeline stage in turn.",
         "Preemption recomputes: the victim's blocks are freed and its prompt plus generated "
         "tokens are prefilled again when it is readmitted.",
-        "Static batching reserves each request's prompt plus the stream's longest output.",
+        f"Static batching reserves max_model_len ({q.max_model_len:,}) tokens per request, "
+        "as servers did before paged attention.",
     ]
     if q.trace and not record:
         notes.append(

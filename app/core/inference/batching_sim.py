@@ -386,7 +386,8 @@ class Engine:
             self.pool.trace.segment(
                 step=first_step, steps=k, start=start, end=self.t,
                 running=decoders + len(new), waiting=arrived - len(self.running) - self.done,
-                prefill_tokens=prefill_tokens, decode_tokens=decoders, blocks=self.pool.used,
+                prefills=len(new), prefill_tokens=prefill_tokens, decode_tokens=decoders,
+                blocks=self.pool.used,
             )  # fmt: skip
 
     def run(self) -> Outcome:

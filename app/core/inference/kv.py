@@ -27,6 +27,7 @@ For example Llama 3 8B in bf16 under vLLM: a block is 2 · 32 · 16 · 8 · 128 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -342,3 +343,31 @@ def compute_kv(q: KVQuery) -> KVCapacity:
 
 
 _SERVING_FIELDS = tuple(f for f in ServingQuery.__dataclass_fields__)
+
+
+ACTIVATION_FORMULA = (
+    "max_batched_tokens · (2·hidden + 3·w) · 2 bytes, w the widest MLP per GPU (ffn/tp, or "
+    "(k + shared)·ffn_e/tp for MoE), plus fp32 logits of max_num_seqs sequences on the last stage"
+)
+
+
+def kv_payload(cap: KVCapacity) -> dict[str, object]:
+    """The JSON body of GET /api/v1/inference/kv (see `app.schemas.inference.KVResponse`)."""
+    t = cap.tightest
+    return {
+        "query": cap.effective(),
+        "engine": dataclasses.asdict(cap.engine),
+        "block_size": cap.block_size,
+        "memory_fraction": cap.fraction,
+        "memory": cap.memory,
+        "overhead": cap.overhead,
+        "block_bytes": t.block_bytes,
+        "num_blocks": t.num_blocks,
+        "kv_tokens": t.kv_tokens,
+        "max_concurrency": t.max_concurrency,
+        "fits": t.max_concurrency >= 1,
+        "tightest_stage": t.stage,
+        "stages": [dataclasses.asdict(s) for s in cap.stages],
+        "activation_formula": ACTIVATION_FORMULA,
+        "notes": list(cap.notes),
+    }

@@ -28,6 +28,7 @@ DEFAULT_MODEL = "llama3-8b"
 ACTIVATION_BYTES = 2  # bf16 activations, hidden states and logits between kernels
 NORM_BYTES = 2  # norm and router weights stay 16-bit whatever the matmul weights are
 LayerKind = Literal["full", "sliding"]
+_FULL: tuple[LayerKind] = ("full",)
 
 
 @dataclass(frozen=True)
@@ -181,8 +182,7 @@ def _layer_kinds(q: ServingQuery, m: ModelPreset) -> tuple[int, tuple[LayerKind,
     if window == 0:
         if q.full_every is not None and q.sliding_window is not None:
             raise InvalidInput("full_every", "full_every needs a sliding_window above 0")
-        full: tuple[LayerKind, ...] = ("full",) * m.layers
-        return 0, full
+        return 0, _FULL * m.layers
     if m.mla is not None:
         raise InvalidInput("sliding_window", "MLA models here have no sliding-window layers")
     pattern: tuple[str, ...] = tuple(getattr(m, "layer_pattern", ()) or ())
