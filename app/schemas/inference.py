@@ -294,7 +294,8 @@ class Segments(BaseModel):
 
 class Events(BaseModel):
     step: list[int] = Field(description="Step of each allocation or free (sorted).")
-    block: list[int] = Field(description="Block id.")
+    block: list[int] = Field(description="First block id of a run of consecutive ids.")
+    count: list[int] = Field(description="Blocks in the run.")
     request: list[int] = Field(description="Request id (arrival order).")
     op: list[int] = Field(description="Index into op_names.")
     op_names: list[str] = Field(description="alloc, free.")

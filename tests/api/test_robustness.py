@@ -162,6 +162,10 @@ BASELINE: dict[str, dict[str, str]] = {
     # small tensors keep the sweep quick; every hostile value replaces one of these
     "/api/v1/quantize": {"n": "1024"},
     "/api/v1/attention": {"lengths": "16,64"},
+    # serving (issue 12): a short stream keeps the batching sweep quick
+    "/api/v1/inference": {"model": "llama3-8b"},
+    "/api/v1/inference/kv": {"model": "llama3-8b"},
+    "/api/v1/inference/batching": {"model": "llama3-8b", "requests": "20"},
 }
 
 # Parameters whose value another parameter is checked against: a bad value in the key may be

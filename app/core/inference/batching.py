@@ -42,6 +42,7 @@ from app.core.limits import limit
 from app.core.params import effective, param
 
 Distribution = Literal["fixed", "uniform", "exponential"]
+MIN_RATE = 1e-6  # arrivals per second: slower streams are a request a fortnight
 SRC_PAGED = "PagedAttention (Kwon et al., SOSP 2023, arXiv 2309.06180): KV cache in fixed blocks"
 SRC_ORCA = "Orca (Yu et al., OSDI 2022): iteration-level scheduling instead of request batches"
 SRC_DISAGG = "DistServe (Zhong et al., OSDI 2024, arXiv 2401.09670); Splitwise (arXiv 2311.18677)"
@@ -96,6 +97,8 @@ def _lengths(rng: np.random.Generator, mean: int, n: int, kind: Distribution) ->
 
 def make_stream(q: BatchingQuery) -> Stream:
     """The seeded requests: arrivals, then prompts, then outputs from one generator."""
+    if 0 < q.rate < MIN_RATE:
+        raise InvalidInput("rate", f"give 0 (all at once) or at least {MIN_RATE:g} per second")
     rng = np.random.default_rng(q.seed)
     n = q.requests
     arrival = np.cumsum(rng.exponential(1.0 / q.rate, size=n)) if q.rate > 0 else np.zeros(n)
@@ -176,8 +179,8 @@ def _run_batch(st: _Static, cost: CostModel, batch: list[int], out: Outcome) -> 
         out.admitted[r], out.first_token[r] = st.t, cum[0]
         out.finish[r] = cum[stream.output[r] - 1]
         if st.trace.record:
-            st.trace.events.extend((st.step, block + k, r, ALLOC) for k in range(st.held(r)))
-            st.trace.events.extend((end_step, block + k, r, FREE) for k in range(st.held(r)))
+            st.trace.events.append((st.step, block, st.held(r), r, ALLOC))
+            st.trace.events.append((end_step, block, st.held(r), r, FREE))
         block += st.held(r)
     st.peak = max(st.peak, block)
     if st.trace.record:
@@ -300,13 +303,14 @@ def _summary(stream: Stream, out: Outcome) -> dict[str, Any]:
 
 
 def _trace(out: Outcome, stream: Stream) -> dict[str, Any]:
-    ev = np.array(out.trace.events, dtype=np.int64).reshape(-1, 4)
+    ev = np.array(out.trace.events, dtype=np.int64).reshape(-1, 5)
     order = np.argsort(ev[:, 0], kind="stable")  # by step, in the order they happened
     ev = ev[order]
     seg = {k: np.array(v) for k, v in out.trace.seg.items()}
     return {
         "segments": seg,
-        "events": {"step": ev[:, 0], "block": ev[:, 1], "request": ev[:, 2], "op": ev[:, 3],
+        "events": {"step": ev[:, 0], "block": ev[:, 1], "count": ev[:, 2], "request": ev[:, 3],
+                   "op": ev[:, 4],
                    "op_names": ["alloc", "free"]},
         "requests": {"arrival": stream.arrival, "prompt": np.array(stream.prompt),
                      "output": np.array(stream.output), "admitted": out.admitted,
@@ -345,7 +349,8 @@ def compute_batching(q: BatchingQuery) -> dict[str, Any]:
     bs = kv.block_size
     blocks = q.num_blocks if q.num_blocks is not None else kv.tightest.num_blocks
     if blocks < 1:
-        raise InvalidInput("gpu", f"the weights leave no room for a KV cache on {s.gpu.name}")
+        field = "memory_fraction" if q.memory_fraction is not None else "gpu"
+        raise InvalidInput(field, f"the weights leave no room for a KV cache on {s.gpu.name}")
     stream = make_stream(q)
     _check(q, stream, blocks, bs)
     record = q.trace and q.requests <= limit("batching_trace_requests")

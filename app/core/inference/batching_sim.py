@@ -53,11 +53,24 @@ class Trace:
 
     record: bool
     seg: dict[str, list[float]] = field(default_factory=dict)
-    events: list[tuple[int, int, int, int]] = field(default_factory=list)  # step, block, rid, op
+    # (step, first block, blocks, request, op): runs of consecutive block ids
+    events: list[tuple[int, int, int, int, int]] = field(default_factory=list)
 
     def segment(self, **row: float) -> None:
         for k, v in row.items():
             self.seg.setdefault(k, []).append(v)
+
+    def log(self, step: int, blocks: list[int], rid: int, op: int) -> None:
+        """Record `blocks` (any order) allocated or freed by rid, as runs of consecutive ids."""
+        ids = sorted(blocks)
+        start = prev = ids[0] if ids else 0
+        for b in ids[1:]:
+            if b != prev + 1:
+                self.events.append((step, start, prev - start + 1, rid, op))
+                start = b
+            prev = b
+        if ids:
+            self.events.append((step, start, prev - start + 1, rid, op))
 
 
 @dataclass
@@ -96,7 +109,7 @@ class Pool:
             got = self.free[len(self.free) - n :] if n else []
             del self.free[len(self.free) - n :]
             self.held.setdefault(rid, []).extend(got)
-            self.trace.events.extend((step, b, rid, ALLOC) for b in got)
+            self.trace.log(step, got, rid, ALLOC)
 
     def take(self, n: int) -> None:
         """n blocks handed out without ids (counting mode only)."""
@@ -113,7 +126,7 @@ class Pool:
             got = self.held.pop(rid, [])
             assert len(got) == n, (rid, len(got), n)
             self.free.extend(got)
-            self.trace.events.extend((step, b, rid, FREE) for b in got)
+            self.trace.log(step, got, rid, FREE)
 
 
 class Engine:

@@ -57,11 +57,11 @@ class CostQuery(ServingQuery, LinkQuery):
     )
     compute_efficiency: float = param(
         1.0, "Fraction of the dense peak kernels reach (1: the roofline).", example=0.7,
-        gt=0, le=1,
+        ge=0.01, le=1,
     )  # fmt: skip
     memory_efficiency: float = param(
         1.0, "Fraction of the HBM bandwidth kernels reach (1: the roofline).", example=0.8,
-        gt=0, le=1,
+        ge=0.01, le=1,
     )  # fmt: skip
 
 

@@ -33,18 +33,20 @@ def _replay(trace: dict[str, Any], num_blocks: int) -> dict[int, int]:
     last: dict[int, int] = {}  # blocks held when its latest release began
     previous = (-1, -1, -1)  # (step, request, op) of the event before
     ev = trace["events"]
-    for step, block, rid, op in zip(ev["step"], ev["block"], ev["request"], ev["op"], strict=True):
-        if op == 0:
-            assert owner[block] == -1, f"block {block} taken twice at step {step}"
-            owner[block] = rid
-            held[rid] = held.get(rid, 0) + 1
-        else:
-            assert owner[block] == rid, f"block {block} freed by {rid}, held by {owner[block]}"
-            owner[block] = -1
-            if previous != (step, rid, 1):
-                last[rid] = held[rid]
-            held[rid] -= 1
-        previous = (step, rid, op)
+    runs = zip(ev["step"], ev["block"], ev["count"], ev["request"], ev["op"], strict=True)
+    for step, first, count, rid, op in runs:
+        for block in range(first, first + count):
+            if op == 0:
+                assert owner[block] == -1, f"block {block} taken twice at step {step}"
+                owner[block] = rid
+                held[rid] = held.get(rid, 0) + 1
+            else:
+                assert owner[block] == rid, f"block {block} freed by {rid}, not {owner[block]}"
+                owner[block] = -1
+                if previous != (step, rid, 1):
+                    last[rid] = held[rid]
+                held[rid] -= 1
+            previous = (step, rid, op)
     assert all(o == -1 for o in owner), "blocks still held after every request finished"
     assert all(n == 0 for n in held.values())
     return last
