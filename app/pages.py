@@ -84,6 +84,21 @@ VIEWS: tuple[View, ...] = (
         "What each parallelism axis sends per training step, and how long it takes.",
         "Parallelism",
     ),
+    # issue 12: serving
+    View(
+        "inference",
+        "/inference",
+        "Inference",
+        "Prefill and decode on the roofline, op by op, for a sharded model.",
+        "Parallelism",
+    ),
+    View(
+        "serving",
+        "/serving",
+        "Serving",
+        "KV capacity per engine, and a paged KV pool filling under continuous batching.",
+        "Parallelism",
+    ),
 )
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
 

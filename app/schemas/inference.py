@@ -243,6 +243,7 @@ class Engine(BaseModel):
 class KVResponse(BaseModel):
     query: KVParams = Field(description="Every parameter as computed.")  # type: ignore[valid-type]
     engine: Engine = Field(description="The rule applied.")
+    engines: list[Engine] = Field(description="Every engine rule bitmesh knows.")
     block_size: int = Field(description="Tokens per block.", examples=[16])
     memory_fraction: float = Field(description="The fraction used.", examples=[0.9])
     memory: int = Field(description="GPU memory, bytes.")
@@ -338,6 +339,10 @@ class Disaggregation(BaseModel):
 class BatchingResponse(BaseModel):
     query: BatchingParams = Field(description="Every parameter as computed.")  # type: ignore[valid-type]
     engine: str = Field(description="The engine whose rule sized the pool.")
+    kv: KVResponse = Field(
+        description="The engine rule's KV capacity on one GPU (as GET /inference/kv answers "
+        "for the same parameters); `num_blocks` below overrides its pool if given."
+    )
     block_size: int = Field(description="Tokens per block.")
     num_blocks: int = Field(description="Blocks in the pool.")
     block_bytes: float = Field(description="Bytes per block on one GPU.")

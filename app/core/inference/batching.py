@@ -36,7 +36,7 @@ from app.core.inference.cost import (
     prefill_features,
     prefill_mix,
 )
-from app.core.inference.kv import KVCapacity, KVQuery, compute_kv
+from app.core.inference.kv import KVCapacity, KVQuery, compute_kv, kv_payload
 from app.core.inference.ops import INDEX
 from app.core.limits import limit
 from app.core.params import effective, param
@@ -56,7 +56,7 @@ class BatchingQuery(KVQuery, CostQuery):
         200, "Requests in the stream.", example=1000, ge=1, le=limit("batching_requests")
     )
     rate: float = param(
-        10.0, "Arrivals per second (Poisson); 0: all arrive at once.", example=20.0, ge=0,
+        40.0, "Arrivals per second (Poisson); 0: all arrive at once.", example=20.0, ge=0,
         le=1e6,
     )  # fmt: skip
     prompt_len: int = param(
@@ -372,6 +372,7 @@ def compute_batching(q: BatchingQuery) -> dict[str, Any]:
         "query": {**effective(q), **kv.effective()},
         "block_size": bs, "num_blocks": blocks, "block_bytes": kv.tightest.block_bytes,
         "engine": kv.engine.name,
+        "kv": kv_payload(kv),
         "continuous": _result(stream, cont, record),
         "static": _result(stream, stat, record),
         "disaggregation": dataclasses.asdict(disaggregation(q, cost, kv)),

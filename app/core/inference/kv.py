@@ -357,6 +357,7 @@ def kv_payload(cap: KVCapacity) -> dict[str, object]:
     return {
         "query": cap.effective(),
         "engine": dataclasses.asdict(cap.engine),
+        "engines": [dataclasses.asdict(e) for e in ENGINES.values()],
         "block_size": cap.block_size,
         "memory_fraction": cap.fraction,
         "memory": cap.memory,
