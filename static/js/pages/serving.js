@@ -122,8 +122,11 @@ function renderKV(d) {
 const ROWS = [
   ["tokens_per_second", "Output tokens / s", (v) => fmtNum(v, 4)],
   ["requests_per_second", "Requests / s", (v) => fmtNum(v, 4)],
+  ["output_tokens", "Output tokens", fmtInt],
   ["makespan", "First arrival to last token", fmtTime],
+  ["busy_time", "Engine computing", fmtTime],
   ["ttft_mean", "Mean TTFT", fmtTime],
+  ["ttft_p50", "Median TTFT", fmtTime],
   ["ttft_p99", "p99 TTFT", fmtTime],
   ["tpot_mean", "Mean time per output token", fmtTime],
   ["mean_batch", "Mean sequences per step", (v) => fmtNum(v, 3)],
