@@ -92,12 +92,15 @@ VIEWS: tuple[View, ...] = (
         "Prefill and decode on the roofline, op by op, for a sharded model.",
         "Parallelism",
     ),
+    # Linked from /inference; out of the header row, which has room for one more link at
+    # 1280 px (tests/browser/test_shell.py) until the header groups its links by section.
     View(
         "serving",
         "/serving",
         "Serving",
         "KV capacity per engine, and a paged KV pool filling under continuous batching.",
         "Parallelism",
+        in_nav=False,
     ),
 )
 VIEW_BY_KEY = {v.key: v for v in VIEWS}

@@ -11,6 +11,8 @@ const PAGE_ONLY = ["theme"];
 const SCALE = { slo: 1e-3 };
 const NUMBERS = ["tp", "pp", "ep", "dp", "batch", "context", "slo", "compute_efficiency", "memory_efficiency", "gpus_per_node"];
 const SELECTS = ["model", "gpu", "dtype", "kv_dtype", "compute_dtype"];
+// the model and layout parameters /serving takes too (the memory endpoint's names)
+const SHARED = ["model", "gpu", "tp", "pp", "ep", "dp", "dtype", "kv_dtype"];
 
 let params = new URLSearchParams(location.search);
 const load = latest();
@@ -164,6 +166,8 @@ async function refresh() {
     view.update(d);
     renderTables(d);
     document.title = `Inference: ${d.model.title}, batch ${d.requests.batch} · bitmesh`;
+    const same = new URLSearchParams(SHARED.filter((k) => d.query[k] !== null).map((k) => [k, d.query[k]]));
+    $("#inf-to-serving").href = `/serving?${same}`;
   } catch (err) {
     errors.show(err);
   }
