@@ -14,6 +14,7 @@ from app.api import (
     memory,
     mesh,
     meta,
+    moe,
     pipeline,
     presets,
     quantize,
@@ -54,6 +55,7 @@ def create_app() -> FastAPI:
     app.mount("/static", CachedStatic(directory=str(STATIC_DIR)), name="static")
     for module in (meta, formats, quantize, presets, mesh, memory, pipeline, collectives):
         app.include_router(module.router)
+    app.include_router(moe.router)  # issue 11: expert and context parallelism
     app.include_router(inference.router)  # issue 12: serving
     app.include_router(meta.health)
     app.include_router(pages.router)

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.core.numerics.block_format import BlockQuery, page_name
 from app.core.numerics.codec import EncodeQuery
-from app.core.numerics.formats import canonical_name
 from app.core.numerics.rounding import OVERFLOW_MODES, ROUNDING_MODES
+from app.core.numerics.tensors import DISTRIBUTION_NOTES, TENSOR_DISTRIBUTIONS
 from app.core.params import effective
 from app.templating import templates
 
@@ -39,6 +40,14 @@ VIEWS: tuple[View, ...] = (
         "/formats/{name}",
         "Format explorer",
         "Click bits, round any real, see every value.",
+        "Numerics",
+        in_nav=False,
+    ),
+    View(
+        "format_block",
+        "/formats/{name}",
+        "Block format",
+        "One MX or NVFP4 block: the shared scale's bits, every element's code.",
         "Numerics",
         in_nav=False,
     ),
@@ -82,6 +91,21 @@ VIEWS: tuple[View, ...] = (
         "/communication",
         "Communication",
         "What each parallelism axis sends per training step, and how long it takes.",
+        "Parallelism",
+    ),
+    # issue 11: expert and context parallelism
+    View(
+        "moe",
+        "/moe",
+        "Experts",
+        "Tokens routed to experts on other GPUs: load, capacity, drops and all-to-alls.",
+        "Parallelism",
+    ),
+    View(
+        "context",
+        "/context",
+        "Context",
+        "Ring attention tile by tile: K/V blocks around the ring, zig-zag vs contiguous.",
         "Parallelism",
     ),
     # issue 12: serving
@@ -137,14 +161,24 @@ def _render(request: Request, key: str, embed: bool, **context: object) -> Respo
 
 
 def _format_page(request: Request, name: str, embed: bool) -> Response:
-    """The explorer of one format; any other spelling (bf16, BF16, Float8-E4M3FN) is sent to
-    the canonical URL with its query string (308), so a link names one page."""
-    canonical = canonical_name(name)  # an unknown name is a 404 page with "did you mean"
+    """The explorer of one format, element or block (mxfp4, nvfp4, ...); any other spelling
+    (bf16, BF16, Float8-E4M3FN, MXFP8) is sent to the canonical URL with its query string
+    (308), so a link names one page."""
+    kind, canonical = page_name(name)  # an unknown name is a 404 page with "did you mean"
     if canonical != name:
         prefix = "/embed" if embed else ""
         query = request.scope.get("query_string", b"").decode("latin-1")
         target = f"{prefix}/formats/{canonical}" + (f"?{query}" if query else "")
         return RedirectResponse(target, status_code=308)
+    if kind == "block":
+        return _render(
+            request,
+            "format_block",
+            embed,
+            format_name=canonical,
+            block_defaults=effective(BlockQuery()),
+            distributions=[(d, DISTRIBUTION_NOTES[d]) for d in TENSOR_DISTRIBUTIONS],
+        )
     defaults = {k: v for k, v in effective(EncodeQuery(value="")).items() if k != "value"}
     return _render(
         request,

@@ -68,3 +68,22 @@ def test_no_limit_is_a_js_bound(limit: str) -> None:
     # small numbers (4, 8, 16) also shape layouts; only the declared form is checked for them
     bound = f"{declared}|{compared}" if value >= 64 else declared
     assert _hits(bound) == []
+
+
+def test_every_view_has_a_browser_test_that_its_numbers_are_the_apis() -> None:
+    """Each page (and embed) is checked against its endpoint for the same query string.
+
+    A view is covered when a browser test file names the view's path and holds a test whose
+    name says it compares with the API.
+    """
+    from app.pages import VIEWS, available
+
+    browser = Path(__file__).resolve().parent / "browser"
+    texts = [p.read_text() for p in sorted(browser.glob("test_*.py"))]
+    compares = re.compile(r"def (test_\w*(?:api|apis)\w*)\(")
+    missing = [
+        v.path
+        for v in VIEWS
+        if available(v) and not any(v.path.split("{")[0] in t and compares.search(t) for t in texts)
+    ]
+    assert missing == []

@@ -14,12 +14,19 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "/api/v1/formats/{name}": ("/api/v1/formats/float8_e4m3fn",),
+    "/api/v1/formats/{name}": ("/api/v1/formats/float8_e4m3fn", "/api/v1/formats/nvfp4"),
+    "/api/v1/formats/{name}/block": (
+        "/api/v1/formats/mxfp4/block",
+        "/api/v1/formats/nvfp4/block?seed=3&block=2",
+        "/api/v1/formats/mxfp4/block?values=0.3,-1.7,2.9,0.05,6.5",
+    ),
     "/api/v1/formats/{name}/values": ("/api/v1/formats/float4_e2m1fn/values",),
     "/api/v1/formats/{name}/decode": ("/api/v1/formats/float8_e4m3fn/decode?code=0x39",),
     "/api/v1/formats/{name}/encode": (
         "/api/v1/formats/float8_e4m3fn/encode?value=464",
+        "/api/v1/formats/float8_e4m3fn/encode?value=464.0000000000000004",
         "/api/v1/formats/bfloat16/encode?value=1.00390625&rounding=toward_zero",
+        "/api/v1/formats/float8_e8m0fnu/encode?value=3",
     ),
     "/api/v1/presets/models/{name}": ("/api/v1/presets/models/llama3-70b",),
     "/api/v1/mesh": (
@@ -32,7 +39,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "/api/v1/memory?model=llama3-70b&tp=8&pp=4&dp=8&zero=1",
         "/api/v1/memory?model=llama3-8b&mode=inference&batch=16&seq_len=8192",
         "/api/v1/memory?params=7.5e9&dp=64&zero=3",
+        "/api/v1/memory?model=deepseek-v3&dp=128&pp=16&ep=64&zero=1&schedule=dualpipev"
+        "&global_batch=62914560&recompute=selective&fp8_activations=true&convention=megatron",
     ),
+    "/api/v1/memory/options": ("/api/v1/memory/options",),
     "/api/v1/collectives": (
         "/api/v1/collectives?op=all_reduce&algorithm=ring&ranks=8&bytes=1073741824",
         "/api/v1/collectives?op=all_gather&ranks=32&bytes=268435456&gpu=h200",
@@ -47,6 +57,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "/api/v1/pipeline": (
         "/api/v1/pipeline?schedule=1f1b&stages=4&microbatches=8",
         "/api/v1/pipeline?schedule=zb_h1&stages=8&microbatches=16",
+        "/api/v1/pipeline?model=llama3-8b&gpu=h100-sxm&stages=4&microbatches=8",
+        "/api/v1/pipeline?schedule=zb_h1&model=llama3-70b&tp=8&seq_len=8192&stages=8"
+        "&microbatches=16&recompute=selective&format=columns",
     ),
     # quantization and arithmetic labs
     "/api/v1/quantize": (
@@ -63,6 +76,16 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "/api/v1/accumulate/dot?format=float8_e4m3fn&accumulator=bfloat16&n=16384",
     ),
     "/api/v1/attention": ("/api/v1/attention?scheme=block&lengths=128,512",),
+    # expert and context parallelism (issue 11)
+    "/api/v1/moe": (
+        "/api/v1/moe?tokens=1024&experts=16&top_k=2&ep=4&capacity_factor=1.25&skew=1",
+        "/api/v1/moe?model=deepseek-v3&tokens=8192&ep=64&max_nodes=4&dispatch_dtype=fp8",
+        "/api/v1/moe?experts=8&top_k=2&ep=4&tokens=64&routing=expert_choice&routes=true",
+    ),
+    "/api/v1/context": (
+        "/api/v1/context?seq_len=8192&cp=4&causal=true&placement=zigzag",
+        "/api/v1/context?model=llama3-70b&seq_len=131072&cp=16&placement=contiguous",
+    ),
     # serving (issue 12)
     "/api/v1/inference": (
         "/api/v1/inference?model=llama3-70b&tp=8&batch=16&context=4096",

@@ -1,4 +1,5 @@
-"""Number formats: the dtype names, the registry, value tables, decode, encode, comparisons.
+"""Number formats: the dtype names, the registry, value tables, decode, encode, comparisons,
+and one block of a block format (MX, NVFP4).
 
 Every name resolves through the one dtype table (`app.core.numerics.dtypes`), so `bf16`,
 `FP8` and `Float8-E4M3FN` work everywhere; query parameters are the core's query dataclasses.
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import Path, Query, Request, Response
 
 from app.api.common import api_router, cached_json
+from app.core.numerics.block_format import BlockQuery, block_format, block_view, format_or_block
 from app.core.numerics.catalogue import CompareQuery, compare, dtype_catalogue, format_list
 from app.core.numerics.codec import (
     Decoded,
@@ -21,9 +23,11 @@ from app.core.numerics.codec import (
     decode_query,
     encode_query,
 )
-from app.core.numerics.formats import ValuesQuery, canonical_name, get_format, values_for
+from app.core.numerics.formats import ValuesQuery, canonical_name, values_for
 from app.core.params import effective
+from app.schemas.block_format import BlockParams, BlockViewResponse
 from app.schemas.numerics import (
+    BlockFormatModel,
     CompareParams,
     CompareResponse,
     DecodeParams,
@@ -55,6 +59,7 @@ CompareQuery_ = Annotated[CompareParams, Query()]  # type: ignore[valid-type]
 ValuesQuery_ = Annotated[ValuesParams, Query()]  # type: ignore[valid-type]
 DecodeQuery_ = Annotated[DecodeParams, Query()]  # type: ignore[valid-type]
 EncodeQuery_ = Annotated[EncodeParams, Query()]  # type: ignore[valid-type]
+BlockQuery_ = Annotated[BlockParams, Query()]  # type: ignore[valid-type]
 
 
 def _answer(result: Decoded | Encoded, query: object) -> dict[str, Any]:
@@ -102,13 +107,30 @@ def compare_formats(request: Request, params: CompareQuery_) -> Response:
 
 @router.get(
     "/formats/{name}",
-    response_model=FormatInfoModel,
+    response_model=FormatInfoModel | BlockFormatModel,
     summary="One number format",
-    description="Unknown names answer 404 listing the valid ones.",
+    description="An element format's FormatInfo (`kind` element), or a block format's "
+    "description (`kind` block: mxfp4, nvfp4, ...; one of its blocks is at /block). Unknown "
+    "names answer 404 listing the valid ones.",
 )
 def format_info(request: Request, name: FormatName) -> Response:
-    info = get_format(name)
+    info = format_or_block(name)
     return cached_json(request, info.name, lambda: info)
+
+
+@router.get(
+    "/formats/{name}/block",
+    response_model=BlockViewResponse,
+    summary="One block of a block format",
+    description="Quantizes a tensor (seeded, or the values given) with the block format's "
+    "preset and takes one block apart: the shared scale (code, bits, value, how it follows from "
+    "the block's amax), each element's code, bits and value, the dequantized values and errors, "
+    "and the bits per element.",
+)
+def format_block(request: Request, name: FormatName, params: BlockQuery_) -> Response:
+    query = to_query(BlockQuery, params)
+    canonical = block_format(name).name  # a 404 (suggesting a block format) before any 422
+    return cached_json(request, (canonical, query), lambda: block_view(canonical, query))
 
 
 @router.get(

@@ -8,7 +8,8 @@ from fastapi import Query, Request, Response
 
 from app.api.common import api_router, cached_json
 from app.core.parallel.memory import MemoryQuery, compute_memory
-from app.schemas.memory import MemoryQueryParams, MemoryResponse
+from app.core.parallel.memory_options import memory_options
+from app.schemas.memory import MemoryOptionsResponse, MemoryQueryParams, MemoryResponse
 from app.schemas.query import to_query
 
 router = api_router("memory")
@@ -19,14 +20,29 @@ router = api_router("memory")
     response_model=MemoryResponse,
     summary="Per-GPU memory for training or inference, term by term with formulas",
     description="Give `model=` (a preset), a custom architecture (`layers`, `hidden`, `heads`, "
-    "optional `kv_heads`, `ffn`, `vocab`), or only `params` (model states only). Training: ZeRO "
-    "stages 0–3 with mixed-precision Adam over N_d = dp·cp; activations per layer times layers "
-    "per stage times microbatches in flight. Inference: weights in `dtype` plus the KV cache. "
-    "Headline numbers are the fullest pipeline stage; `per_stage` has every stage; `advice` "
-    "lists changes that lower the total; `query` echoes every parameter used (defaults filled "
-    "in), and `verdict`, `world_size`, each stage's `role` and `microbatches_in_flight` and "
-    "each term's `segment` are what the page draws.",
+    "optional `kv_heads`, `ffn`, `vocab`, `mlp`, `norm`), or only `params` (model states "
+    "only). Training: weights, gradients and optimizer states under an accounting "
+    "`convention` (ZeRO paper, Megatron, DeepSpeed, FSDP), sharded over N_d = dp·cp by ZeRO "
+    "stage; activations from the layer's own tensors (`anatomy`, `attention`) × layers × the "
+    "microbatches each rank holds at its peak in the simulated `schedule` (the simulation of "
+    "GET /api/v1/pipeline). Inference: weights per tensor class as the checkpoint ships them, "
+    "and the KV cache (sliding-window layers cache their window). Headline numbers are the "
+    "fullest pipeline stage; `verdict` keeps `overhead` GB free; `advice` lists changes in "
+    "the order a practitioner tries them, with their cost; `query` echoes every parameter "
+    "used (defaults filled in).",
 )
 def get_memory(request: Request, params: Annotated[MemoryQueryParams, Query()]) -> Response:  # type: ignore[valid-type]
     query = to_query(MemoryQuery, params)
     return cached_json(request, query, lambda: compute_memory(query))
+
+
+@router.get(
+    "/memory/options",
+    response_model=MemoryOptionsResponse,
+    summary="The memory query's assumptions as labelled choices with their defaults",
+    description="What /memory draws its assumption controls from: attention kernel, layer "
+    "anatomy, recompute, logits, accounting convention, gradient and Adam-moment dtypes, "
+    "pipeline schedule, overhead, and the weight storage dtypes.",
+)
+def get_memory_options(request: Request) -> Response:
+    return cached_json(request, "options", memory_options)

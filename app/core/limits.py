@@ -70,6 +70,13 @@ LIMITS: dict[str, Limit] = {
             256,
             "Most elements listed per block in a quantization report's block detail.",
         ),
+        # expert and context parallelism (issue 11)
+        Limit("moe_tokens", 65_536, "Most tokens routed in one MoE batch."),
+        Limit("moe_experts", 1_024, "Most routed experts in one MoE layer."),
+        Limit("moe_ep", 256, "Most expert-parallel ranks in one MoE batch."),
+        Limit("moe_router_cells", 4_194_304, "Most router logits (tokens × experts) per batch."),
+        Limit("moe_routes", 65_536, "Most token copies listed one by one (routes=true)."),
+        Limit("context_cp", 32, "Most context-parallel ranks in one ring-attention tiling."),
         Limit("accumulate_terms", 1_048_576, "Most terms in one running sum or dot product."),
         Limit("attention_seq_len", 2_048, "Longest sequence in the low-precision attention lab."),
         Limit("attention_lengths", 12, "Most sequence lengths in one attention query."),

@@ -25,7 +25,10 @@ Real = float | str
 
 
 class BitFieldModel(BaseModel):
-    name: Literal["sign", "exponent", "mantissa"] = Field(examples=["exponent"])
+    name: Literal["sign", "exponent", "mantissa", "integer"] = Field(
+        description="integer: MXINT8's two's-complement elements (block formats only).",
+        examples=["exponent"],
+    )
     high: int = Field(description="Index of its most significant bit.", examples=[6])
     low: int = Field(description="Index of its least significant bit.", examples=[3])
 
@@ -48,6 +51,10 @@ class LandmarkModel(BaseModel):
 
 
 class FormatInfoModel(BaseModel):
+    kind: Literal["element"] = Field(
+        description="element: one code per number (block formats answer a BlockFormatModel).",
+        examples=["element"],
+    )
     name: str = Field(description="ml_dtypes name, used in URLs.", examples=["float8_e4m3fn"])
     bits: int = Field(description="Bits per code.", examples=[8])
     exponent_bits: int = Field(description="Width of the exponent field.", examples=[4])
@@ -135,11 +142,61 @@ class FormatGroupModel(BaseModel):
     blurb: str = Field(description="One line on what the group is for.")
     families: list[str] = Field(description="The `family` values it gathers.", examples=[["fp8"]])
     formats: list[str] = Field(description="Its formats, in display order.")
+    kind: Literal["element", "block"] = Field(
+        description="element: names in `formats`; block: names in `blocks`.", examples=["element"]
+    )
+
+
+class BlockFormatModel(BaseModel):
+    kind: Literal["block"] = Field(description="A block format.", examples=["block"])
+    name: str = Field(
+        description="The quantization preset, and the page /formats/{name}.", examples=["mxfp4"]
+    )
+    title: str = Field(description="Display name.", examples=["MXFP4 (E2M1)"])
+    dtype: str = Field(
+        description="Its row in /api/v1/dtypes (how /memory stores it).", examples=["mxfp4"]
+    )
+    aliases: list[str] = Field(
+        description="Other names of the page (the dtype and its aliases).", examples=[["mxfp8"]]
+    )
+    description: str = Field(description="What it is, in one line.")
+    source: str = Field(description="Specification.")
+    element: str = Field(description="Element format.", examples=["float4_e2m1fn"])
+    element_title: str = Field(description="The element in words.", examples=["float4_e2m1fn"])
+    element_bits: int = Field(description="Bits per element code.", examples=[4])
+    element_max: float = Field(description="Largest element magnitude.", examples=[6.0])
+    element_format: str | None = Field(
+        description="The element's own /formats page (null for MXINT8's integers).",
+        examples=["float4_e2m1fn"],
+    )
+    scale: str = Field(description="The shared scale's format.", examples=["float8_e8m0fnu"])
+    scale_bits: int = Field(description="Bits of the shared scale.", examples=[8])
+    scale_rule: str | None = Field(
+        description="How a power-of-two scale is chosen (E8M0 scales only).", examples=["ocp_floor"]
+    )
+    global_scale: bool = Field(
+        description="An FP32 scale per tensor sits above the block scales (NVFP4).",
+        examples=[False],
+    )
+    block_size: int = Field(description="Elements per scale.", examples=[32])
+    bits_per_element: float = Field(
+        description="Element bits + scale bits / block size: the dtype table's bits.",
+        examples=[4.25],
+    )
+    storage: str = Field(
+        description="That sum in words.",
+        examples=["8 + 32 × 4 = 136 bits per block of 32: 4.25 bits per element"],
+    )
+    scale_fields: list[BitFieldModel] = Field(description="The scale's bit fields.")
+    element_fields: list[BitFieldModel] = Field(description="An element code's bit fields.")
 
 
 class FormatsResponse(BaseModel):
-    formats: list[FormatInfoModel] = Field(description="Every format, in display order.")
-    groups: list[FormatGroupModel] = Field(description="How /formats groups them, in order.")
+    formats: list[FormatInfoModel] = Field(description="Every element format, in display order.")
+    blocks: list[BlockFormatModel] = Field(description="Every block format, in display order.")
+    groups: list[FormatGroupModel] = Field(
+        description="How /formats groups them, in order (the block formats last)."
+    )
 
 
 class ValuesResponse(BaseModel):
@@ -227,7 +284,17 @@ class EncodeResponse(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     name: str = Field(description="Format name.", examples=["float8_e4m3fn"])
-    input: Real = Field(description="The input as a float64.", examples=[1.0625])
+    input: Real = Field(
+        description="The input's nearest float64 (±Inf past float64's range).", examples=[1.0625]
+    )
+    exact_input: str = Field(
+        description="The input exactly, as a decimal: what was rounded (not its float64).",
+        examples=["464.0000000000000004"],
+    )
+    input_is_float64: bool = Field(
+        description="The input is a float64 (`input` is exactly `exact_input`).",
+        examples=[False],
+    )
     rounding: str = Field(description="Rounding mode used.", examples=["nearest_even"])
     overflow: str = Field(description="Overflow policy used.", examples=["native"])
     seed: int | None = Field(
@@ -240,10 +307,13 @@ class EncodeResponse(BaseModel):
     exact_value: str = Field(description="Exact decimal of the chosen value.", examples=["1"])
     cls: str = Field(alias="class", description="Class of the chosen value.", examples=["normal"])
     abs_error: Real | None = Field(
-        description="|value - input|, null when either is not finite.", examples=[0.0625]
+        description="|value − exact input|, computed exactly, then rounded to a float64; null "
+        "when either is not finite.",
+        examples=[0.0625],
     )
     rel_error: Real | None = Field(
-        description="abs_error / |input|, null for input 0 or non-finite.", examples=[0.0588]
+        description="abs_error / |exact input|, null for input 0 or non-finite.",
+        examples=[0.0588],
     )
     below: NeighbourModel | None = Field(
         description="Largest representable value strictly below the input."
@@ -254,7 +324,9 @@ class EncodeResponse(BaseModel):
     exact: bool = Field(description="The input is representable.", examples=[False])
     overflowed: bool = Field(description="Rounding went past max.", examples=[False])
     ml_dtypes_code: int | None = Field(
-        description="What ml_dtypes' own cast gives (nearest_even/native only).", examples=[56]
+        description="What ml_dtypes' own cast of the input's float64 gives (through float32; "
+        "nearest_even/native only).",
+        examples=[56],
     )
     note: str | None = Field(
         description="Anything special that happened (overflow, no NaN, double rounding...).",
@@ -271,7 +343,7 @@ class EncodeResponse(BaseModel):
     )
     tie: str | None = Field(
         description="Why an input exactly halfway between two values went where it went "
-        "(nearest_even only).",
+        "(nearest_even only): to the even mantissa, or, for E8M0 (no mantissa), up.",
         examples=[
             "1.0625 is exactly halfway between 1 and 1.125. Ties go to the neighbour "
             "whose last mantissa bit is 0 (ties to even): 1, mantissa 000."

@@ -28,7 +28,30 @@ class PipelineQueryEcho(_Strict):
     stage_costs: str | None = Field(
         description="Per-stage multipliers, written one way; null: all 1.", examples=[None]
     )
+    model: str | None = Field(
+        description="Model preset whose FLOPs give the costs in seconds; null: costs as given.",
+        examples=["llama3-8b"],
+    )
+    gpu: str = Field(description="GPU preset (read with model).", examples=["h100-sxm"])
+    tp: int = Field(description="Tensor-parallel degree (read with model).", examples=[1])
+    cp: int = Field(description="Context-parallel degree (read with model).", examples=[1])
+    seq_len: int = Field(description="Tokens per sequence (read with model).", examples=[4096])
+    micro_batch: int = Field(description="Sequences per microbatch (with model).", examples=[1])
+    efficiency: float = Field(description="Fraction of the BF16 peak (with model).", examples=[0.5])
+    recompute: str = Field(description="none, selective or full (with model).", examples=["none"])
     format: str = Field(description="json, columns or chrome_trace.", examples=["json"])
+
+
+class CostModelInfo(_Strict):
+    forward_flops: float = Field(
+        description="FLOPs of one microbatch's forward through one rank's share, per GPU.",
+        examples=[1.539e13],
+    )
+    throughput: float = Field(
+        description="FLOP/s assumed: dense BF16 peak × efficiency.", examples=[4.945e14]
+    )
+    note: str = Field(description="The derivation in words, with the figures used.")
+    source: str = Field(description="Where the FLOP counts and the split come from.")
 
 
 class OpKindInfo(_Strict):
@@ -141,7 +164,14 @@ class _PipelineSummary(_Strict):
         examples=[["first", "middle", "middle", "last"]],
     )
     kinds: list[OpKindInfo] = Field(description="The op kinds an op's `kind` names.")
-    units: str = Field(description="Unit of every time in the response.", examples=["cost units"])
+    units: str = Field(
+        description='Unit of every time in the response: "seconds" when the query names a '
+        "model, else cost units.",
+        examples=["cost units", "seconds"],
+    )
+    cost_model: CostModelInfo | None = Field(
+        description="How the costs were derived from `model`; null when they were given."
+    )
     op_count: int = Field(description="Number of ops.", examples=[64])
     makespan: float = Field(description="End of the last op.", examples=[33])
     bubble_fraction: float = Field(
@@ -245,6 +275,19 @@ class CostPresetInfo(_Strict):
     source: str = Field(description="Why these values.")
 
 
+class CostModelRules(_Strict):
+    derives: list[str] = Field(
+        description="The costs a model derives: giving one of them with `model` is a 422.",
+        examples=[["forward", "backward_input", "backward_weight", "p2p"]],
+    )
+    reads: list[str] = Field(
+        description="The parameters only a model reads: giving one without `model` is a 422.",
+        examples=[["gpu", "tp", "cp", "seq_len", "micro_batch", "efficiency", "recompute"]],
+    )
+    units: str = Field(description="The unit of the times when `model` is given.")
+    source: str = Field(description="Where the FLOP counts and the split come from.")
+
+
 class PipelineCatalogue(_Strict):
     schedules: list[ScheduleInfo] = Field(description="Every schedule with its rules.")
     placements: dict[str, str] = Field(description="What each placement means.")
@@ -258,4 +301,5 @@ class PipelineCatalogue(_Strict):
     formats: list[FormatInfo] = Field(description="The `format` values.")
     cost_presets: list[CostPresetInfo] = Field(description="Named sets of costs.")
     limits: dict[str, int] = Field(description="The pipeline limits (also in /api/v1/limits).")
-    units: str = Field(description="The unit of every cost and time.")
+    units: str = Field(description="The unit of every cost and time (without a model).")
+    cost_model: CostModelRules = Field(description="How `model` turns the costs into seconds.")

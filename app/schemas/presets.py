@@ -121,6 +121,19 @@ class ParallelPresetInfo(BaseModel):
     sequence_parallel: bool = Field(
         description="Whether the layout assumes Megatron sequence parallelism.", examples=[True]
     )
+    provenance: str = Field(
+        description="`published` when the source reports these degrees for a real run, else "
+        "`illustrative`.",
+        examples=["published"],
+    )
+    assumed: str = Field(description="What the memory query assumes beyond the source.")
+    global_batch: int = Field(description="Tokens per iteration (0: not given).")
+    schedule: str = Field(description="Pipeline schedule.", examples=["1f1b"])
+    chunks: int = Field(description="Chunks per pipeline rank.", examples=[1])
+    convention: str = Field(description="Memory accounting convention.", examples=["megatron"])
+    fp8_activations: bool = Field(description="Linear inputs cached in FP8.")
+    grad_dtype: str = Field(description="Gradient dtype ('' : the convention's).")
+    optimizer_dtype: str = Field(description="Adam moment dtype ('': float32).")
 
 
 class ParallelPresetsResponse(BaseModel):

@@ -12,7 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.numerics.formats import FORMATS
+from app.schemas.block_format import BlockViewResponse
 from app.schemas.numerics import (
+    BlockFormatModel,
     CompareResponse,
     DecodeResponse,
     DtypesResponse,
@@ -92,7 +94,9 @@ def test_alias_answers_with_the_canonical_name(client: TestClient) -> None:
 def test_unknown_format_is_404_listing_names(client: TestClient, suffix: str) -> None:
     detail = get_json(client, f"{API}/float8_e4m4{suffix}", 404)["detail"]
     assert detail[0]["loc"] == ["path", "name"]
-    assert detail[0]["valid"] == sorted(FORMATS)
+    # /formats/{name} also answers for block formats; the others are element formats only
+    blocks = list(BLOCK_BITS) if suffix == "" else []
+    assert detail[0]["valid"] == sorted([*FORMATS, *blocks])
     assert "float8_e4m3fn" in detail[0]["msg"]
 
 
@@ -231,6 +235,48 @@ def test_encode_double_rounding_is_reported(client: TestClient) -> None:
     assert "double rounding" in body["note"]
 
 
+@pytest.mark.parametrize(
+    ("query", "value", "cls"),
+    [
+        # 464 is e4m3fn's tie between 448 and 480 (OCP OFP8: ties to even keep 448); the
+        # decimal a hair above it is past the midpoint, though its float64 is 464 itself
+        ("value=464", 448.0, "normal"),
+        ("value=464.0000000000000004", "nan", "nan"),
+        ("value=464.0000000000000004&overflow=saturate", 448.0, "normal"),
+        ("value=-464.0000000000000004", "nan", "nan"),
+        ("value=1.0625000000000000001", 1.125, "normal"),
+        ("value=1.0000000000000000001&rounding=up", 1.125, "normal"),
+    ],
+)
+def test_encode_rounds_the_decimal_as_written(
+    client: TestClient, query: str, value: float | str, cls: str
+) -> None:
+    body = get_json(client, f"{API}/float8_e4m3fn/encode?{query}")
+    EncodeResponse.model_validate(body)
+    assert body["value"] == value and body["class"] == cls
+    written = query.split("&")[0].removeprefix("value=")
+    assert body["exact_input"] == written and body["query"]["value"] == written
+    assert body["input_is_float64"] == (written in ("464",))
+    assert body["input"] == float(written)  # the nearest float64
+
+
+def test_encode_errors_are_measured_from_the_exact_input(client: TestClient) -> None:
+    body = get_json(client, f"{API}/float4_e2m1fn/encode?value=0.25000000000000000001")
+    assert body["value"] == 0.5 and body["input"] == 0.25
+    assert body["abs_error"] == float(Fraction(1, 2) - Fraction("0.25000000000000000001"))
+    assert body["ml_dtypes_code"] == 0 and "not a float64" in body["note"]
+
+
+def test_encode_e8m0_ties_go_up_and_say_why(client: TestClient) -> None:
+    body = get_json(client, f"{API}/float8_e8m0fnu/encode?value=3")
+    cast = np.array([3.0], dtype=np.float32).astype(ml_dtypes.float8_e8m0fnu)
+    assert body["value"] == 4.0 == float(cast[0])
+    assert body["ml_dtypes_code"] == body["code"] == int(cast.view(np.uint8)[0]) == 0x81
+    assert "E8M0 ties up" in body["tie"] and "even code would be 2 (0x80)" in body["tie"]
+    modes = get_json(client, "/api/v1/dtypes")["rounding"]
+    assert "E8M0" in next(m for m in modes if m["name"] == "nearest_even")["explanation"]
+
+
 def test_encode_modes(client: TestClient) -> None:
     url = f"{API}/float8_e4m3fn/encode?value=500"
     assert get_json(client, url + "&rounding=toward_zero")["value"] == 448.0
@@ -278,6 +324,8 @@ def test_encode_nan_into_fp4_has_a_note(client: TestClient) -> None:
         ("value=1&overflow=wrap", "overflow"),
         ("value=1&rounding=stochastic&seed=-1", "seed"),
         ("value=1&seed=x", "seed"),
+        ("value=1e1001", "value"),
+        ("value=0x1p-4001", "value"),
     ],
 )
 def test_encode_errors_are_422_naming_the_field(client: TestClient, query: str, field: str) -> None:
@@ -362,8 +410,96 @@ def test_every_spelling_of_a_format_answers(client: TestClient, name: str) -> No
 
 
 def test_a_block_format_is_a_dtype_but_not_an_element_format(client: TestClient) -> None:
-    detail = get_json(client, f"{API}/mxfp4", 404)["detail"][0]
-    assert detail["suggestion"] == "float4_e2m1fn" and "mxfp4" not in detail["valid"]
+    for path in ("encode?value=1", "decode?code=1", "values"):
+        detail = get_json(client, f"{API}/mxfp4/{path}", 404)["detail"][0]
+        assert detail["suggestion"] == "float4_e2m1fn" and "mxfp4" not in detail["valid"]
+
+
+# --- block formats -------------------------------------------------------------------------------
+
+# OCP MX v1.0: an element's bits + one 8-bit E8M0 scale per 32; NVFP4: 4 + one E4M3 per 16
+BLOCK_BITS = {
+    "mxfp8_e4m3": 8.25,
+    "mxfp8_e5m2": 8.25,
+    "mxfp6_e2m3": 6.25,
+    "mxfp6_e3m2": 6.25,
+    "mxfp4": 4.25,
+    "mxint8": 8.25,
+    "nvfp4": 4.5,
+}
+
+
+def test_formats_list_the_block_formats_in_their_own_group(client: TestClient) -> None:
+    body = get_json(client, API)
+    FormatsResponse.model_validate(body)
+    assert {b["name"]: b["bits_per_element"] for b in body["blocks"]} == BLOCK_BITS
+    assert [g["kind"] for g in body["groups"]] == ["element"] * (len(body["groups"]) - 1) + [
+        "block"
+    ]
+    assert body["groups"][-1]["formats"] == [b["name"] for b in body["blocks"]]
+
+
+@pytest.mark.parametrize(("typed", "name"), [("nvfp4", "nvfp4"), ("MXFP8", "mxfp8_e4m3")])
+def test_a_block_format_is_described(client: TestClient, typed: str, name: str) -> None:
+    body = get_json(client, f"{API}/{typed}")
+    BlockFormatModel.model_validate(body)
+    assert body["kind"] == "block" and body["name"] == name
+    assert body["bits_per_element"] == BLOCK_BITS[name]
+    rows = {d["name"]: d for d in get_json(client, "/api/v1/dtypes")["dtypes"]}
+    assert rows[body["dtype"]]["bits"] == body["bits_per_element"]
+    assert get_json(client, f"{API}/float8_e4m3fn")["kind"] == "element"
+
+
+def test_one_block_of_nvfp4(client: TestClient) -> None:
+    body = get_json(client, f"{API}/nvfp4/block?seed=3&block=2")
+    BlockViewResponse.model_validate(body)
+    assert body["query"] == {
+        "values": None,
+        "distribution": "normal",
+        "seed": 3,
+        "blocks": 8,
+        "block": 2,
+    }
+    b, t = body["block"], body["tensor"]
+    assert (b["index"], b["size"], t["n"], t["block_count"]) == (2, 16, 128, 8)
+    # NVFP4's two levels: an FP32 tensor scale amax / (6 · 448), an E4M3 block scale
+    assert t["global_scale"] == float(np.float32(t["amax"] / (6 * 448)))
+    assert b["multiplier"] == b["scale"] * t["global_scale"]
+    e4m3 = np.array([b["scale_code"]], dtype=np.uint8).view(ml_dtypes.float8_e4m3fn)
+    assert float(e4m3[0]) == b["scale"] and len(b["scale_bits"]) == 8
+    lab = get_json(client, "/api/v1/quantize?scheme=nvfp4&seed=3&n=128&block=2")
+    assert lab["block"] == b  # the same block the quantization lab shows
+
+
+def test_one_block_of_given_values(client: TestClient) -> None:
+    body = get_json(client, f"{API}/mxfp4/block?values=0.3,-1.7,2.9,0.05,6.5")
+    assert body["tensor"]["source"] == "given" and body["query"] == {
+        "values": "0.3,-1.7,2.9,0.05,6.5",
+        "block": 0,
+    }
+    # amax 6.5: 2^(floor(log2 6.5) − 2) = 2^0; E2M1 codes of 0.5, −1.5, 3, 0, 6
+    assert body["block"]["scale_bits"] == "01111111"
+    assert body["block"]["code_bits"] == ["0001", "1011", "0101", "0000", "0111"]
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "field"),
+    [
+        (f"{API}/nvfp4/block?block=8", 422, "block"),
+        (f"{API}/nvfp4/block?blocks=0", 422, "blocks"),
+        (f"{API}/mxfp4/block?values=1,abc", 422, "values"),
+        (f"{API}/mxfp4/block?distribution=ones", 422, "distribution"),
+        (f"{API}/float4_e2m1fn/block", 404, "name"),
+        (f"{API}/nope/block", 404, "name"),
+    ],
+)
+def test_block_errors_name_their_field(
+    client: TestClient, url: str, status: int, field: str
+) -> None:
+    detail = get_json(client, url, status)["detail"][0]
+    assert detail["loc"][-1] == field
+    if url.startswith(f"{API}/float4_e2m1fn"):
+        assert detail["suggestion"] == "mxfp4"
 
 
 @pytest.mark.parametrize("dtype", ["fp4", "fp8", "mxfp4", "nvfp4", "bf16", "mxfp6"])
@@ -434,6 +570,10 @@ def test_every_response_validates_against_its_model(client: TestClient) -> None:
         ("/formats/BF16?value=1.5&rounding=up", "/formats/bfloat16?value=1.5&rounding=up"),
         ("/embed/formats/fp8?value=464", "/embed/formats/float8_e4m3fn?value=464"),
         ("/formats/Float8-E4M3FN", "/formats/float8_e4m3fn"),
+        # block formats: a dtype name opens its preset's page
+        ("/formats/MXFP8", "/formats/mxfp8_e4m3"),
+        ("/formats/mxfp6?seed=3", "/formats/mxfp6_e2m3?seed=3"),
+        ("/embed/formats/NVFP4?block=2", "/embed/formats/nvfp4?block=2"),
     ],
 )
 def test_format_pages_redirect_other_spellings(
@@ -445,8 +585,19 @@ def test_format_pages_redirect_other_spellings(
 
 
 def test_format_page_of_an_unknown_name_suggests_one(client: TestClient) -> None:
-    r = client.get("/formats/mxfp4")
-    assert r.status_code == 404 and "float4_e2m1fn" in r.text
+    r = client.get("/formats/bfloat61")
+    assert r.status_code == 404 and "bfloat16" in r.text
+
+
+@pytest.mark.parametrize("name", list(BLOCK_BITS))
+def test_every_block_format_has_a_page_and_an_embed(client: TestClient, name: str) -> None:
+    page = client.get(f"/formats/{name}")
+    assert page.status_code == 200 and f'data-format="{name}"' in page.text
+    assert "format-block.js" in page.text and 'id="fb-bits"' in page.text
+    embed = client.get(f"/embed/formats/{name}")
+    assert (
+        embed.status_code == 200 and "frame-ancestors *" in embed.headers["content-security-policy"]
+    )
 
 
 def test_format_page_lists_the_cores_modes(client: TestClient) -> None:

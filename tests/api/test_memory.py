@@ -54,11 +54,27 @@ def test_memory_training_contract(client: TestClient) -> None:
     )  # fmt: skip
     for key in (
         "parameters", "gradients", "optimizer_states", "activations", "activations_per_layer",
-        "kv_cache", "total", "capacity", "fits", "terms", "per_stage", "advice",
+        "kv_cache", "total", "capacity", "fits", "terms", "per_stage", "advice", "overhead",
+        "usable", "convention", "accounting", "anatomy", "schedule", "layout", "links",
     ):  # fmt: skip
         assert key in d
-    # TP + SP + selective: 34·sbh/t with s = 8192, b = 1, h = 8192, t = 8.
-    assert d["activations_per_layer"] == 34 * 8192 * 8192 // 8
+    # The model's layer, FlashAttention, TP 8 + SP + selective, per token: the two norm
+    # inputs (2h/t each) and fp32 rstd (4/t each); Q and O (2·8 heads·128 each); K and V
+    # (2·1 head·128 each); the logsumexp (4 × 8 heads); gate and up (2·2·ffn/t). Selective
+    # recomputes the norm outputs and the SwiGLU output.
+    t = 8
+    per_token = (
+        2 * (2 * H // t + 4 / t) + 2 * (2 * 8 * 128) + 2 * (2 * 1 * 128) + 4 * 8
+        + 2 * 2 * FFN // t
+    )  # fmt: skip
+    assert d["activations_per_layer"] == 8192 * per_token
+    assert d["schedule"]["name"] == "1f1b" and d["schedule"]["stages"] == 4
+    assert d["links"]["mesh"] == "/mesh?axes=dp:8,pp:4,tp:8&gpus_per_node=8"
+    # the same model and layout, so /pipeline answers in seconds
+    assert d["links"]["pipeline"] == (
+        "/pipeline?schedule=1f1b&stages=4&microbatches=4&model=llama3-70b&gpu=h100-sxm"
+        "&tp=8&cp=1&seq_len=8192&micro_batch=1&recompute=selective"
+    )
     assert len(d["per_stage"]) == 4 and d["worst_stage"] == 0
     assert d["capacity"] == 80 * 2**30
     assert d["total"] == sum(t["bytes"] for t in d["terms"])
@@ -66,9 +82,11 @@ def test_memory_training_contract(client: TestClient) -> None:
 
 
 def test_memory_custom_architecture(client: TestClient) -> None:
+    """GPT-3 175B as a custom architecture in Korthikanti's accounting: TP + SP + selective
+    is 34·sbh/t = 34 × 2,048 × 12,288 / 8."""
     d = _get(
         client, "/api/v1/memory", layers=96, hidden=12288, heads=96, seq_len=2048, tp=8,
-        recompute="selective", sequence_parallel=True,
+        recompute="selective", sequence_parallel=True, anatomy="gpt", attention="eager",
     )  # fmt: skip
     assert d["model"] == "custom" and d["activations_per_layer"] == 106_954_752
 
@@ -79,29 +97,34 @@ def test_memory_dtypes(client: TestClient) -> None:
         ("fp4", 500_000_000),  # docs/dtypes.md: the bare E2M1 element, 4 bits
         ("nvfp4", 562_500_000),  # 4 + 8/16 bits
         ("float8_e4m3fn", 10**9),
+        ("deepseek_fp8", round(10**9 * (8 + 32 / (128 * 128)) / 8)),  # + fp32 per 128×128
     ):
         d = _get(client, "/api/v1/memory", params=1e9, mode="inference", dtype=dtype)
         assert d["parameters"] == want
 
 
 def test_memory_advice_totals_are_the_hand_computed_layouts(client: TestClient) -> None:
-    """Llama 3 70B on dp 8 × tp 8 at 8K tokens, each advised total worked by hand."""
-    d = _get(client, "/api/v1/memory", model="llama3-70b", dp=8, tp=8, seq_len=8192)
+    """Llama 3 70B on dp 8 × tp 8 at 8K tokens, Korthikanti's layer with eager attention (the
+    2022 accounting), each total worked by hand."""
+    q = {"model": "llama3-70b", "dp": 8, "tp": 8, "seq_len": 8192, "anatomy": "gpt",
+         "attention": "eager"}  # fmt: skip
+    d = _get(client, "/api/v1/memory", **q)
     psi, per_layer, emb, out = llama3_70b_tp8()
-    full = 2 * SBH_8K  # Table 2, full recompute: 2sbh
     assert d["total"] == 16 * psi + 80 * per_layer + emb + out  # ZeRO-0: (2 + 2 + 12)Ψ
     assert not d["fits"] and d["verdict"] == "over"
     advice = {a["change"]: a for a in d["advice"]}
     z3 = advice["raise zero to 3"]
     assert z3["total"] == 16 * psi // 8 + 80 * per_layer + emb + out  # ZeRO-3: 16Ψ/N_d
     assert z3["params"] == {"zero": 3} and z3["world_size"] == 64 and not z3["fits"]
-    # no single change fits, so a combination leads: ZeRO-3 and full recomputation
+    # no single change fits, so a combination leads; applied, it gives what it said
     combo = d["advice"][0]
-    assert combo["params"] == {"recompute": "full", "zero": 3}
-    assert combo["total"] == 16 * psi // 8 + 80 * full + emb + out
-    assert combo["fits"] and combo["total"] <= 80 * 2**30
-    assert advice["cp=2"]["world_size"] == 128  # a bigger degree buys GPUs
+    assert combo["rank"] == 0 and combo["verdict"] == "fits"
+    again = _get(client, "/api/v1/memory", **{**q, **combo["params"]})
+    assert again["total"] == combo["total"] and again["verdict"] == "fits"
+    # a new degree keeps the GPU budget: cp 2 with dp halved
+    assert advice["cp=2, dp=4"]["world_size"] == 64
     assert all(a["total"] < d["total"] for a in d["advice"])
+    assert [a["rank"] for a in d["advice"][1:]] == sorted(a["rank"] for a in d["advice"][1:])
 
 
 @pytest.mark.parametrize(
@@ -140,6 +163,10 @@ ECHO_QUERIES = [
     "model=llama3-405b&dp=64&tp=8&pp=16&chunks=2&zero=1&seq_len=8192&recompute=selective",
     "model=deepseek-v3&dp=128&pp=16&ep=64&zero=1",
     "model=llama3-70b&mode=inference&tp=16&dtype=fp8&kv_dtype=e4m3&batch=8",
+    "model=gpt-oss-120b&mode=inference&seq_len=131072",
+    "model=qwen3-235b-a22b&dp=16&tp=2&pp=8&ep=16&schedule=zbv&global_batch=8388608"
+    "&convention=megatron&recompute=selective&sequence_parallel=true&logits=chunked",
+    "model=llama3-8b&dp=8&zero=3&convention=fsdp&attention=eager&overhead=2.5",
     "layers=32&hidden=4096&heads=32&pp=2",
     "params=7.5e9&dp=64&zero=3",
 ]
@@ -236,12 +263,14 @@ def test_every_term_has_a_segment_and_stages_sum_by_segment(client: TestClient) 
 @pytest.mark.parametrize(
     ("params", "verdict"),
     # ZeRO-0 model states are 16 bytes per parameter; an H100 holds 80 GiB = 85.9e9 bytes.
-    [(4e9, "fits"), (5e9, "tight"), (6e9, "over")],  # 64e9 (75 %), 80e9 (93 %), 96e9 bytes
+    # 64e9 leaves 21.9 GB free, 83.2e9 leaves 2.7 GB (under the 4 GB overhead), 96e9 is over
+    [(4e9, "fits"), (5.2e9, "tight"), (6e9, "over")],
 )
 def test_verdict(client: TestClient, params: float, verdict: str) -> None:
     d = _get(client, "/api/v1/memory", params=params)
     assert d["total"] == 16 * params
     assert d["verdict"] == verdict
+    assert d["overhead"] == 4 * 10**9 and d["usable"] == 80 * 2**30 - 4 * 10**9
     assert d["fits"] == (verdict != "over")
     assert d["headroom"] == 80 * 2**30 - 16 * params
     assert d["utilisation"] == pytest.approx(16 * params / (80 * 2**30))

@@ -46,8 +46,17 @@ def test_gpipe_values(client: TestClient) -> None:
         "p2p": 0.0,
         "forward_backward": None,
         "stage_costs": None,
+        "model": None,
+        "gpu": "h100-sxm",
+        "tp": 1,
+        "cp": 1,
+        "seq_len": 4096,
+        "micro_batch": 1,
+        "efficiency": 0.5,
+        "recompute": "none",
         "format": "json",
     }
+    assert body["cost_model"] is None
     op = body["ops"][0]
     assert op == {
         "rank": 0,
@@ -238,9 +247,18 @@ def test_catalogue(client: TestClient) -> None:
     assert (bad.status_code, good.status_code) == (422, 200)
     defaults = {p["name"]: p["default"] for p in body["parameters"]}
     plain = client.get(URL).json()["query"]
-    assert {k: v for k, v in defaults.items() if k != "chunks"} == {
-        k: v for k, v in plain.items() if k != "chunks"
+    # chunks default per schedule; the costs default to null: 1 (p2p 0) without a model
+    costs = {"chunks", "forward", "backward_input", "backward_weight", "p2p"}
+    assert {k: v for k, v in defaults.items() if k not in costs} == {
+        k: v for k, v in plain.items() if k not in costs
     }
+    assert [defaults[k] for k in sorted(costs - {"chunks"})] == [None] * 4
+    assert [plain[k] for k in ("forward", "backward_input", "backward_weight", "p2p")] == [
+        1.0,
+        1.0,
+        1.0,
+        0.0,
+    ]
     assert (
         r.headers["etag"]
         and client.get(URL + "/schedules", headers={"If-None-Match": r.headers["etag"]}).status_code
@@ -320,3 +338,47 @@ def test_openapi_documents_the_endpoint(client: TestClient) -> None:
         "format",
     }
     assert all(p.get("description") for p in op["parameters"])
+
+
+def test_model_gives_costs_in_seconds(client: TestClient) -> None:
+    q = {"model": "llama3-8b", "gpu": "h100-sxm", "stages": 4, "microbatches": 8}
+    body = client.get(URL, params=q).json()
+    assert body["units"] == "seconds"
+    # Llama 3 8B layer: 2 × 218.1e6 weights + causal attention 2 × 4096 × 4096 FLOPs per token;
+    # 8 layers × 4096 tokens over H100's 989 TFLOP/s dense BF16 at 0.5
+    layer = 2 * (2 * 4096 * 4096 + 2 * 4096 * 1024 + 3 * 4096 * 14336) + 2 * 4096 * 4096
+    f = layer * 8 * 4096 / (989e12 * 0.5)
+    assert body["query"]["forward"] == pytest.approx(f, rel=1e-4)
+    assert (
+        body["query"]["backward_input"]
+        == body["query"]["backward_weight"]
+        == body["query"]["forward"]
+    )
+    assert body["cost_model"]["throughput"] == pytest.approx(494.5e12)
+    assert body["closed_form"]["applies"] is False  # p2p > 0: the sends sit on the path
+    trace = client.get(URL, params={**q, "format": "chrome_trace"}).json()
+    first = next(e for e in trace["traceEvents"] if e["ph"] == "X")
+    assert first["dur"] == pytest.approx(f * 1e6, rel=1e-4)  # seconds → microseconds
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"model": "llama3-8b", "forward": 2}, "forward"),
+        ({"model": "llama3-8b", "backward_input": 1.5}, "backward_input"),
+        ({"model": "llama3-8b", "p2p": 0.1}, "p2p"),
+        ({"seq_len": 8192}, "seq_len"),
+    ],
+)
+def test_model_and_explicit_costs_conflict(
+    client: TestClient, params: dict[str, object], field: str
+) -> None:
+    r = client.get(URL, params=params)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", field]
+
+
+def test_unknown_model_is_404_with_a_suggestion(client: TestClient) -> None:
+    r = client.get(URL, params={"model": "llama3-8x"})
+    assert r.status_code == 404
+    assert r.json()["detail"][0]["loc"] == ["query", "model"]

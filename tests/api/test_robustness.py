@@ -152,6 +152,7 @@ BASELINE: dict[str, dict[str, str]] = {
     "/api/v1/formats/{name}/values": {"name": "float8_e4m3fn"},
     "/api/v1/formats/{name}/decode": {"name": "bfloat16", "code": "0x3f80"},
     "/api/v1/formats/{name}/encode": {"name": "bfloat16", "value": "1.0625"},
+    "/api/v1/formats/{name}/block": {"name": "mxfp4"},
     "/api/v1/presets/models/{name}": {"name": "llama3-8b"},
     "/api/v1/mesh": {"axes": "pp:2,dp:2,tp:4"},
     "/api/v1/sharding": {"axes": "dp:2,tp:4", "shape": "16,32"},
@@ -162,6 +163,9 @@ BASELINE: dict[str, dict[str, str]] = {
     # small tensors keep the sweep quick; every hostile value replaces one of these
     "/api/v1/quantize": {"n": "1024"},
     "/api/v1/attention": {"lengths": "16,64"},
+    # expert and context parallelism (issue 11)
+    "/api/v1/moe": {"tokens": "64", "experts": "8"},
+    "/api/v1/context": {"seq_len": "1024", "cp": "4"},
     # serving (issue 12): a short stream keeps the batching sweep quick
     "/api/v1/inference": {"model": "llama3-8b"},
     "/api/v1/inference/kv": {"model": "llama3-8b"},
@@ -199,6 +203,12 @@ CROSS: dict[tuple[str, str], set[str]] = {
     ("/api/v1/communication", "gpu"): {"nvls", "compute_dtype"},
     ("/api/v1/attention", "head_dim"): {"outlier_channels"},
     ("/api/v1/quantize", "n"): {"cols"},
+    ("/api/v1/moe", "experts"): {"ep", "top_k", "tokens"},
+    ("/api/v1/moe", "tokens"): {"ep", "routes"},
+    ("/api/v1/moe", "top_k"): {"max_nodes"},
+    ("/api/v1/context", "heads"): {"kv_heads"},
+    ("/api/v1/context", "cp"): {"seq_len"},
+    ("/api/v1/context", "placement"): {"seq_len"},
 }
 
 # Sent to every parameter.

@@ -31,6 +31,11 @@ PAGES = [
     "/embed/formats/float8_e4m3fn?value=464",
     "/embed/formats/bfloat16",
     "/embed/compare?formats=float8_e4m3fn,float4_e2m1fn",
+    "/formats/nvfp4",
+    "/formats/mxfp4?seed=3&block=2",
+    "/formats/mxint8?values=0.3,-1.7,2.9,0.05,6.5,nan",
+    "/embed/formats/mxfp8_e4m3",
+    "/formats/float8_e4m3fn?value=464.0000000000000004",
 ]
 
 
@@ -369,7 +374,7 @@ def test_values_drawn_in_the_browser_are_the_value_tables(live_server: str, page
 def test_formats_cards(live_server: str, page: Any) -> None:
     _open(page, live_server, "/formats")
     formats = _api(live_server, "/api/v1/formats")["formats"]
-    assert page.locator(".fmt-card").count() == len(formats)
+    assert page.locator(".fmt-card:not(.fb-card)").count() == len(formats)
     card = page.locator(".fmt-card[data-format='float8_e4m3fn']")
     assert card.get_attribute("href") == "/formats/float8_e4m3fn"
     text = card.text_content() or ""
@@ -830,3 +835,103 @@ def test_formats_page_groups_as_the_api_does(live_server: str, page: Any) -> Non
     assert page.locator(".fmt-family h2").all_text_contents() == [g["title"] for g in api["groups"]]
     cards = page.locator(".fmt-card").evaluate_all("els => els.map(e => e.dataset.format)")
     assert cards == [n for g in api["groups"] for n in g["formats"]]
+
+
+# --- exact decimals and block formats ---------------------------------------------------------
+
+
+def test_the_explorer_shows_the_exact_decimal_it_rounded_as_the_api_does(
+    live_server: str, page: Any
+) -> None:
+    typed = "464.0000000000000004"  # past e4m3fn's midpoint 464, whose float64 is 464 itself
+    _open(page, live_server, f"/formats/float8_e4m3fn?value={typed}")
+    api = _api(live_server, f"/api/v1/formats/float8_e4m3fn/encode?value={typed}")
+    assert api["code"] == 0x7F and api["exact_input"] == typed
+    _wait(page, "document.querySelector('#fx-dec').textContent === '127'")
+    assert page.inner_text("#fx-enc-input").strip() == api["query"]["value"] == typed
+    assert api["exact_input"] in (page.get_attribute("#fx-enc-input", "title") or "")
+    assert "float64 464" in page.inner_text(".fx-enc-f64")
+
+
+BLOCK_QUERIES = [
+    ("nvfp4", ""),  # the defaults
+    ("mxfp4", "seed=3&block=2&distribution=laplace"),
+    ("nvfp4", "seed=5&blocks=4&block=3"),
+    ("mxint8", ""),
+    ("mxfp6_e3m2", "values=0.3,-1.7,2.9,0.05,6.5,100"),
+]
+
+
+def _block_headline(page: Any) -> dict[str, Any]:
+    return {
+        "bits": float(page.inner_text("#fb-bits")),
+        "scale": _shown_number(page.inner_text("#fb-scale-value")),
+        "block": page.inner_text("#fb-block"),
+        "codes": page.locator("#fb-element-list > li .fb-bits").all_inner_texts(),
+        "scale_bits": page.inner_text("#fb-scale-panel .fb-bits"),
+        "steps": page.locator("#fb-steps li").all_inner_texts(),
+    }
+
+
+@pytest.mark.parametrize("embed", [False, True])
+@pytest.mark.parametrize(("name", "query"), BLOCK_QUERIES)
+def test_block_page_headline_equals_the_api(
+    live_server: str, page: Any, name: str, query: str, embed: bool
+) -> None:
+    prefix = "/embed" if embed else ""
+    _open(page, live_server, f"{prefix}/formats/{name}" + (f"?{query}" if query else ""))
+    api = _api(live_server, f"/api/v1/formats/{name}/block" + (f"?{query}" if query else ""))
+    shown = _block_headline(page)
+    b = api["block"]
+    assert shown["bits"] == api["format"]["bits_per_element"]
+    assert shown["scale"] == b["scale"]
+    assert shown["block"].startswith(f"#{b['index']} of {api['tensor']['block_count']}")
+    assert [c.replace("\n", "") for c in shown["codes"]] == b["code_bits"]
+    assert shown["scale_bits"].replace("\n", "") == b["scale_bits"]
+    assert shown["steps"] == api["scale_steps"]
+    assert list(page.problems) == []
+
+
+def test_block_steppers_walk_the_blocks_as_the_api_numbers_them(
+    live_server: str, page: Any
+) -> None:
+    _open(page, live_server, "/formats/nvfp4?blocks=3")
+    assert page.is_disabled("#fb-prev")
+    page.click("#fb-next")
+    _wait(page, "location.search.includes('block=1')")
+    _wait(page, "document.querySelector('#fb-block').textContent.startsWith('#1 ')")
+    api = _api(live_server, "/api/v1/formats/nvfp4/block?blocks=3&block=1")
+    assert _shown_number(page.inner_text("#fb-scale-value")) == api["block"]["scale"]
+    page.click("#fb-next")
+    _wait(page, "document.querySelector('#fb-block').textContent.startsWith('#2 ')")
+    assert page.is_disabled("#fb-next")  # the last of 3 blocks
+    lab = page.get_attribute("#fb-lab", "href") or ""
+    assert lab.startswith("/quantize?scheme=nvfp4") and "block=2" in lab and "n=48" in lab
+
+
+def test_typed_values_make_the_block(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats/mxfp4")
+    page.fill("#fb-values", "7.5, 1")
+    _wait(page, "location.search.includes('values=')")
+    _wait(page, "document.querySelectorAll('#fb-element-list > li').length === 2")
+    api = _api(live_server, "/api/v1/formats/mxfp4/block?values=7.5,1")
+    assert api["block"]["clipped_flags"] == [True, False]  # 7.5 clips to 6 under the OCP rule
+    assert page.locator("#fb-element-list > li.clipped").count() == 1
+    assert page.is_disabled("#fb-seed")  # the generator's parameters do not apply
+
+
+def test_formats_index_lists_the_block_formats_the_api_lists(live_server: str, page: Any) -> None:
+    _open(page, live_server, "/formats")
+    api = _api(live_server, "/api/v1/formats")
+    group = api["groups"][-1]
+    section = page.locator("#fam-block").locator("xpath=../..")
+    assert page.inner_text("#fam-block") == group["title"]
+    cards = section.locator(".fb-card")
+    assert cards.evaluate_all("els => els.map(e => e.dataset.format)") == group["formats"]
+    bits = {b["name"]: b["bits_per_element"] for b in api["blocks"]}
+    for name in group["formats"]:
+        tag = section.locator(f".fb-card[data-format='{name}'] .fmt-tag").inner_text()
+        assert float(tag.split()[0]) == bits[name]
+    section.locator(".fb-card[data-format='nvfp4']").click()
+    _ready(page)
+    assert urllib.parse.urlparse(page.url).path == "/formats/nvfp4"

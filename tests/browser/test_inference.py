@@ -38,7 +38,7 @@ def _value(page: Any, key: str) -> float:
 
 @pytest.mark.parametrize("query", QUERIES)
 @pytest.mark.parametrize("where", ["", "/embed"])
-def test_the_page_draws_the_apis_answer(live_server: str, page: Any, query: str, where: str) -> None:
+def test_page_draws_the_apis_answer(live_server: str, page: Any, query: str, where: str) -> None:
     _open(page, f"{live_server}{where}/inference?{query}")
     api = _api(live_server, query)
     for key in HEADLINE:

@@ -234,7 +234,8 @@ def test_an_invalid_first_query_shows_the_declared_defaults(page: Any, live_serv
     page.wait_for_function("() => document.querySelector('#mem-dp').value !== ''")
     assert page.input_value("#mem-tp") == "3"  # the URL's own value, marked invalid
     assert page.input_value("#mem-dp") == str(declared["dp"])
-    assert page.input_value("#mem-dtype") == declared["dtype"]
+    assert page.input_value("#mem-dtype") == ""  # declared null: the "Default" entry
+    assert declared["dtype"] is None
     assert page.input_value("#mem-gpu") == declared["gpu"]
 
 
@@ -439,35 +440,41 @@ def test_keyboard_focus_on_a_bar_shows_its_breakdown(page: Any, live_server: str
     assert "Total" in text and f"{last['total'] / 1e9:.2f} GB" in text
 
 
-LLAMA3_405B_NO_RECOMPUTE = "model=llama3-405b&dp=64&tp=8&pp=16&zero=1&seq_len=8192"
+# Korthikanti's accounting (eager attention keeps the s×s scores): every stage is over.
+LLAMA3_405B_NO_RECOMPUTE = (
+    "model=llama3-405b&dp=64&tp=8&pp=16&zero=1&seq_len=8192&attention=eager&anatomy=gpt"
+)
 
 
-def test_published_layout_assumes_flash_attention_and_sequence_parallel(
-    page: Any, live_server: str
+@pytest.mark.parametrize(
+    ("name", "badge"), [("llama3-405b-8k", "Published layout"), ("mixtral-8x7b-64", "Illustrative")]
+)
+def test_layouts_say_published_or_illustrative_as_the_api_does(
+    page: Any, live_server: str, name: str, badge: str
 ) -> None:
-    """Llama 3 405B on its Table 4 layout (arXiv 2407.21783) ran on 80 GB H100s; without
-    FlashAttention-style attention Korthikanti's Table 2 charges 867 GB per GPU for it."""
+    """Llama 3 405B on its Table 4 layout (arXiv 2407.21783) ran on 80 GB H100s: the page
+    labels it published, with the source, and it fits; an illustrative layout says so."""
     open_memory(page, live_server, "model=llama3-70b")
     presets = httpx.get(live_server + "/api/v1/presets/parallel").json()["presets"]
-    p = next(x for x in presets if x["name"] == "llama3-405b-8k")
-    value = page.eval_on_selector(
+    p = next(x for x in presets if x["name"] == name)
+    label = page.eval_on_selector(
         "#mem-layout",
-        "(s, src) => [...s.options].find((o) => o.title === src).value",
-        p["source"],
+        "(s, q) => [...s.options].find((o) => o.value === q).textContent",
+        p["memory_query"],
     )
-    q = parse_qs(value)
-    assert q["recompute"] == ["selective"] and q["sequence_parallel"] == ["true"]
+    assert label.endswith(f"({p['provenance']})")
     prev = page.eval_on_selector("#app", "el => el.dataset.loaded")
-    page.select_option("#mem-layout", value)
+    page.select_option("#mem-layout", p["memory_query"])
     wait_loaded(page, prev)
     url_q = parse_qs(urlsplit(page.url).query)
-    for k in ("dp", "tp", "pp", "seq_len", "zero"):
-        assert url_q.get(k, [None])[0] == parse_qs(p["memory_query"])[k][0]
+    for k, v in parse_qs(p["memory_query"]).items():
+        assert url_q.get(k) == v
     data = api(live_server, page)
-    assert data["fits"] is True and data["total"] < 85e9  # about 81.8 GB, not 867 GB
+    assert data["verdict"] == "fits" and data["layout"]["provenance"] == p["provenance"]
     assert int(page.eval_on_selector(".mem-total-value", "e => e.dataset.bytes")) == data["total"]
-    assert page.input_value("#mem-layout") == value  # the picker says which layout this is
-    assert "assumes FlashAttention-style attention" in page.text_content("#mem-note")
+    assert page.input_value("#mem-layout") == p["memory_query"]  # the picker names it
+    text = page.text_content("#mem-provenance")
+    assert text.startswith(badge) and p["source"] in text
     assert page.problems == []
 
 
@@ -521,8 +528,8 @@ def test_embed_folds_controls_and_terms_but_names_the_setup(page: Any, live_serv
     page.goto(f"{live_server}/embed/memory?{FITS}")
     wait_loaded(page)
     folds = page.locator("details.mem-embed-fold")
-    assert folds.count() == 2
-    assert all(not folds.nth(i).evaluate("d => d.open") for i in range(2))
+    assert folds.count() == 4  # controls, pipeline, anatomy, terms
+    assert all(not folds.nth(i).evaluate("d => d.open") for i in range(4))
     assert page.locator("#mem-dp").is_visible() is False
     assert page.text_content("#mem-setup").startswith("Llama 3 70B")
     height = page.evaluate("() => document.documentElement.scrollHeight")
@@ -568,3 +575,86 @@ def test_downloaded_svg_names_the_layout_and_the_page_is_unchanged(
     page.wait_for_function("() => !document.querySelector('.mem-export-caption')")
     assert page.get_attribute(".mem-svg", "viewBox") == view_box
     assert page.problems == []
+
+
+# ---------------------------------------------------------------- issue 8: what the page adds
+
+
+def test_assumption_controls_state_their_defaults_and_drive_the_query(
+    page: Any, live_server: str
+) -> None:
+    """Every assumption is a labelled control whose default is the API's declared one; pressing
+    one changes the query string and the headline follows the API."""
+    open_memory(page, live_server, FITS)
+    options = httpx.get(live_server + "/api/v1/memory/options").json()
+    for control in options["controls"]:
+        node = page.locator(f'[data-control="{control["name"]}"]')
+        assert node.count() == 1, control["name"]
+        text = node.inner_text()
+        assert control["label"] in text
+        if control["default"] is not None:
+            default = next(c for c in control["choices"] if c["value"] == control["default"])
+            assert f"default: {default['label']}" in text
+    prev = page.eval_on_selector("#app", "el => el.dataset.loaded")
+    page.click('[data-control="attention"] button[data-value="eager"]')
+    wait_loaded(page, prev)
+    assert parse_qs(urlsplit(page.url).query)["attention"] == ["eager"]
+    data = api(live_server, page)
+    assert data["query"]["attention"] == "eager"
+    assert_headline_is_the_api(page, data)
+    pressed = page.eval_on_selector(
+        '[data-control="attention"] button[aria-pressed="true"]', "b => b.dataset.value"
+    )
+    assert pressed == "eager"
+    assert data["accounting"] in page.text_content("#mem-accounting")
+
+
+def test_pipeline_strip_and_links_are_the_apis(page: Any, live_server: str) -> None:
+    query = FITS + "&schedule=zbv&global_batch=524288"
+    open_memory(page, live_server, query)
+    data = api(live_server, page)
+    sch = data["schedule"]
+    assert sch["name"] == "zbv" and data["microbatches"] == 524288 // (8 * 8192)
+    assert page.locator(".mem-strip-row").count() == data["query"]["pp"]
+    head = page.text_content(".mem-pipe-head")
+    assert f"bubble {100 * sch['bubble_fraction']:.1f}%" in head
+    hrefs = page.eval_on_selector_all(".mem-links a", "as => as.map(a => a.getAttribute('href'))")
+    assert hrefs == [data["links"]["pipeline"], data["links"]["mesh"]]
+    assert page.locator(".mem-strip-row.worst").count() == 1
+    assert f"{data['microbatches']} microbatches per iteration" in page.text_content(
+        "#mem-microbatches"
+    )
+
+
+def test_phone_keeps_the_verdict_in_sight_while_controls_change(
+    page: Any, live_server: str
+) -> None:
+    open_memory(page, live_server, FITS, width=390)
+    page.locator("#mem-dp").scroll_into_view_if_needed()
+    bar = page.locator(".mem-sticky-bar")
+    page.wait_for_function(
+        "() => document.querySelector('#app').classList.contains('verdict-away')"
+    )
+    box = bar.bounding_box()
+    assert box is not None and box["y"] >= -1 and box["y"] < 60 and bar.is_visible()
+    prev = page.eval_on_selector("#app", "el => el.dataset.loaded")
+    page.click('.mem-stepper[data-key="pp"] button[data-dir="1"]')
+    wait_loaded(page, prev)
+    data = api(live_server, page)
+    assert data["query"]["pp"] == 8
+    assert page.text_content(".mem-sticky-total").startswith(fmt_bytes(data["total"]))
+    assert bar.bounding_box()["y"] < 60  # still on screen after the change
+    assert horizontal_overflow(page) == 0
+
+
+def test_anatomy_panel_lists_the_apis_tensors(page: Any, live_server: str) -> None:
+    open_memory(page, live_server, "model=deepseek-v3&dp=128&pp=16&ep=64&zero=1&seq_len=4096")
+    data = api(live_server, page)
+    layers = data["anatomy"]["layers"]
+    assert [layer["kind"] for layer in layers] == ["dense", "moe"]
+    for layer in layers:
+        rows = page.locator(f'.mem-anatomy-table[data-kind="{layer["kind"]}"] tbody tr')
+        assert rows.count() == len(layer["tensors"])
+        names = rows.locator(".mem-kept-name").all_inner_texts()
+        assert names == [t["name"] for t in layer["tensors"]]
+    assert data["anatomy"]["left_out"] in page.text_content("#mem-anatomy")

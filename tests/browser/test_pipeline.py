@@ -795,3 +795,80 @@ def test_negative_cost_in_a_link_shows_the_api_error(live_server: str, page: Any
     alert = page.locator(".api-error:not([hidden])").first
     alert.wait_for(timeout=10_000)
     assert "forward" in alert.inner_text()
+
+
+def _seconds(s: float) -> str:
+    """A time as the page writes seconds: ms below one second (2 decimals), else s (3)."""
+    return f"{s * 1e3:.2f} ms" if s < 1 else f"{s:.3f} s"
+
+
+MODEL_QUERIES = [
+    # the default layout with a model, as the memory page links it
+    "model=llama3-8b&gpu=h100-sxm&stages=4&microbatches=8",
+    # nothing at its default: another schedule, model, GPU, layout and efficiency
+    "schedule=zb_h1&model=llama3-70b&gpu=b200&tp=8&seq_len=8192&stages=8&microbatches=16"
+    "&efficiency=0.4",
+]
+
+
+@pytest.mark.parametrize("path", ["/pipeline", "/embed/pipeline"])
+@pytest.mark.parametrize("query", MODEL_QUERIES)
+def test_a_model_shows_the_apis_makespan_in_seconds(
+    live_server: str, page: Any, path: str, query: str
+) -> None:
+    api = _api(live_server, query)
+    assert api["units"] == "seconds"
+    _open(page, f"{live_server}{path}?{query}")
+    page.wait_for_selector(f"#pl-metrics .metrics[data-schedule='{api['schedule']}']")
+    for where in ("#pl-metrics", ".pl-lane-head"):
+        shown = page.locator(f"{where} [data-metric='makespan']").first
+        assert float(shown.get_attribute("data-value") or "nan") == api["makespan"], where
+        assert shown.inner_text().strip() == _seconds(api["makespan"]), where
+    assert "seconds" in page.locator("#pl-metrics .metric").first.inner_text()
+    assert api["cost_model"]["note"] in page.locator("#pl-metrics .pl-cost-model").inner_text()
+    assert page.input_value("#pl-model") == api["query"]["model"]
+    assert page.locator("#pl-forward").is_disabled()  # derived by the API, not given
+    assert list(page.problems) == []
+
+
+def test_choosing_a_model_switches_to_seconds_and_back(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/pipeline?stages=4&microbatches=8")
+    assert _metric(page, "makespan") == "33"
+    page.select_option("#pl-model", "llama3-8b")
+    page.wait_for_function("() => location.search.includes('model=llama3-8b')")
+    api = _api(live_server, "model=llama3-8b&stages=4&microbatches=8")
+    page.wait_for_function(
+        "(v) => document.querySelector(\"#pl-metrics [data-metric='makespan']\")"
+        ".dataset.value === v",
+        arg=str(api["makespan"]),
+    )
+    assert _metric(page, "makespan") == _seconds(api["makespan"])
+    assert page.locator("#pl-efficiency").is_visible()
+    page.fill("#pl-efficiency", "0.25")
+    page.locator("#pl-efficiency").dispatch_event("change")
+    slower = _api(live_server, "model=llama3-8b&stages=4&microbatches=8&efficiency=0.25")
+    page.wait_for_function(
+        "(v) => document.querySelector(\"#pl-metrics [data-metric='makespan']\")"
+        ".dataset.value === v",
+        arg=str(slower["makespan"]),
+    )
+    page.select_option("#pl-model", "")
+    page.wait_for_function("() => !location.search.includes('model')")
+    page.wait_for_function(
+        "() => document.querySelector(\"#pl-metrics [data-metric='makespan']\")"
+        ".dataset.value === '33'"
+    )
+    assert not page.locator("#pl-efficiency").is_visible()
+    assert "efficiency" not in _query(page)
+    assert list(page.problems) == []
+
+
+def test_a_model_with_an_explicit_cost_shows_the_apis_422(live_server: str, page: Any) -> None:
+    r = httpx.get(f"{live_server}/api/v1/pipeline?model=llama3-8b&forward=2", timeout=30)
+    assert r.status_code == 422
+    msg = r.json()["detail"][0]["msg"]
+    page.goto(f"{live_server}/pipeline?model=llama3-8b&forward=2")
+    err = page.locator("#pl-errors .api-error")
+    err.wait_for(state="visible")
+    assert msg in err.inner_text()
+    assert page.get_attribute("#pl-forward", "aria-invalid") == "true"

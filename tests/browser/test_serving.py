@@ -44,7 +44,7 @@ def _held_after(trace: dict[str, Any], step: int) -> int:
 
 @pytest.mark.parametrize("query", QUERIES)
 @pytest.mark.parametrize("where", ["", "/embed"])
-def test_the_page_draws_the_apis_answer(live_server: str, page: Any, query: str, where: str) -> None:
+def test_page_draws_the_apis_answer(live_server: str, page: Any, query: str, where: str) -> None:
     _open(page, f"{live_server}{where}/serving?{query}")
     api = _api(live_server, query)
     kv = api["kv"]

@@ -2,7 +2,8 @@
 
 `dtype_catalogue()` is `GET /api/v1/dtypes`: every dtype name with its aliases, kind and bits
 per element, plus the rounding modes and overflow policies the encoder takes. `format_list()`
-is `GET /api/v1/formats`: every element format and how the /formats page groups them.
+is `GET /api/v1/formats`: every element format, every block format, and how the /formats page
+groups them.
 `compare()` is `GET /api/v1/compare`: the formats a comparison shows, defaults filled in.
 """
 
@@ -10,6 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.numerics.block_format import (
+    BLOCK_FORMATS,
+    BLOCK_GROUP,
+    BlockFormatInfo,
+    block_format,
+)
 from app.core.numerics.dtypes import ALIASES, DTYPES, GROUPS, Dtype, FormatGroup, element_name
 from app.core.numerics.formats import FORMATS, FormatInfo
 from app.core.numerics.rounding import OVERFLOW_MODES, ROUNDING_MODES, Mode
@@ -37,12 +44,15 @@ def dtype_catalogue() -> DtypeCatalogue:
 @dataclass(frozen=True)
 class FormatList:
     formats: tuple[FormatInfo, ...]
+    blocks: tuple[BlockFormatInfo, ...]
     groups: tuple[FormatGroup, ...]
 
 
 def format_list() -> FormatList:
-    """Every element format in display order, and the groups the /formats page shows."""
-    return FormatList(tuple(FORMATS.values()), GROUPS)
+    """Every element format and every block format in display order, and the groups the
+    /formats page shows (the element groups, then the block formats' own group)."""
+    blocks = tuple(block_format(name) for name in BLOCK_FORMATS)
+    return FormatList(tuple(FORMATS.values()), blocks, (*GROUPS, BLOCK_GROUP))
 
 
 @dataclass(frozen=True)

@@ -52,12 +52,18 @@ def exact_decimal(x: float) -> str:
 
 
 def fraction_decimal(q: Fraction) -> str:
-    """Exact decimal of a non-negative dyadic rational n / 2^k: n·5^k / 10^k."""
-    k = q.denominator.bit_length() - 1
-    assert q.denominator == 1 << k, "only dyadic rationals have finite binary expansions"
+    """Exact decimal of a non-negative rational whose denominator is 2^a·5^b (every binary
+    float and every decimal): n·(10^k / d) / 10^k with k = max(a, b), e.g. 3/8 -> "0.375"."""
+    d = q.denominator
+    twos = (d & -d).bit_length() - 1
+    rest, fives = d >> twos, 0
+    while rest % 5 == 0:
+        rest, fives = rest // 5, fives + 1
+    assert rest == 1, "only denominators 2^a·5^b have finite decimal expansions"
+    k = max(twos, fives)
     if k == 0:
         return str(q.numerator)
-    digits = str(q.numerator * 5**k).rjust(k + 1, "0")
+    digits = str(q.numerator * (10**k // d)).rjust(k + 1, "0")
     return f"{digits[:-k]}.{digits[-k:]}"
 
 

@@ -50,7 +50,11 @@ class ElementSpec:
 
 @dataclass(frozen=True)
 class BlockSpec:
-    """A block format as declared: its element and scale formats and the block size."""
+    """A block format as declared: its element and scale formats and the block size.
+
+    The element is an element format, except MXINT8's 8-bit integers (× 2^-6), which are not
+    a float format: their width and family are declared here.
+    """
 
     element: str
     scale: str
@@ -58,6 +62,8 @@ class BlockSpec:
     description: str
     source: str
     aliases: tuple[str, ...] = ()
+    element_bits: int | None = None  # only for an element that is not an element format
+    family: str | None = None
 
 
 #: Element formats in display order, keyed by their ml_dtypes names.
@@ -162,20 +168,37 @@ ELEMENTS: Final[dict[str, ElementSpec]] = {
     ),
 }
 
-#: Block formats, keyed by the names their specifications use.
+#: Block formats, keyed by the names their specifications use. Each is a quantization preset
+#: of the same name or alias (app.core.numerics.quantize.PRESETS) and has a page /formats/{preset}.
 BLOCKS: Final[dict[str, BlockSpec]] = {
     "mxfp8": BlockSpec(
         "float8_e4m3fn",
         "float8_e8m0fnu",
         32,
-        "OCP MXFP8: 32 FP8 elements (E4M3, or E5M2 for gradients) share one E8M0 scale",
+        "OCP MXFP8 with E4M3 elements: 32 FP8 elements share one E8M0 scale",
+        _MX,
+        ("mxfp8_e4m3",),
+    ),
+    "mxfp8_e5m2": BlockSpec(
+        "float8_e5m2",
+        "float8_e8m0fnu",
+        32,
+        "OCP MXFP8 with E5M2 elements (more range, for gradients): 32 share one E8M0 scale",
         _MX,
     ),
     "mxfp6": BlockSpec(
         "float6_e2m3fn",
         "float8_e8m0fnu",
         32,
-        "OCP MXFP6: 32 FP6 elements (E2M3, or E3M2) share one E8M0 scale",
+        "OCP MXFP6 with E2M3 elements: 32 FP6 elements share one E8M0 scale",
+        _MX,
+        ("mxfp6_e2m3",),
+    ),
+    "mxfp6_e3m2": BlockSpec(
+        "float6_e3m2fn",
+        "float8_e8m0fnu",
+        32,
+        "OCP MXFP6 with E3M2 elements (more range, less precision): 32 share one E8M0 scale",
         _MX,
     ),
     "mxfp4": BlockSpec(
@@ -184,6 +207,15 @@ BLOCKS: Final[dict[str, BlockSpec]] = {
         32,
         "OCP MXFP4: 32 FP4 E2M1 elements share one E8M0 scale (gpt-oss ships its MoE weights so)",
         _MX,
+    ),
+    "mxint8": BlockSpec(
+        "mxint8",
+        "float8_e8m0fnu",
+        32,
+        "OCP MXINT8: 32 8-bit two's-complement integers (each × 2^-6) share one E8M0 scale",
+        _MX,
+        element_bits=8,
+        family="int8",
     ),
     "nvfp4": BlockSpec(
         "float4_e2m1fn",
@@ -233,7 +265,8 @@ def _element_row(name: str, spec: ElementSpec) -> Dtype:
 
 def _block_row(name: str, spec: BlockSpec) -> Dtype:
     # OCP MX v1.0 §5: k elements share one scale, so each element costs its bits + scale/k.
-    element, scale = _element_bits(spec.element), _element_bits(spec.scale)
+    element = spec.element_bits or _element_bits(spec.element)
+    scale = _element_bits(spec.scale)
     return Dtype(
         name=name,
         kind="block",
@@ -241,7 +274,7 @@ def _block_row(name: str, spec: BlockSpec) -> Dtype:
         aliases=spec.aliases,
         meaning=spec.description,
         source=f"{spec.source} ({element} + {scale}/{spec.block_size} bits per element)",
-        family=ELEMENTS[spec.element].family,
+        family=spec.family or ELEMENTS[spec.element].family,
         element=spec.element,
         scale=spec.scale,
         block_size=spec.block_size,
@@ -298,13 +331,14 @@ def dtype_names() -> list[str]:
 
 @dataclass(frozen=True)
 class FormatGroup:
-    """A group of element formats as the /formats page shows them, e.g. the FP8 formats."""
+    """A group of formats as the /formats page shows them, e.g. the FP8 formats."""
 
     key: str
     title: str
     blurb: str
     families: tuple[str, ...]  # the `family` values it gathers
-    formats: tuple[str, ...]  # its element formats, in display order
+    formats: tuple[str, ...]  # its formats, in display order
+    kind: Kind = "element"  # element formats, or the block formats (their own group)
 
 
 _GROUPS: Final = (

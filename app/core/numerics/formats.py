@@ -39,7 +39,7 @@ ZERO, SUBNORMAL, NORMAL, INF, NAN = range(5)
 class BitField:
     """One field of the bit layout, e.g. e4m3fn's exponent: ``name="exponent", high=6, low=3``."""
 
-    name: Literal["sign", "exponent", "mantissa"]
+    name: Literal["sign", "exponent", "mantissa", "integer"]  # integer: MXINT8's elements
     high: int  # index of its most significant bit (bit 0 is the code's least significant)
     low: int
 
@@ -116,6 +116,7 @@ class FormatInfo:
     landmarks: tuple[Landmark, ...]  # ±0, min subnormal, min normal, 1, ±max, +Inf, NaN
     past_max: str  # `overflow` in words, e.g. "→ NaN"
     full_table: bool  # /values lists every code (at most value_table_bits bits); else windows
+    kind: Literal["element"] = "element"  # beside block formats, which /formats/{name} also has
 
 
 def _uint_dtype(bits: int) -> type[np.unsignedinteger[Any]]:

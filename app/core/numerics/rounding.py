@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Final, Literal, get_args
 
 import numpy as np
@@ -46,9 +48,10 @@ ROUNDING_MODES: Final = (
     Mode(
         "nearest_even",
         "nearest, ties to even",
-        "The nearest representable value; an exact tie goes to the neighbour whose last "
-        "mantissa bit is 0 (IEEE 754 roundTiesToEven, OCP OFP8 §5). E8M0 has no mantissa: its "
-        "ties go up, as ml_dtypes' cast does.",
+        "The nearest representable value (by distance |x − v|); an exact tie goes to the "
+        "neighbour whose last mantissa bit is 0 (IEEE 754 roundTiesToEven, OCP OFP8 §5). E8M0 "
+        "has no mantissa to make even: its ties go up, to the larger power of two (ties away "
+        "from zero), as ml_dtypes' cast does.",
     ),
     Mode("toward_zero", "toward zero", "Truncate: the neighbour nearer to zero."),
     Mode("up", "up (toward +∞)", "The neighbour above: away from zero for positive inputs."),
@@ -211,7 +214,7 @@ def round_codes(
     rng: np.random.Generator | None,
 ) -> Rounded:
     info = r.info
-    K, V = r.K, r.K + 1
+    K = r.K
     finite = np.isfinite(x)
     all_finite = bool(finite.all())
     neg = np.signbit(x)
@@ -230,7 +233,8 @@ def round_codes(
         # Values here carry at most 24 significant bits, so the midpoint is exact in float64.
         mid = (lo_v + hi_v) * 0.5
         # Ties to even: consecutive magnitude codes alternate the mantissa's last bit, so the
-        # even neighbour is the even code. E8M0 has no mantissa: ml_dtypes rounds ties up.
+        # even neighbour is the even code. E8M0 has no mantissa: its ties go up (ties away;
+        # docs/dtypes.md, "E8M0 ties"), as ml_dtypes' cast does.
         tie_up = (lo % 2 == 1) if info.mantissa_bits else True
         choose_hi = (m > mid) | ((m == mid) & tie_up)
     elif rounding == "toward_zero":
@@ -246,8 +250,21 @@ def round_codes(
     chosen = lo + (choose_hi & ~exact)
     if not info.has_zero:
         chosen[below_min] = 0  # e8m0: nothing below 2^-127 to round to
+    codes_u32, overflowed = _finish(r, x, neg, None if all_finite else finite, chosen, overflow)
+    return Rounded(codes_u32, r.values(codes_u32), lo, exact, below_min, overflowed)
+
+
+def _finish(
+    r: Rounder, x: F64, neg: Bools, finite: Bools | None, chosen: I64, overflow: str
+) -> tuple[U32, Bools]:
+    """Codes from the chosen magnitude codes (K + 1 is past max): the sign, the overflow
+    policy, NaN and ±Inf inputs (`finite` is None when every input is finite), E8M0's NaN for
+    zero and negatives; and where the rounding overflowed."""
+    info = r.info
+    K, V = r.K, r.K + 1
+    all_finite = finite is None
     overflowed = chosen == V
-    if not all_finite:
+    if finite is not None:
         overflowed &= finite
 
     codes = np.minimum(chosen, K)
@@ -266,8 +283,128 @@ def round_codes(
         codes[nan] = np.where(neg, r.nan_cast[1], r.nan_cast[0])[nan]
     if not info.signed:  # E8M0: zero and negatives are NaN, as in ml_dtypes
         codes[(neg | (x == 0)) & ~np.isnan(x)] = r.nan_cast[0]
-    codes_u32 = codes.astype(np.uint32)
-    return Rounded(codes_u32, r.values(codes_u32), lo, exact, below_min, overflowed)
+    return codes.astype(np.uint32), overflowed
+
+
+# --- one real, exactly ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Real:
+    """A real number held exactly, e.g. the decimal ``464.0000000000000004`` that a query
+    types (its nearest float64 is the e4m3fn tie 464, the number itself is past it).
+
+    `exact` is the value (None for NaN and ±Inf); `approx` is its nearest float64, which also
+    carries the sign (``-0`` is ``-0.0``) and stands for NaN and ±Inf. A finite value past
+    float64's range has `approx` ±Inf, a tiny one ±0.0, so read `exact` for the value.
+    """
+
+    exact: Fraction | None
+    approx: float
+
+    @classmethod
+    def of(cls, x: float | Fraction | Real) -> Real:
+        """A float64, a fraction or a `Real` as a `Real`."""
+        if isinstance(x, Real):
+            return x
+        if isinstance(x, Fraction):
+            return cls(x, _nearest_float(x))
+        f = float(x)
+        return cls(Fraction(f) if math.isfinite(f) else None, f)
+
+    @property
+    def finite(self) -> bool:
+        return self.exact is not None
+
+    @property
+    def negative(self) -> bool:
+        """The sign bit: True for negatives, -0 and -Inf."""
+        return math.copysign(1.0, self.approx) < 0
+
+    @functools.cached_property
+    def is_float64(self) -> bool:
+        """The value is a float64 (or NaN, ±Inf): rounding `approx` is rounding the value."""
+        return self.exact is None or (
+            math.isfinite(self.approx) and Fraction(self.approx) == self.exact
+        )
+
+    def stand_in(self) -> float:
+        """A float64 with this real's sign, zeroness and finiteness (for `_finish`'s masks)."""
+        if self.exact is None or self.exact == 0 or 0 < abs(self.approx) < math.inf:
+            return self.approx
+        tiny_or_huge = math.ulp(0.0) if self.approx == 0 else sys.float_info.max
+        return math.copysign(tiny_or_huge, self.approx)
+
+
+def _nearest_float(q: Fraction) -> float:
+    """q rounded to float64 (±Inf past its range), e.g. 1/3 -> 0.3333333333333333."""
+    try:
+        return q.numerator / q.denominator  # int / int is correctly rounded in CPython
+    except OverflowError:
+        return math.inf if q > 0 else -math.inf
+
+
+def _exact_magnitude(r: Rounder, i: int) -> Fraction:
+    return Fraction(float(r.magnitude(np.array([i]))[0]))
+
+
+def _exact_lo(r: Rounder, m: Fraction) -> int:
+    """`Rounder.lo_index` of an exact magnitude: the largest code with value <= m.
+
+    Read off m's nearest float64, then moved by a step where that rounding crossed a value.
+    """
+    K = r.K
+    if m > Fraction(r.virtual):
+        return K + 1
+    i = int(r.lo_index(np.array([float(m)]))[0])
+    while i >= 0 and _exact_magnitude(r, i) > m:
+        i -= 1
+    while i <= K and _exact_magnitude(r, i + 1) <= m:
+        i += 1
+    return i
+
+
+def round_real(
+    r: Rounder,
+    x: Real,
+    rounding: str,
+    overflow: str,
+    rng: np.random.Generator | None,
+) -> Rounded:
+    """`round_codes` of one real, in exact rational arithmetic: the bracket, the midpoint and
+    the stochastic odds are fractions, so ``464.0000000000000004`` overflows e4m3fn while 464
+    ties to 448. On a float64 it gives what `round_codes` gives (tests compare the two)."""
+    if x.exact is None:  # NaN, ±Inf: nothing to round
+        return round_codes(r, np.array([x.approx]), rounding, overflow, rng)
+    info = r.info
+    K = r.K
+    m, neg = abs(x.exact), x.negative
+    raw = _exact_lo(r, m)
+    below_min = raw < 0  # only E8M0 has no zero to fall back on
+    lo = min(raw, K) if info.has_zero else min(max(raw, 0), K)
+    lo_v, hi_v = _exact_magnitude(r, lo), _exact_magnitude(r, lo + 1)
+    exact = lo_v == m and not below_min
+    if rounding == "nearest_even":  # the same rule as round_codes, on fractions
+        mid = (lo_v + hi_v) / 2
+        tie_up = lo % 2 == 1 if info.mantissa_bits else True
+        choose_hi = m > mid or (m == mid and tie_up)
+    elif rounding in ("toward_zero", "up", "down"):
+        choose_hi = {"toward_zero": False, "up": not neg, "down": neg}[rounding]
+    else:  # stochastic: the same draw as round_codes, compared exactly
+        generator = rng if rng is not None else np.random.default_rng(DEFAULT_SEED)
+        u = Fraction(float(generator.random(1)[0]))
+        choose_hi = u * (hi_v - lo_v) < m - lo_v
+    chosen = 0 if below_min else lo + int(choose_hi and not exact)
+    codes, overflowed = _finish(
+        r,
+        np.array([x.stand_in()]),
+        np.array([neg]),
+        None,
+        np.array([chosen], dtype=np.int64),
+        overflow,
+    )
+    one = np.array([True])
+    return Rounded(codes, r.values(codes), np.array([lo]), one & exact, one & below_min, overflowed)
 
 
 def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:

@@ -123,10 +123,11 @@ def examples() -> list[Example]:
     """Published layouts with the microbatches their batch size implies."""
     # Llama 3 (arXiv 2407.21783 §3.4.1): 16M-token batches of 8,192-token sequences = 2,048
     # sequences, over DP 64 (8K GPUs) or 128 (16K GPUs) with micro-batch 1.
-    per_replica = {"llama3-405b-8k": 32, "llama3-405b-16k": 16, "llama3-70b-64": 16}
     out = []
-    for name, m in per_replica.items():
+    for name in ("llama3-405b-8k", "llama3-405b-16k", "llama3-70b-64"):
         p = PARALLEL_PRESETS[name]
+        dp = p.sizes.get("dp", 1) * p.sizes.get("ep", 1)
+        m = p.global_batch // (dp * p.micro_batch * p.seq_len)  # the preset's batch per replica
         out.append(Example(name, p.title, f"{p.memory_query()}&microbatches={m}", p.source))
     return out
 
@@ -165,7 +166,7 @@ def _stage_costs(
     """Forward and backward compute seconds per microbatch of every virtual stage."""
     m = setup.model
     assert m is not None
-    p, v = q.pp, q.chunks
+    p, v = q.pp, setup.chunks  # the memory setup resolves the default chunks
     tokens = q.micro_batch * setup.tokens
     per_second = peak * q.compute_efficiency * q.tp
     dense, moe = layer_flops(m, False, q.seq_len), layer_flops(m, True, q.seq_len)
@@ -314,7 +315,7 @@ def compute_communication(q: CommunicationQuery) -> CommunicationResult:
         raise InvalidInput("compute_dtype", f"{gpu.name} has no FP8 tensor cores; use bf16")
     peak = tflops * 1e12
     per_node = q.gpus_per_node if q.gpus_per_node is not None else cal.gpus_per_node
-    p, v, mb = q.pp, q.chunks, setup.microbatches
+    p, v, mb = q.pp, setup.chunks, setup.microbatches
     fwd, bwd = _stage_costs(q, setup, peak)
     exp_f, exp_b = [0.0] * (p * v), [0.0] * (p * v)
     bills, after = [], []

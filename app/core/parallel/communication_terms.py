@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.core.parallel.collective_cost import Placement
+from app.core.parallel.context import attention_widths, kv_block_bytes, ulysses_buffers
 from app.core.parallel.memory_query import MemorySetup
 from app.core.parallel.memory_terms import GRAD_BYTES
-from app.core.parallel.presets import ModelPreset
+from app.core.parallel.moe import dispatch_bytes_per_rank
 
 ACTIVATION_BYTES = 2  # bf16 activations and activation gradients on the wire
 Phase = Literal["forward", "backward", "step"]
@@ -104,13 +105,6 @@ class RankShare:
         return self.dense_layers + self.moe_layers
 
 
-def _kv_width(m: ModelPreset) -> int:
-    """Elements of K plus V per token per layer as attention sees them (MLA: decompressed)."""
-    if m.mla is not None:
-        return m.heads * (m.mla.qk_head_dim + m.mla.v_head_dim)
-    return 2 * m.kv_heads * m.head_dim
-
-
 # (collective, what, phase, count, buffer bytes, formula)
 Row = tuple[str, str, Phase, int, int, str]
 
@@ -149,8 +143,10 @@ def _cp(setup: MemorySetup, share: RankShare, mb: int, tokens: int, algorithm: s
     assert m is not None
     g = Group("cp", q.cp, q.tp)
     n = share.layers * mb
+    q_width, kv_width = attention_widths(m)
     if algorithm == "ring":
-        kv = q.cp * tokens * _kv_width(m) // q.tp * ACTIVATION_BYTES
+        # the K/V blocks of every CP rank pass around the ring: an all-gather of cp blocks
+        kv = q.cp * kv_block_bytes(tokens, kv_width, ACTIVATION_BYTES, q.tp)
         per = "1 pass per layer × L × m; cp·b·(s/cp)·2·kv·2 B"
         fwd = n * (1 + (q.recompute == "full"))
         return _calls("cp", g, "cp", True, SRC_CP, [
@@ -158,9 +154,7 @@ def _cp(setup: MemorySetup, share: RankShare, mb: int, tokens: int, algorithm: s
             ("all_gather", "K/V blocks around the ring", "backward", n, kv, per),
             ("reduce_scatter", "dK/dV blocks around the ring", "backward", n, kv, per),
         ])  # fmt: skip
-    q_width = m.heads * m.head_dim
-    qkv = tokens * (q_width + _kv_width(m)) // q.tp * ACTIVATION_BYTES
-    out = tokens * q_width // q.tp * ACTIVATION_BYTES
+    qkv, out = ulysses_buffers(tokens, q_width, kv_width, ACTIVATION_BYTES, q.tp)
     per = "1 per layer × L × m"
     return _calls("cp", g, "cp", True, SRC_ULYSSES, [
         (c, what, phase, n, buf, per)
@@ -173,8 +167,8 @@ def _cp(setup: MemorySetup, share: RankShare, mb: int, tokens: int, algorithm: s
 def _ep(setup: MemorySetup, share: RankShare, mb: int, tokens: int) -> list[Call]:
     q, m = setup.query, setup.model
     assert m is not None
-    routed = (tokens // (q.tp if q.sequence_parallel else 1)) * m.experts_per_token
-    buf = routed * m.hidden * ACTIVATION_BYTES
+    local = tokens // (q.tp if q.sequence_parallel else 1)
+    buf = dispatch_bytes_per_rank(local, m.experts_per_token, m.hidden, ACTIVATION_BYTES)
     n = share.moe_layers * mb
     per = "1 per MoE layer × L × m; b·s·k·h·2 B"
     return _calls("ep", Group("ep", q.ep, q.tp), "ep", True, SRC_EP, [
@@ -208,7 +202,7 @@ def pipeline_calls(setup: MemorySetup, microbatches: int) -> list[Call]:
     if q.pp == 1:
         return []
     act = q.micro_batch * setup.tokens * m.hidden // q.tp * ACTIVATION_BYTES
-    n = microbatches * q.chunks
+    n = microbatches * setup.chunks
     per = "1 per microbatch × chunk; b·(s/cp)·h·2/t B"
     return _calls("pp", Group("pp", 2, q.tp * q.cp * q.dp), "pp", True, SRC_PP, [
         ("send_recv", "activations to the next stage", "forward", n, act, per),

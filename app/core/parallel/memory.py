@@ -8,12 +8,15 @@ per GPU.
 A request runs one way through a pipeline of modules, each using only the public names of
 the ones before it:
 
-1. `memory_query`: the query, resolved into model, GPU, dtypes and each rank's layers
-   (`memory_layout`);
-2. `memory_terms`: what a term is, and the per-layer formulas (`app.core.symbolic`);
+1. `memory_query`: the query, resolved into model, GPU, dtypes, the simulated pipeline
+   schedule (`memory_schedule`) and each rank's layers (`memory_layout`);
+2. `memory_terms`, `memory_anatomy`, `memory_states`: what a term is, the tensors a layer
+   keeps for its backward, and the model states under each accounting convention (every
+   formula an `app.core.symbolic` expression);
 3. `memory_stages`: every term of one GPU of each pipeline stage, and its totals;
-4. `memory_report`: the fullest stage's numbers and the verdict against capacity;
-5. `memory_advice`: changes that lower the total.
+4. `memory_report`: the fullest stage's numbers and the verdict against capacity less the
+   overhead;
+5. `memory_advice`: changes that lower the total, in the order a practitioner tries them.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from app.core.parallel.memory_advice import advise
+from app.core.parallel.memory_anatomy import LayerShape, layer_anatomy
 from app.core.parallel.memory_layout import layers_per_stage
 from app.core.parallel.memory_query import MemoryQuery
 from app.core.parallel.memory_report import Advice, MemoryReport, memory_report
@@ -37,6 +41,7 @@ from app.core.parallel.memory_terms import (
 
 __all__ = [
     "Advice",
+    "LayerShape",
     "MemoryQuery",
     "MemoryReport",
     "Mode",
@@ -47,6 +52,7 @@ __all__ = [
     "activation_bytes_per_layer",
     "compute_memory",
     "dtype_names",
+    "layer_anatomy",
     "layers_per_stage",
     "resolve_dtype",
 ]

@@ -1,8 +1,8 @@
-"""Which layers each pipeline rank holds, its role, and how many microbatches it keeps alive.
+"""Which layers each pipeline rank holds and its role (embedding, LM head).
 
 Part of resolving a memory query (`memory_query`): the model's layers are split over the
-p·v virtual stages (v = chunks per rank), the first rank holds the embedding and the last the
-LM head, and the schedule decides how many microbatches of activations a rank stores at once.
+p·v virtual stages (v = chunks per rank), placed on ranks as the schedule places them (loop
+or V, `memory_schedule`); the first virtual stage holds the embedding and the last the LM head.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from app.core.symbolic import Quantity, define, minimum
-
-StageRole = Literal["only", "first", "middle", "last"]
+StageRole = Literal["only", "first", "middle", "last", "ends"]
 
 
 def layers_per_stage(layers: int, stages: int) -> list[int]:
@@ -37,84 +35,76 @@ def layers_per_stage(layers: int, stages: int) -> list[int]:
     return out
 
 
-def stage_role(stage: int, stages: int) -> StageRole:
-    """``only`` without a pipeline; else ``first`` (embedding), ``last`` (LM head), ``middle``."""
-    if stages == 1:
+def stage_role(has_embedding: bool, has_lm_head: bool, ranks: int) -> StageRole:
+    """``only`` without a pipeline; ``first`` (embedding), ``last`` (LM head), ``ends`` (both,
+    as on rank 0 of the V-shaped schedules), else ``middle``."""
+    if ranks == 1:
         return "only"
-    return "first" if stage == 0 else "last" if stage == stages - 1 else "middle"
+    if has_embedding and has_lm_head:
+        return "ends"
+    return "first" if has_embedding else "last" if has_lm_head else "middle"
 
 
 @dataclass(frozen=True)
 class StageLayout:
-    """What pipeline rank `stage` holds: its layers, and the embedding or the LM head."""
+    """What pipeline rank `stage` holds: its layers, and the embedding or the LM head.
+
+    `window_layers` counts its sliding-window attention layers (gpt-oss: every other one).
+    """
 
     stage: int
     role: StageRole
     dense_layers: int
     moe_layers: int
+    has_embedding: bool
+    has_lm_head: bool
+    window_layers: int = 0
 
     @property
     def layers(self) -> int:
         return self.dense_layers + self.moe_layers
 
-    @property
-    def has_embedding(self) -> bool:
-        return self.role in ("only", "first")
 
-    @property
-    def has_lm_head(self) -> bool:
-        """The LM head and the final norm sit on the last rank."""
-        return self.role in ("only", "last")
+def stage_layouts(
+    layers: int,
+    dense_layers: int,
+    stage_to_rank: tuple[int, ...] | int,
+    window: frozenset[int] | int = frozenset(),
+) -> tuple[StageLayout, ...]:
+    """The layers on each rank; virtual stage i lives on rank ``stage_to_rank[i]``.
 
-
-def stage_layouts(layers: int, dense_layers: int, p: int, v: int) -> tuple[StageLayout, ...]:
-    """The layers on each of `p` ranks; with `v` chunks, virtual stage k·p + r lives on rank r.
-
-    The first `dense_layers` layers are dense and the rest MoE (DeepSeek-V3 puts 3 dense layers
-    first). For example ``stage_layouts(126, 126, 16, 1)[0].dense_layers == 7``.
+    The layers are split over the virtual stages in order (`layers_per_stage`); the first
+    `dense_layers` are dense and the rest MoE (DeepSeek-V3 puts 3 dense layers first); layers
+    in `window` use sliding-window attention. The embedding sits with virtual stage 0 and the
+    LM head with the last one. ``stage_layouts(layers, dense, p, v)`` (two ints) means the loop
+    placement of p ranks with v chunks. For example with 1F1B on 16 ranks
+    ``stage_layouts(126, 126, tuple(range(16)))[0].dense_layers == 7``; with ZB-V on 2 ranks
+    (``stage_to_rank == (0, 1, 1, 0)``) rank 0 holds both the embedding and the LM head.
     """
-    dense = [0] * p
-    moe = [0] * p
+    if isinstance(stage_to_rank, int):  # (p, v): the loop placement, stage k·p + r on rank r
+        p, v = stage_to_rank, window if isinstance(window, int) else 1
+        stage_to_rank, window = tuple(s % p for s in range(p * v)), frozenset()
+    assert not isinstance(window, int)
+    p = max(stage_to_rank) + 1
+    dense, moe, win = [0] * p, [0] * p, [0] * p
     first = 0
-    for c, n in enumerate(layers_per_stage(layers, p * v)):
+    for i, n in enumerate(layers_per_stage(layers, len(stage_to_rank))):
+        r = stage_to_rank[i]
         nd = max(0, min(first + n, dense_layers) - first)
-        dense[c % p] += nd
-        moe[c % p] += n - nd
+        dense[r] += nd
+        moe[r] += n - nd
+        win[r] += sum(1 for layer in range(first, first + n) if layer in window)
         first += n
-    return tuple(StageLayout(r, stage_role(r, p), dense[r], moe[r]) for r in range(p))
-
-
-def in_flight(stage: int, p: int, v: int, microbatches: int | None) -> tuple[Quantity, Quantity]:
-    """Microbatches whose activations rank `stage` holds at its peak, as (c chunks, m = c/v).
-
-    1F1B (Narayanan et al. 2021 §2.2): rank r runs p − r forwards before its first backward.
-    Interleaved with v chunks (Megatron-LM's warm-up): 2(p − 1 − r) + (v − 1)p + 1 chunk
-    forwards, so rank 0 holds p·(1 + (p − 1)/(p·v)) microbatches' worth. Fewer microbatches
-    than that cap it. For example ``in_flight(0, 4, 1, None)[1].value == 4``.
-    """
-    P, r = Quantity("p", p), Quantity("stage", stage)
-    if v == 1:
-        warm = P - r
-        if microbatches is not None:
-            warm = minimum(warm, Quantity("M", microbatches))
-        m = define("m", warm, "microbatches in flight, 1F1B")
-        return m, m
-    V = Quantity("v", v)
-    warm = 2 * (P - 1 - r) + (V - 1) * P + 1
-    if microbatches is not None:
-        warm = minimum(warm, Quantity("M", microbatches) * V)
-    c = define("c", warm, "chunks in flight, interleaved 1F1B")
-    return c, define("m", c / V, "microbatches in flight")
-
-
-def pipeline_filling_microbatches(p: int, v: int) -> int:
-    """The fewest microbatches (a multiple of p) at which no rank's warm-up is cut short.
-
-    This is what a query without `microbatches` assumes: p for 1F1B, 2p when interleaved
-    (rank 0 warms up with (v + 1)p − 1 chunks, more than the p·v of p microbatches).
-    For example ``pipeline_filling_microbatches(4, 2) == 8``.
-    """
-    if v == 1:
-        return p
-    chunks = 2 * (p - 1) + (v - 1) * p + 1
-    return p * -(-chunks // (p * v))
+    head = stage_to_rank[-1]
+    return tuple(
+        StageLayout(
+            r,
+            stage_role(r == stage_to_rank[0], r == head, p),
+            dense[r],
+            moe[r],
+            r == stage_to_rank[0],
+            r == head,
+            win[r],
+        )
+        for r in range(p)
+    )

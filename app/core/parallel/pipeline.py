@@ -17,7 +17,8 @@ one microbatch through one rank's whole share of the model; a chunk (one of the 
 pieces a rank holds) costs that divided by v. Schedules without a split backward run one B of
 cost (I + W)/v. `stage_costs` multiplies every op of a stage (e.g. the embedding on the first
 stage, the LM head on the last). DualPipeV's overlapped F&B span lasts `forward_backward` (a
-per-chunk cost, default the chunk's F + B).
+per-chunk cost, default the chunk's F + B). With `model` the costs are seconds, derived from
+the model's FLOPs and the GPU's throughput (`pipeline_model`); the simulation is the same.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from typing import Any
 from app.core.limits import LIMITS
 from app.core.parallel import pipeline_orders as orders
 from app.core.parallel import pipeline_payload as shapes
+from app.core.parallel.pipeline_model import EXPLICIT, MODEL_ONLY
+from app.core.parallel.pipeline_model import SOURCE as MODEL_SOURCE
 from app.core.parallel.pipeline_query import (
     COST_PRESETS,
     FORMAT_TITLES,
@@ -79,7 +82,7 @@ def run_pipeline(query: PipelineQuery) -> PipelineResult:
     assert v is not None  # resolved
     stage_rank = orders.rank_of_stage(spec.placement, p, v)
     stage_chunk = orders.chunk_of_stage(spec.placement, p, v)
-    timeline = simulate(spec.generator(p, m, v), stage_rank, m, stage_costs(q, spec), q.p2p)
+    timeline = simulate(spec.generator(p, m, v), stage_rank, m, stage_costs(q, spec), q.costs[3])
     return summarise(q, spec, stage_rank, stage_chunk, timeline)
 
 
@@ -94,7 +97,7 @@ def stage_costs(q: PipelineQuery, spec: ScheduleSpec) -> StageCosts:
     assert q.chunks is not None
     v, n = q.chunks, q.stages * q.chunks
     k = parse_stage_costs(q.stage_costs, n) or [1.0] * n
-    f, b_in, b_w = q.forward, q.backward_input, q.backward_weight
+    f, b_in, b_w, _ = q.costs
     cf = [f / v * x for x in k]
     cb = [(b_in + b_w) / v * x for x in k]
     pairs: dict[tuple[int, int], float] | None = None
@@ -135,7 +138,7 @@ def _schedule_entry(spec: ScheduleSpec) -> dict[str, Any]:
     }
 
 
-_JSON_TYPES = {int: "integer", float: "number", str: "string", bool: "boolean"}
+_JSON_TYPES: dict[object, str] = {int: "integer", float: "number", str: "string", bool: "boolean"}
 
 
 def _parameters() -> list[dict[str, Any]]:
@@ -177,4 +180,10 @@ def catalogue() -> dict[str, Any]:
         ],
         "limits": {k: v.value for k, v in LIMITS.items() if k.startswith("pipeline_")},
         "units": shapes.UNITS,
+        "cost_model": {
+            "derives": list(EXPLICIT),
+            "reads": list(MODEL_ONLY),
+            "units": shapes.SECONDS,
+            "source": MODEL_SOURCE,
+        },
     }

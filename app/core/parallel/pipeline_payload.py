@@ -21,11 +21,35 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.parallel.pipeline_deps import RULES
+from app.core.parallel.pipeline_model import SOURCE as MODEL_SOURCE
+from app.core.parallel.pipeline_model import model_costs
 from app.core.parallel.pipeline_orders import KIND_NAMES, KINDS
+from app.core.parallel.pipeline_query import cost_model
 from app.core.parallel.pipeline_result import PipelineResult, round_times
 from app.core.params import effective
 
 UNITS = "cost units: the unit of forward, backward_input, backward_weight and p2p as given"
+SECONDS = "seconds"
+"""The unit when the query names a model and the costs are derived (`pipeline_model`)."""
+
+
+def units(result: PipelineResult) -> str:
+    """The unit of every time in `result`: seconds with a model, else cost units."""
+    return UNITS if result.query.model is None else SECONDS
+
+
+def cost_model_info(result: PipelineResult) -> dict[str, Any] | None:
+    """How the costs were derived from the query's model, or None when they were given."""
+    cm = cost_model(result.query)
+    if cm is None:
+        return None
+    costs = model_costs(cm)
+    return {
+        "forward_flops": costs.forward_flops,
+        "throughput": costs.throughput,
+        "note": costs.note,
+        "source": MODEL_SOURCE,
+    }
 
 
 @contextmanager
@@ -87,7 +111,8 @@ def header(result: PipelineResult) -> dict[str, Any]:
         "stage_to_chunk": result.stage_to_chunk,
         "stage_roles": result.stage_roles,
         "kinds": kinds(),
-        "units": UNITS,
+        "units": units(result),
+        "cost_model": cost_model_info(result),
         "op_count": result.op_count,
         "makespan": _r(result.makespan),
         "bubble_fraction": _r(result.bubble_fraction),
@@ -170,8 +195,10 @@ def records(result: PipelineResult) -> dict[str, Any]:
 def chrome_trace(result: PipelineResult) -> dict[str, Any]:
     """Chrome trace / Perfetto JSON: one "X" event per op, pid = tid = rank.
 
-    Time scale: 1 cost unit = 1 ms, so ts and dur (microseconds) are cost × 1000.
+    Time scale: 1 cost unit = 1 ms, so ts and dur (microseconds) are cost × 1000; with a
+    model the costs are seconds and ts and dur are seconds × 1e6.
     """
+    scale = 1000.0 if result.query.model is None else 1e6
     tl = result.timeline
     events: list[dict[str, Any]] = [
         {"name": "process_name", "ph": "M", "pid": r, "tid": r, "args": {"name": f"rank {r}"}}
@@ -189,8 +216,8 @@ def chrome_trace(result: PipelineResult) -> dict[str, Any]:
                 "ph": "X",
                 "pid": r,
                 "tid": r,
-                "ts": round(t0 * 1000.0, 6),
-                "dur": round((t1 - t0) * 1000.0, 6),
+                "ts": round(t0 * scale, 6),
+                "dur": round((t1 - t0) * scale, 6),
                 "args": {"stage": s, "chunk": chunk_of[s], "microbatch": mb, "overlapped": ov},
             }
         )
@@ -199,7 +226,8 @@ def chrome_trace(result: PipelineResult) -> dict[str, Any]:
         "displayTimeUnit": "ms",
         "otherData": {
             "schedule": result.schedule,
-            "time_scale": "1 cost unit = 1 ms; ts and dur are in microseconds",
+            "time_scale": ("1 cost unit = 1 ms" if scale == 1000.0 else "times in seconds")
+            + "; ts and dur are in microseconds",
             "makespan": _r(result.makespan),
             "bubble_fraction": _r(result.bubble_fraction),
             "query": effective(result.query),

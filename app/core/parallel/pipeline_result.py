@@ -126,13 +126,11 @@ def _closed_form(q: PipelineQuery, v: int) -> ClosedForm | None:
         q.stages,
         q.microbatches,
         v,
-        q.forward,
-        q.backward_input,
-        q.backward_weight,
+        *q.costs[:3],
         q.forward_backward,
     )
     mult = parse_stage_costs(q.stage_costs, q.stages * v)
-    if cf is not None and (q.p2p > 0 or (mult is not None and len(set(mult)) > 1)):
+    if cf is not None and (q.costs[3] > 0 or (mult is not None and len(set(mult)) > 1)):
         cf = cf.not_applicable("the closed form assumes p2p = 0 and equal stage costs")
     return cf
 

@@ -104,6 +104,22 @@ class ParamCounts:
 
 
 @dataclass(frozen=True)
+class Checkpoint:
+    """How the released checkpoint stores each class of weights (a storage dtype name each).
+
+    Classes: attention projections (with their biases, sinks and QK-norms), MLP and expert
+    projections, embeddings and LM head, and the router (with the per-layer norms: small
+    replicated vectors). For example gpt-oss ships its experts in MXFP4 and the rest in bf16.
+    """
+
+    attention: str = "bfloat16"
+    mlp: str = "bfloat16"
+    embedding: str = "bfloat16"
+    router: str = "bfloat16"
+    source: str = "config.json torch_dtype bfloat16"
+
+
+@dataclass(frozen=True)
 class ModelPreset:
     name: str
     title: str
@@ -137,6 +153,25 @@ class ModelPreset:
     source: str = ""
     notes: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # ---- layer anatomy: what the layer computes, hence what autograd keeps for backward
+    norm: str = "rmsnorm"
+    """"rmsnorm" (one fp32 statistic per token) or "layernorm" (mean and rstd)."""
+    mlp: str = "swiglu"
+    """"swiglu" (gate, up, down: three matrices) or "gelu" (two)."""
+    dropout: float = 0.0
+    """Dropout probability in training (0: no masks are kept; modern LLMs use none)."""
+    sliding_window: int = 0
+    """Tokens a sliding-window layer attends to (0: none)."""
+    layer_pattern: tuple[str, ...] = ()
+    """Attention kind of layers 0, 1, ... repeating ("sliding" or "full"); () means all full."""
+    checkpoint: Checkpoint = field(default_factory=Checkpoint)
+    """How the released weights are stored, per class of tensors."""
+
+    def layer_kind(self, layer: int) -> str:
+        """``"sliding"`` or ``"full"`` for layer `layer` (0-based), from `layer_pattern`."""
+        if not self.layer_pattern:
+            return "full"
+        return self.layer_pattern[layer % len(self.layer_pattern)]
 
     @property
     def is_moe(self) -> bool:
@@ -343,6 +378,14 @@ MODELS: dict[str, ModelPreset] = {
             notes="MLA attention: the KV cache holds the 512-dim latent + 64-dim rope key per "
             "token per layer. head_dim is the q/k head dim (128 nope + 64 rope).",
             tags=("moe", "mla"),
+            # config.json quantization_config: fp8 e4m3, weight_block_size [128, 128], one fp32
+            # scale_inv per block; embeddings, LM head, norms and the router gate stay bf16.
+            checkpoint=Checkpoint(
+                attention="deepseek_fp8",
+                mlp="deepseek_fp8",
+                source="huggingface.co/deepseek-ai/DeepSeek-V3 config.json quantization_config "
+                "(fp8 e4m3, weight_block_size [128, 128]); arXiv 2412.19437 §3.3",
+            ),
         ),
         # Qwen/Qwen3-235B-A22B config.json (94 layers, hidden 4096, 64 q heads, 4 kv heads,
         # head_dim 128, moe_intermediate_size 1536, 128 experts, 8 per token, vocab 151936,
@@ -394,9 +437,20 @@ MODELS: dict[str, ModelPreset] = {
             published_active=5.13e9,
             published_active_excludes_embedding=True,
             source="huggingface.co/openai/gpt-oss-120b config.json; arXiv 2508.10925 Table 1",
-            notes="Checkpoint stores experts in MXFP4; alternating 128-token sliding-window "
-            "and full attention layers (the KV cache here assumes full attention everywhere).",
+            notes="Checkpoint stores experts in MXFP4 and the rest in bf16; layers alternate "
+            "128-token sliding-window and full attention (a window layer caches 128 tokens).",
             tags=("moe", "gqa"),
+            # config.json: "sliding_window": 128, "layer_types": ["sliding_attention",
+            # "full_attention"] * 18; quantization_config mxfp4 with modules_to_not_convert
+            # self_attn, mlp.router, embed_tokens, lm_head.
+            sliding_window=128,
+            layer_pattern=("sliding", "full"),
+            checkpoint=Checkpoint(
+                mlp="mxfp4",
+                source="huggingface.co/openai/gpt-oss-120b config.json quantization_config "
+                "(mxfp4; not converted: self_attn, router, embed_tokens, lm_head); "
+                "arXiv 2508.10925 §2",
+            ),
         ),
     )
 }
@@ -523,7 +577,12 @@ GPUS: dict[str, GPUPreset] = {
 
 @dataclass(frozen=True)
 class ParallelPreset:
-    """A real parallel layout: mesh axes (outermost first) and training settings."""
+    """A parallel layout: mesh axes (outermost first) and training settings.
+
+    `provenance` is "published" when `source` reports these degrees for a real run, else
+    "illustrative" (a sensible layout, not a published run); `assumed` says what the memory
+    query adds that the source does not report (e.g. the recomputation).
+    """
 
     name: str
     title: str
@@ -538,6 +597,16 @@ class ParallelPreset:
     notes: str = ""
     recompute: str = "none"
     sequence_parallel: bool = False
+    provenance: str = "illustrative"
+    global_batch: int = 0
+    """Tokens per iteration (0: not given); the memory view derives microbatches from it."""
+    schedule: str = "1f1b"
+    chunks: int = 1
+    convention: str = "zero_paper"
+    fp8_activations: bool = False
+    grad_dtype: str = ""
+    optimizer_dtype: str = ""
+    assumed: str = ""
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -560,23 +629,40 @@ class ParallelPreset:
         """
         sz = self.sizes
         ep = sz.get("ep", 1)
-        query = (
+        parts = [
             f"model={self.model}&gpu={self.gpu}&dp={sz.get('dp', 1) * ep}&tp={sz.get('tp', 1)}"
             f"&pp={sz.get('pp', 1)}&cp={sz.get('cp', 1)}&ep={ep}&zero={self.zero}"
             f"&seq_len={self.seq_len}&micro_batch={self.micro_batch}"
-        )
-        if self.recompute != "none":
-            query += f"&recompute={self.recompute}"
-        if self.sequence_parallel:
-            query += "&sequence_parallel=true"
-        return query
+        ]
+        optional: list[tuple[str, object, object]] = [
+            ("global_batch", self.global_batch, 0),
+            ("schedule", self.schedule, "1f1b"),
+            ("chunks", self.chunks, 1),
+            ("recompute", self.recompute, "none"),
+            ("sequence_parallel", "true" if self.sequence_parallel else "", ""),
+            ("convention", self.convention, "zero_paper"),
+            ("grad_dtype", self.grad_dtype, ""),
+            ("optimizer_dtype", self.optimizer_dtype, ""),
+            ("fp8_activations", "true" if self.fp8_activations else "", ""),
+        ]
+        parts += [f"{k}={v}" for k, v, default in optional if v != default]
+        return "&".join(parts)
 
+
+_LLAMA3_TABLE4 = (
+    "Batch size per DP rank and 16M tokens per batch from Table 4. Llama 3 ran an interleaved "
+    "schedule tuned per run (§3.3.2, chunks not reported); 1F1B is shown."
+)
+_LLAMA3_ASSUMED = (
+    "Not in Table 4: sequence parallelism with TP (Megatron practice) and FlashAttention."
+)
 
 PARALLEL_PRESETS: dict[str, ParallelPreset] = {
     p.name: p
     for p in (
         # Llama 3 paper (arXiv 2407.21783) Table 4 and §3.3.2: rank order [TP, CP, PP, DP],
-        # innermost first, so axes (outermost first) are dp, pp, cp, tp.
+        # innermost first, so axes (outermost first) are dp, pp, cp, tp. Table 4: batch size
+        # per DP 32, 16, 16 sequences and 16M tokens per batch in all three rows.
         ParallelPreset(
             name="llama3-405b-8k",
             title="Llama 3 405B pre-training, 8,192 H100s, 8K context",
@@ -587,12 +673,13 @@ PARALLEL_PRESETS: dict[str, ParallelPreset] = {
             seq_len=8192,
             micro_batch=1,
             zero=1,
-            source="arXiv 2407.21783 Table 4 (row 1: TP 8, CP 1, PP 16, DP 64)",
-            notes="430 TFLOP/s per GPU, 43% MFU. FSDP-style sharding of optimizer states."
-            " Selective recompute and sequence parallelism are assumed (standard Megatron"
-            " practice; FlashAttention never stores the s×s scores); the table does not say.",
-            recompute="selective",
+            source="arXiv 2407.21783 Table 4 (row 1: TP 8, CP 1, PP 16, DP 64, 16M tokens)",
+            notes="430 TFLOP/s per GPU, 43% MFU. FSDP-style sharding of optimizer states. "
+            + _LLAMA3_TABLE4,
             sequence_parallel=True,
+            provenance="published",
+            global_batch=16_777_216,
+            assumed=_LLAMA3_ASSUMED,
         ),
         ParallelPreset(
             name="llama3-405b-16k",
@@ -604,12 +691,12 @@ PARALLEL_PRESETS: dict[str, ParallelPreset] = {
             seq_len=8192,
             micro_batch=1,
             zero=1,
-            source="arXiv 2407.21783 Table 4 (row 2: TP 8, CP 1, PP 16, DP 128)",
-            notes="400 TFLOP/s per GPU, 41% MFU."
-            " Selective recompute and sequence parallelism are assumed (standard Megatron"
-            " practice; FlashAttention never stores the s×s scores); the table does not say.",
-            recompute="selective",
+            source="arXiv 2407.21783 Table 4 (row 2: TP 8, CP 1, PP 16, DP 128, 16M tokens)",
+            notes="400 TFLOP/s per GPU, 41% MFU. " + _LLAMA3_TABLE4,
             sequence_parallel=True,
+            provenance="published",
+            global_batch=16_777_216,
+            assumed=_LLAMA3_ASSUMED,
         ),
         ParallelPreset(
             name="llama3-405b-128k",
@@ -621,16 +708,19 @@ PARALLEL_PRESETS: dict[str, ParallelPreset] = {
             seq_len=131072,
             micro_batch=1,
             zero=1,
-            source="arXiv 2407.21783 Table 4 (row 3: TP 8, CP 16, PP 16, DP 8)",
-            notes="380 TFLOP/s per GPU, 38% MFU."
-            " Selective recompute and sequence parallelism are assumed (standard Megatron"
-            " practice; FlashAttention never stores the s×s scores); the table does not say.",
-            recompute="selective",
+            source="arXiv 2407.21783 Table 4 (row 3: TP 8, CP 16, PP 16, DP 8, 16M tokens)",
+            notes="380 TFLOP/s per GPU, 38% MFU. " + _LLAMA3_TABLE4,
             sequence_parallel=True,
+            provenance="published",
+            global_batch=16_777_216,
+            assumed=_LLAMA3_ASSUMED,
         ),
         # DeepSeek-V3 report (arXiv 2412.19437) §3.2: 2,048 H800 GPUs, 16-way PP (DualPipe),
         # 64-way EP spanning 8 nodes, ZeRO-1 DP, no TP. EP is folded into the data-parallel
-        # ranks: attention is data-parallel over dp x ep = 128 ranks per stage.
+        # ranks: attention is data-parallel over dp x ep = 128 ranks per stage. §3.2.3:
+        # RMSNorm and MLA up-projections recomputed; §3.3.3: linear inputs cached in FP8,
+        # AdamW moments in bf16, master weights and gradients in fp32; §4.2: batch 15,360
+        # sequences of 4K tokens.
         ParallelPreset(
             name="deepseek-v3",
             title="DeepSeek-V3 pre-training, 2,048 H800s",
@@ -641,27 +731,128 @@ PARALLEL_PRESETS: dict[str, ParallelPreset] = {
             seq_len=4096,
             micro_batch=1,
             zero=1,
-            source="arXiv 2412.19437 §3.2.1 (PP 16, EP 64 over 8 nodes, ZeRO-1 DP, no TP)",
-            notes="H800 is an H100 with NVLink cut to 400 GB/s; modelled with the h100-sxm preset.",
+            source="arXiv 2412.19437 §3.2 (PP 16, EP 64 over 8 nodes, ZeRO-1 DP, no TP), "
+            "§3.2.3 and §3.3.3 (recomputation, FP8 activations, bf16 AdamW moments), "
+            "§4.2 (15,360 × 4K tokens per batch)",
+            notes="H800 is an H100 with NVLink cut to 400 GB/s; modelled with the h100-sxm "
+            "preset. DeepSeek ran DualPipe, which keeps two copies of the parameters; "
+            "dualpipev is its single-copy V-shaped variant (deepseek-ai/DualPipe).",
+            recompute="selective",
+            provenance="published",
+            global_batch=15360 * 4096,
+            schedule="dualpipev",
+            chunks=2,
+            convention="megatron",
+            fp8_activations=True,
+            optimizer_dtype="bfloat16",
+            assumed="Micro batch 1 sequence (not reported); dualpipev for DualPipe.",
         ),
-        # Megatron-LM (Narayanan et al. 2021, arXiv 2104.04473) Table 1-style layout for a
-        # 70B-class model on one 8-GPU node per TP group.
+        # NeMo AutoModel performance summary, DGX-H100 BF16 pre-training: Llama3 70B on 64 GPUs,
+        # GBS 128, MBS 1, seq 8192, TP 1, PP 1, CP 2, FSDP 32.
         ParallelPreset(
             name="llama3-70b-64",
-            title="Llama 3 70B on 64 H100s (TP 8 inside a node, PP 4, DP 2)",
+            title="Llama 3 70B on 64 H100s (FSDP 32 × CP 2)",
             model="llama3-70b",
             gpu="h100-sxm",
-            axes="dp:2,pp:4,tp:8",
+            axes="dp:32,cp:2",
             gpus_per_node=8,
             seq_len=8192,
             micro_batch=1,
+            zero=3,
+            source="NVIDIA NeMo AutoModel performance summary, DGX-H100 BF16 pre-training "
+            "(Llama3 70B: 64 GPUs, GBS 128, MBS 1, CP 2, FSDP 32)",
+            notes="FSDP2 with TransformerEngine and prefetching; 389 TFLOP/s per GPU.",
+            recompute="full",
+            provenance="published",
+            global_batch=128 * 8192,
+            convention="fsdp",
+            assumed="Full activation checkpointing (the table does not say; 80 layers of "
+            "SwiGLU activations do not fit without it).",
+        ),
+        # torchtitan docs/performance.md: Llama 3 8B with FSDP2 on 64 A100 80GB, local batch 1
+        # (global 64), selective op activation checkpointing; train config seq_len 8192.
+        ParallelPreset(
+            name="llama3-8b-64",
+            title="Llama 3 8B on 64 A100s (FSDP 64)",
+            model="llama3-8b",
+            gpu="a100-80gb",
+            axes="dp:64",
+            gpus_per_node=8,
+            seq_len=8192,
+            micro_batch=1,
+            zero=3,
+            source="pytorch/torchtitan docs/performance.md (Llama 3 8B, FSDP2 on 64 A100 80GB, "
+            "local batch 1, selective op AC) and llama3_8b.toml (seq_len 8192)",
+            notes="58% MFU with selective op activation checkpointing.",
+            recompute="selective",
+            provenance="published",
+            global_batch=64 * 8192,
+            convention="fsdp",
+        ),
+        # Megatron-Core MoE practice: experts inside a node (EP 8), TP with SP, PP across nodes.
+        ParallelPreset(
+            name="mixtral-8x7b-64",
+            title="Mixtral 8x7B on 64 H100s (TP 2, PP 4, EP 8)",
+            model="mixtral-8x7b",
+            gpu="h100-sxm",
+            axes="pp:4,ep:8,tp:2",
+            gpus_per_node=8,
+            seq_len=4096,
+            micro_batch=1,
             zero=1,
-            source="Megatron-LM practice (arXiv 2104.04473 §3: TP inside a node, PP across)",
-            notes="Illustrative layout, not a published run."
-            " Selective recompute and sequence parallelism are assumed (standard Megatron"
-            " practice; FlashAttention never stores the s×s scores); the table does not say.",
+            source="Megatron-Core MoE README (EP inside a node; TP with EP needs sequence "
+            "parallelism); illustrative degrees",
+            notes="Illustrative layout, not a published run.",
+            sequence_parallel=True,
+            global_batch=256 * 4096,
+            convention="megatron",
+        ),
+        # NVIDIA Megatron-MoE-ModelZoo best_practice/qwen3 (H100 table, cross-node EP row):
+        # 256 H100, seq 4096, TP 2, EP 32 (ETP 1, EDP 1), PP 8, VPP 4, DP 16, MBS 1,
+        # GBS 2048, recompute modules layernorm and moe_act.
+        ParallelPreset(
+            name="qwen3-235b-a22b-256",
+            title="Qwen3 235B-A22B on 256 H100s (TP 2, PP 8 × VPP 4, EP 32)",
+            model="qwen3-235b-a22b",
+            gpu="h100-sxm",
+            axes="pp:8,ep:16,tp:2",
+            gpus_per_node=8,
+            seq_len=4096,
+            micro_batch=1,
+            zero=1,
+            source="NVIDIA Megatron-MoE-ModelZoo best_practice/qwen3 readme, H100 BF16 "
+            "(256 GPUs, TP 2, EP 32, PP 8, VPP 4, DP 16, MBS 1, GBS 2048, recompute norm "
+            "and act)",
+            notes="The run splits experts over EP 32 with expert TP 1; modelled as EP 16 "
+            "with expert TP = TP 2, which puts the same expert bytes on each GPU.",
             recompute="selective",
             sequence_parallel=True,
+            provenance="published",
+            global_batch=2048 * 4096,
+            schedule="interleaved_1f1b",
+            chunks=4,
+            convention="megatron",
+        ),
+        # NeMo AutoModel performance summary, DGX-H100 BF16 pre-training: GPT-OSS 120B on 64
+        # GPUs, GBS 512, MBS 2, seq 4096, TP 1, PP 1, CP 1, FSDP 64.
+        ParallelPreset(
+            name="gpt-oss-120b-64",
+            title="gpt-oss-120b on 64 H100s (FSDP 64)",
+            model="gpt-oss-120b",
+            gpu="h100-sxm",
+            axes="dp:64",
+            gpus_per_node=8,
+            seq_len=4096,
+            micro_batch=2,
+            zero=3,
+            source="NVIDIA NeMo AutoModel performance summary, DGX-H100 BF16 pre-training "
+            "(GPT-OSS 120B: 64 GPUs, GBS 512, MBS 2, FSDP 64)",
+            notes="FSDP2 with TransformerEngine, DeepEP and FlexAttention; 231 TFLOP/s per GPU.",
+            recompute="full",
+            provenance="published",
+            global_batch=512 * 4096,
+            convention="fsdp",
+            assumed="Full activation checkpointing (the table does not say).",
         ),
     )
 }

@@ -177,6 +177,16 @@ function errorText(v) {
   return t.length <= 12 ? t : fmtNum(num(v), 6);
 }
 
+/** The input as the API rounded it: its float64 when it is one, else the number as written
+ * (the API's echo: 464.0000000000000004 is not the float64 464), with the float64 beside it
+ * and the exact decimal (`exact_input`) on hover. */
+function inputText(e) {
+  if (e.input_is_float64) return h("span", { class: "mono", id: "fx-enc-input" }, short(e.input));
+  return h("span", { class: "fx-enc-exact" },
+    h("span", { class: "mono", id: "fx-enc-input", title: `rounded exactly as written: ${e.exact_input}` }, e.query.value.trim().replaceAll("-", "−")),
+    h("span", { class: "fx-enc-f64 mono muted" }, `float64 ${short(e.input)}`));
+}
+
 /** What /encode said: the code, the errors, both neighbours and the API's explanations. */
 function renderEncoded(e) {
   const box = $("#fx-round-result");
@@ -188,7 +198,7 @@ function renderEncoded(e) {
   const note = (text, id) => (text ? h("p", { class: "fx-note", id }, text) : null);
   box.replaceChildren(...[
     h("div", { class: "fx-round-main" },
-      h("div", { class: "fx-round-in" }, h("span", { class: "fx-k" }, "input"), h("span", { class: "mono", id: "fx-enc-input" }, short(e.input))),
+      h("div", { class: "fx-round-in" }, h("span", { class: "fx-k" }, "input"), inputText(e)),
       h("span", { class: "fx-arrow", "aria-hidden": "true" }, "→"),
       h("div", { class: "fx-round-out" }, h("span", { class: "fx-k" }, "rounds to"), h("span", { class: "mono fx-enc-value", id: "fx-enc-value" }, fmtNum(e.value, 10)), h("span", { class: "mono fx-enc-code", id: "fx-enc-code" }, `${hex(e.code)} = ${e.code}`))),
     h("div", { class: "metrics fx-errors" },

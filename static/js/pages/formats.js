@@ -1,15 +1,18 @@
-// /formats: a card per format, grouped by family, all computed by the API.
+// /formats: a card per format, grouped by family, then the block formats (MX, NVFP4) in their
+// own group, all computed by the API.
 import { errorBox, fetchJSON } from "../lib/api.js";
 import { cssVar } from "../lib/colors.js";
 import { $, svg } from "../lib/dom.js";
 import { mountShareBar } from "../lib/share.js";
 import { fieldsOf } from "../views/bitfield.js";
+import { blockSection } from "../views/blockformat.js";
 import * as formatsView from "../views/formats.js";
 
 const app = $("#app");
 const errors = errorBox(app);
 let formats = [];
 let groups = [];
+let blocks = [];
 
 /** An SVG table of every format's bit layout (for "Download SVG"). */
 function layoutSvg() {
@@ -36,14 +39,16 @@ function layoutSvg() {
 
 async function main() {
   try {
-    ({ formats, groups } = await fetchJSON("/api/v1/formats"));
+    ({ formats, groups, blocks } = await fetchJSON("/api/v1/formats"));
   } catch (err) {
     $("#fmt-cards").replaceChildren();
     errors.show(err);
     return;
   }
   const base = location.pathname.startsWith("/embed/") ? "/embed" : "";
-  formatsView.mount($("#fmt-cards"), { formats, groups, base });
+  const elementGroups = groups.filter((g) => g.kind === "element");
+  formatsView.mount($("#fmt-cards"), { formats, groups: elementGroups, base });
+  for (const g of groups.filter((x) => x.kind === "block")) $("#fmt-cards").append(blockSection(g, blocks, base));
   mountShareBar($("#share"), { getSvg: layoutSvg, name: "bitmesh-formats", embedHeight: 900 });
   app.dataset.ready = "1";
 }

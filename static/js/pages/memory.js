@@ -7,6 +7,10 @@ import { fmtBytes, fmtInt, fmtPct } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
 import { mount } from "../views/memory.js";
 import { LANDING_QUERY, SEGMENTS, shortGpu, termLabel } from "../views/memory-model.js";
+import { buildControls, syncControls as syncAssumptions, syncSelect } from "../views/memory-controls.js";
+import { mountSchedule } from "../views/memory-schedule.js";
+import { renderAnatomy } from "../views/memory-anatomy.js";
+import { renderSticky, renderVerdict } from "../views/memory-verdict.js";
 
 /** Keys of the page's chrome, not of the API (the API answers unknown keys with a 422). */
 const PAGE_ONLY = ["theme"];
@@ -18,6 +22,7 @@ const verdictEl = $("#mem-verdict");
 const termsBody = $("#mem-terms tbody");
 const noteEl = $("#mem-note");
 const chart = mount($("#mem-chart"));
+const pipeline = mountSchedule($("#mem-pipeline"), $("#mem-pipeline-body"));
 /** Custom-architecture fields: the inputs of #mem-custom, named as the API names them. */
 const ARCH = $$("#mem-custom input[name]").map((el) => el.name);
 
@@ -27,6 +32,7 @@ let shownFor = ""; // the API query it answers
 let declared = {}; // the endpoint's declared defaults, fetched only if the first answer fails
 let models = new Map();
 let gpus = new Map();
+let scheduleLabels = new Map(); // schedule name → how people write it, from /memory/options
 
 mountShareBar($("#share"), {
   getSvg: () => chart.exportSvg(shown ? setupSummary(shown) : ""),
@@ -92,12 +98,12 @@ function modelKind() {
   return params.has("params") ? "params" : "preset";
 }
 
-function update(patch, { remove = [], now = false } = {}) {
+function update(patch, { remove = [], now = false, delay = false } = {}) {
   for (const k of remove) params.delete(k);
   for (const [k, v] of Object.entries(patch)) params.set(k, String(v));
   writeUrl();
   syncControls();
-  schedule(now ? 0 : 90);
+  schedule(now ? 0 : delay ? 400 : 90);
 }
 
 // ------------------------------------------------------------------ controls -> query
@@ -118,9 +124,11 @@ function chooseModel(v) {
 function wireControls() {
   $("#mem-model").addEventListener("change", (e) => chooseModel(e.target.value));
   for (const sel of $$("select[name]", form)) {
-    if (sel.name !== "model") sel.addEventListener("change", () => update({ [sel.name]: sel.value }, { now: true }));
+    if (sel.name === "model" || sel.closest("[data-control]")) continue;
+    sel.addEventListener("change", () => (sel.value === "" && sel.dataset.optional ? update({}, { remove: [sel.name], now: true }) : update({ [sel.name]: sel.value }, { now: true })));
   }
   $("#mem-sp").addEventListener("change", (e) => update({ sequence_parallel: e.target.checked }, { now: true }));
+  $("#mem-fp8").addEventListener("change", (e) => update({ fp8_activations: e.target.checked }, { now: true }));
   for (const group of $$(".segmented[data-param]", form)) {
     group.addEventListener("click", (e) => {
       const b = e.target.closest("button[data-value]");
@@ -178,7 +186,13 @@ function pressed(group, v) {
 function syncControls() {
   const kind = modelKind();
   selectValue($("#mem-model"), kind === "preset" ? value("model") : kind);
-  for (const sel of $$("select[name]", form)) if (sel.name !== "model") selectValue(sel, value(sel.name));
+  for (const sel of $$("select[name]", form)) {
+    if (sel.name === "model" || sel.closest("[data-control]")) continue;
+    if (sel.dataset.optional) syncSelect(sel, value(sel.name), params.has(sel.name));
+    else selectValue(sel, value(sel.name));
+  }
+  syncAssumptions(form, value, (k) => params.has(k));
+  $("#mem-fp8").checked = value("fp8_activations") === "true";
   for (const inp of $$("#mem-custom input[name], .mem-stepper input")) {
     const key = inp.name || inp.closest(".mem-stepper").dataset.key;
     if (document.activeElement !== inp) inp.value = value(key);
@@ -197,6 +211,8 @@ function syncControls() {
   $("#mem-params-only").hidden = kind !== "params";
   form.classList.toggle("is-inference", inference);
   form.classList.toggle("is-params", kind === "params");
+  const moe = kind === "preset" && models.get(value("model")) && models.get(value("model")).experts > 0;
+  form.classList.toggle("is-moe", Boolean(moe));
   syncLayout();
 }
 
@@ -217,18 +233,6 @@ const fmtBillions = (x) => `${(x / 1e9).toFixed(x >= 1e11 ? 0 : 1)} B`;
 
 // ------------------------------------------------------------------ published layouts
 
-/**
- * A published layout's query with the memory techniques every such run uses but papers rarely
- * list: attention that never stores the s×s score matrix (FlashAttention, which Korthikanti et
- * al. 2022 Table 2 count as "selective" recompute) and, with TP, Megatron sequence parallelism.
- */
-export function publishedLayoutQuery(query) {
-  const q = new URLSearchParams(query);
-  if (!q.has("recompute")) q.set("recompute", "selective");
-  if (!q.has("sequence_parallel") && Number(q.get("tp") || 1) > 1) q.set("sequence_parallel", "true");
-  return q.toString();
-}
-
 /** The layout option whose every parameter the last answer computed with, if any. */
 function syncLayout() {
   const sel = $("#mem-layout");
@@ -240,14 +244,20 @@ function syncLayout() {
 }
 
 async function loadCatalogues() {
-  const [layouts, m, g] = await Promise.allSettled([
+  const [layouts, m, g, opts] = await Promise.allSettled([
     fetchJSON("/api/v1/presets/parallel"),
     fetchJSON("/api/v1/presets/models"),
     fetchJSON("/api/v1/presets/gpus"),
+    fetchJSON("/api/v1/memory/options"),
   ]);
+  if (opts.status === "fulfilled") {
+    const sched = opts.value.controls.find((c) => c.name === "schedule");
+    if (sched) scheduleLabels = new Map(sched.choices.map((c) => [c.value, c.label]));
+    buildControls(form, opts.value, (patch, remove = [], { delay = false } = {}) => update(patch, { remove, now: !delay, delay }));
+  } else errors.show(opts.reason);
   if (layouts.status === "fulfilled") {
     for (const p of layouts.value.presets) {
-      $("#mem-layout").append(h("option", { value: publishedLayoutQuery(p.memory_query), title: p.source, dataset: { published: "1" } }, `${p.title} (published degrees)`));
+      $("#mem-layout").append(h("option", { value: p.memory_query, title: p.source, dataset: { provenance: p.provenance } }, `${p.title} (${p.provenance})`));
     }
   }
   if (m.status === "fulfilled") {
@@ -310,6 +320,7 @@ function showFailure(err, url) {
   const fold = form.closest("details"); // embeds fold the controls away: show the bad one
   if (fold) fold.open = true;
   verdictEl.classList.remove("fits", "over", "tight");
+  $("#mem-sticky").replaceChildren();
   verdictEl.replaceChildren(h("div", { class: "mem-verdict-error" },
     h("b", {}, "The API cannot compute this layout. "), err && err.message ? err.message : String(err),
     h("span", { class: "muted" }, shown ? " The chart shows the last valid layout." : " Change the highlighted setting.")));
@@ -343,82 +354,50 @@ function gpuName(data) {
   return gpu ? shortGpu(gpu.title) : data.gpu;
 }
 
-function renderVerdict(data) {
-  const { total, capacity: cap, verdict } = data;
-  const fits = data.fits;
-  const where = data.per_stage.length > 1 ? ` on stage ${data.worst_stage}, the fullest` : "";
-  // the meter spans max(total, capacity): used up to capacity, then the overflow hatched
-  const span = Math.max(total, cap);
-  const fill = h("div", { class: "mem-meter-fill", style: { width: `${(100 * Math.min(total, cap)) / span}%` } });
-  const overflow = h("div", { class: "mem-meter-over", style: { left: `${(100 * cap) / span}%`, width: `${(100 * Math.max(0, total - cap)) / span}%` } });
-  const tick = h("div", { class: "mem-meter-cap", style: { left: `${(100 * cap) / span}%` } });
-  const used = fmtPct(data.utilisation, 0);
-  const meter = h("div", { class: "mem-meter", role: "img", "aria-label": `${used} of capacity` }, fill, overflow, tick);
-  const headline = fits
-    ? `${fmtBytes(data.headroom)} headroom · uses ${used} of capacity`
-    : `${fmtBytes(-data.headroom)} over · needs ${used} of capacity`;
-  const tight = verdict === "tight";
-  for (const v of ["fits", "tight", "over"]) verdictEl.classList.toggle(v, v === verdict || (v === "fits" && tight));
-  const advice = adviceBlock(data);
-  verdictEl.replaceChildren(
-    h("div", { class: "mem-verdict-row" },
-      h("div", { class: "mem-verdict-badge", "data-fits": String(fits), "data-verdict": verdict },
-        h("span", { class: "mem-verdict-icon", "aria-hidden": "true" }, fits ? "✓" : "✕"),
-        h("span", { class: "mem-verdict-text" }, tight ? "Fits, barely" : fits ? "Fits" : "Does not fit")),
-      h("div", { class: "mem-verdict-numbers" },
-        h("div", { class: "mem-verdict-total" },
-          h("span", { class: "mem-total-value", "data-bytes": String(total) }, fmtBytes(total)),
-          h("span", { class: "mem-of" }, ` of ${fmtBytes(cap)} on one ${gpuName(data)}`)),
-        h("div", { class: "mem-verdict-sub" }, `${headline}${where}.`),
-        tight ? h("div", { class: "mem-verdict-sub mem-tight-note" }, "Little room left: the CUDA context, NCCL buffers and allocator fragmentation often take a few GB.") : null)),
-    meter,
-    ...(advice ? [advice] : []),
-  );
-}
-
-function adviceBlock(data) {
-  const advice = data.advice;
-  if (!advice.length) {
-    return data.fits ? null : h("p", { class: "mem-advice muted" }, "No single change fits; try more pipeline stages, ZeRO-3, full recompute or a bigger GPU.");
-  }
-  const buttons = advice.map((a) => {
-    // A bigger pp, tp or cp lowers the bytes per GPU by buying more GPUs: say so.
-    const more = a.world_size !== data.world_size;
-    const title = more ? `Apply this change: ${fmtInt(a.world_size)} GPUs instead of ${fmtInt(data.world_size)}` : "Apply this change (same GPU count)";
-    const btn = h("button", { type: "button", class: `mem-advice-btn ${a.fits ? "fits" : "over"}`, title },
-      h("code", {}, a.change), ` → ${fmtBytes(a.total)} `, h("span", { class: "mem-advice-verdict" }, a.fits ? "fits" : "still over"),
-      more ? h("span", { class: "mem-advice-gpus" }, ` · ${fmtInt(a.world_size)} GPUs`) : null);
-    btn.addEventListener("click", () => update(a.params, { now: true }));
-    return btn;
-  });
-  return h("div", { class: "mem-advice" },
-    h("span", { class: "mem-advice-title" }, data.fits ? "To lower it further" : "What to change"),
-    h("div", { class: "mem-advice-list" }, buttons),
-    !data.fits && advice.every((a) => !a.fits) ? h("span", { class: "muted" }, "No single change is enough: apply one and look again.") : null);
-}
-
 function renderNote(data) {
   const stages = data.per_stage;
   const parts = [];
   if (stages.length > 1) {
     parts.push(`Each bar is one GPU of a pipeline stage; the ${fmtInt(data.gpus_per_stage)} GPUs of a stage (dp × tp × cp) hold the same bytes.`);
-    const first = stages[0];
-    const last = stages[stages.length - 1];
-    if (data.mode === "train") parts.push(`Stage 0 holds the embeddings and ${inFlight(first)} of activations in flight; the last stage holds the LM head and ${inFlight(last)}.`);
+    const first = stages.find((x) => x.has_embedding);
+    const last = stages.find((x) => x.has_lm_head);
+    if (data.mode === "train" && first === last) parts.push(`Stage ${first.stage} holds both the embedding and the LM head (the V-shaped schedule folds the last chunk back onto it) and ${inFlight(first)} of activations in flight.`);
+    else if (data.mode === "train") parts.push(`Stage ${first.stage} holds the embeddings and ${inFlight(first)} of activations in flight; stage ${last.stage} holds the LM head and ${inFlight(last)}.`);
     else parts.push("Stage 0 holds the embeddings, the last stage the LM head; the KV cache is split by the layers each stage owns.");
   } else {
     const tp = data.query.tp;
     parts.push(`One pipeline stage: every GPU holds all layers${tp > 1 ? `, each matrix split ${tp} ways by TP` : ""}.`);
-  }
-  const layout = syncLayout();
-  if (layout && layout.dataset.published) {
-    parts.push(`Published layout (${layout.title}); the paper gives the parallel degrees, and the page assumes FlashAttention-style attention (Korthikanti's "selective" recompute)${data.query.tp > 1 ? " and sequence parallelism" : ""}, without which the same layout cannot fit.`);
   }
   parts.push(...data.notes.map((n) => (/[.!?]$/.test(n.trim()) ? n.trim() : `${n.trim()}.`)));
   const gpu = gpus.get(data.gpu);
   if (gpu) parts.push(`Capacity: the ${shortGpu(gpu.title)}'s ${gpu.memory_gb_datasheet} GB of HBM are ${gpu.memory_gb_datasheet} GiB = ${fmtBytes(data.capacity)}.`);
   parts.push("GB = 10⁹ bytes.");
   noteEl.textContent = parts.join(" ");
+}
+
+/** Whether the layout is a published run (with its source) or illustrative, as the API says. */
+function renderProvenance(data) {
+  const el = $("#mem-provenance");
+  const lay = data.layout;
+  el.hidden = !lay;
+  $("#mem-accounting").textContent = data.accounting;
+  if (!lay) return;
+  const published = lay.provenance === "published";
+  el.dataset.provenance = lay.provenance;
+  el.replaceChildren(
+    h("span", { class: "mem-prov-badge" }, published ? "Published layout" : "Illustrative layout"),
+    ` ${lay.title}. `, h("span", { class: "muted" }, `${published ? "Source" : "Based on"}: ${lay.source}.${lay.assumed ? ` Assumed: ${lay.assumed}` : ""}`));
+}
+
+/** What the query's dtypes and batch come to: the weights per class and the microbatches. */
+function renderDerived(data) {
+  const w = data.weights;
+  const dflt = $("#mem-dtype option[data-default]");
+  dflt.dataset.label = `Default: ${data.weights_default}`;
+  if (!params.has("dtype")) dflt.textContent = dflt.dataset.label;
+  $("#mem-weights").textContent = data.model === "params" ? "" : `Stored as: attention ${w.attention} · MLP ${w.mlp} · embeddings ${w.embedding} · router ${w.router}`;
+  const how = data.query.global_batch ? "from the global batch" : data.query.microbatches ? "as given" : "the fewest that fill the pipeline";
+  $("#mem-microbatches").textContent = data.mode === "train" ? `${fmtInt(data.microbatches)} microbatches per iteration (${how}).` : "";
 }
 
 function inFlight(stage) {
@@ -432,14 +411,19 @@ export function setupSummary(data) {
   const m = models.get(data.model);
   const model = data.model === "params" ? `Ψ = ${fmtInt(data.params_total)} parameters` : data.model === "custom" ? `custom ${q.layers}-layer model (hidden ${fmtInt(q.hidden)})` : m ? m.title : data.model;
   const degrees = ["dp", "tp", "pp", "cp", "ep"].filter((k) => q[k] > 1).map((k) => `${k.toUpperCase()} ${fmtInt(q[k])}`);
-  const parts = [model, data.mode === "train" ? "training" : "inference", q.dtype];
+  const w = data.weights;
+  const mixed = new Set(Object.values(w)).size > 1;
+  const weights = mixed ? `weights: MLP ${w.mlp}, rest ${w.attention}` : w.attention;
+  const parts = [model, data.mode === "train" ? "training" : "inference", weights];
   parts.push(`${degrees.length ? degrees.join(" × ") : "1 GPU"}${data.world_size > 1 ? ` (${fmtInt(data.world_size)} GPUs)` : ""}`);
   if (data.mode === "train") {
+    if (q.pp > 1) parts.push(`${scheduleLabels.get(q.schedule) || q.schedule}, ${fmtInt(data.microbatches)} microbatches`);
     if (q.chunks > 1) parts.push(`${q.chunks} chunks per rank`);
     parts.push(`ZeRO-${q.zero}`);
     if (data.model !== "params") {
       parts.push(`seq ${fmtInt(q.seq_len)} × micro batch ${q.micro_batch}`);
       parts.push(q.recompute === "none" ? "no recompute" : `${q.recompute} recompute`);
+      parts.push(q.attention === "flash" ? "FlashAttention" : "eager attention");
       if (q.sequence_parallel) parts.push("sequence parallel");
     }
   } else {
@@ -480,12 +464,22 @@ function render(data) {
   $("#mem-world").textContent = `${fmtInt(data.world_size)} GPU${data.world_size === 1 ? "" : "s"}`;
   $("#mem-world").title = "dp × tp × pp × cp GPUs (EP is carved out of DP, as in Megatron-LM)";
   $("#mem-setup").textContent = setupSummary(data);
-  renderVerdict(data);
+  renderVerdict(verdictEl, data, gpuName(data), (change) => update(change, { now: true }));
+  renderSticky($("#mem-sticky"), data);
+  pipeline.update(data);
+  renderAnatomy($("#mem-anatomy"), $("#mem-anatomy-body"), data);
+  renderDerived(data);
+  renderProvenance(data);
   renderNote(data);
   renderTerms(data);
 }
 
 // ------------------------------------------------------------------ go
+
+// The phone's summary shows only once the full verdict has scrolled out of view.
+new IntersectionObserver((entries) => {
+  for (const e of entries) app.classList.toggle("verdict-away", !e.isIntersecting && e.boundingClientRect.top < 0);
+}).observe(verdictEl);
 
 wireControls();
 writeUrl();

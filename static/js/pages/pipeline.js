@@ -1,7 +1,9 @@
 // /pipeline: the controls come from GET /api/v1/pipeline/schedules (names, rules, defaults,
 // bounds, cost presets); the URL's API parameters go to GET /api/v1/pipeline as they are, so
 // the page shows what the API answers for the same query string; the answer's `query` (every
-// default filled in) fills the controls. `race` and `speed` are the page's own keys.
+// default filled in) fills the controls. `race` and `speed` are the page's own keys. With a
+// `model` (its choices from /api/v1/presets/models and /gpus) the API derives the costs in
+// seconds; which parameters it then derives or reads comes from the catalogue's `cost_model`.
 import { h, clear, $, $$ } from "../lib/dom.js";
 import { errorBox, fetchJSON, latest } from "../lib/api.js";
 import { mountShareBar } from "../lib/share.js";
@@ -13,6 +15,8 @@ const SITE_KEYS = new Set(["theme"]); // read by the site's chrome (lib/theme.js
 
 const form = $("#pl-form");
 const inputs = Object.fromEntries($$("[data-param]", form).map((el) => [el.dataset.param, el]));
+// the model controls, built from the catalogue's parameters (labels: how people write them)
+const MODEL_CONTROLS = { model: "model", gpu: "GPU", efficiency: "efficiency", tp: "tp", seq_len: "sequence", micro_batch: "micro batch" };
 const chartEl = $("#pl-chart");
 const metricsEl = $("#pl-metrics");
 const errors = errorBox($("#pl-errors"));
@@ -79,6 +83,36 @@ function apiQuery(race = null) {
 
 // ---- controls ----
 
+/** A select or number input for catalogue parameter `p`, added to `inputs`. */
+function modelControl(p, label, choices) {
+  const id = `pl-${p.name.replaceAll("_", "-")}`;
+  const el = choices
+    ? h("select", { id, name: p.name, dataset: { param: p.name } }, choices.map(([value, text]) => h("option", { value }, text)))
+    : h("input", { id, name: p.name, type: "number", step: "any", inputmode: "decimal", dataset: { param: p.name } });
+  inputs[p.name] = el;
+  return h("div", { class: "control pl-model-control", dataset: { for: p.name } }, h("label", { for: id, title: p.description }, label), el);
+}
+
+/** The model controls: "cost units" or a model preset, then what a model reads. */
+function buildModelControls(cat, models, gpus) {
+  const nodes = [];
+  for (const [name, label] of Object.entries(MODEL_CONTROLS)) {
+    const p = parameter(name);
+    if (!p) continue;
+    let choices = null;
+    if (name === "model") choices = [["", `none (${cat.units.split(":")[0]})`], ...models.map((m) => [m.name, m.title])];
+    else if (name === "gpu") choices = gpus.map((g) => [g.name, g.title]);
+    nodes.push(modelControl(p, label, choices));
+  }
+  inputs.forward.closest(".control").before(...nodes);
+}
+
+/** Drop what the API would refuse: derived costs with a model, model-only keys without. */
+function dropInapplicable() {
+  const rules = page.catalogue.cost_model;
+  for (const k of page.params.model ? rules.derives : rules.reads) delete page.params[k];
+}
+
 function buildControls(cat) {
   const options = cat.schedules.map((s) => h("option", { value: s.name, title: s.title }, s.label));
   inputs.schedule.append(...options);
@@ -105,6 +139,7 @@ function applyPreset(values) {
     if (v === null) delete page.params[k];
     else page.params[k] = String(v);
   }
+  dropInapplicable();
   refresh();
 }
 
@@ -125,6 +160,17 @@ function syncInputs() {
     if (chunks.disabled) chunks.value = String(s.chunks.default);
   }
   $("#pl-chunks-note").textContent = s ? s.rules : "";
+  const withModel = Boolean(page.params.model ?? echo.model);
+  const note = $(".pl-cost-note");
+  note.dataset.given ??= note.textContent;
+  note.textContent = withModel
+    ? `With a model the API derives F, I, W and p2p in ${page.catalogue.cost_model.units} (shown greyed; clear the model to give your own): ${page.catalogue.cost_model.source}.`
+    : note.dataset.given;
+  for (const k of page.catalogue.cost_model.derives) if (inputs[k]) inputs[k].disabled = withModel;
+  for (const k of page.catalogue.cost_model.reads) {
+    const box = form.querySelector(`[data-for="${k}"]`);
+    if (box) box.hidden = !withModel;
+  }
   const readsSpan = [s, schedule(page.race)].some((x) => x && x.parameters.includes("forward_backward"));
   $("#pl-fb-control").hidden = !readsSpan;
 }
@@ -132,7 +178,9 @@ function syncInputs() {
 let debounce = 0;
 function onControl(ev) {
   const key = ev.target.dataset.param;
-  if (!key) return;
+  // a focused control that is hidden (a model control once the model is cleared) blurs and
+  // fires a change: it no longer applies
+  if (!key || ev.target.disabled || ev.target.closest("[hidden]")) return;
   const raw = ev.target.value.trim();
   if (key === "race") page.race = raw;
   else if (ev.target.type === "number" && raw !== "" && !Number.isFinite(Number(raw))) {
@@ -140,6 +188,7 @@ function onControl(ev) {
     return;
   } else if (raw === "") delete page.params[key];
   else page.params[key] = raw;
+  if (key === "model") dropInapplicable();
   if (key === "schedule") {
     // what the new schedule does not read (a chunk count, an F&B span) no longer applies
     const reads = schedule(raw)?.parameters || [];
@@ -243,10 +292,11 @@ function draw(main, race) {
 
 mountShareBar($("#share"), { getSvg: () => (page.view ? page.view.exportSvg() : null), name: "pipeline", embedHeight: 760 });
 
-fetchJSON("/api/v1/pipeline/schedules")
-  .then((cat) => {
+Promise.all([fetchJSON("/api/v1/pipeline/schedules"), fetchJSON("/api/v1/presets/models"), fetchJSON("/api/v1/presets/gpus")])
+  .then(([cat, models, gpus]) => {
     page.catalogue = cat;
     buildControls(cat);
+    buildModelControls(cat, models.models, gpus.gpus);
     readUrl();
     refresh();
   })

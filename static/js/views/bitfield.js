@@ -2,7 +2,13 @@
 // (space/enter toggles, arrow keys move between bits with a roving tabindex).
 import { h } from "../lib/dom.js";
 
-const KEYS = { sign: { key: "sign", letter: "S" }, exponent: { key: "exp", letter: "E" }, mantissa: { key: "man", letter: "M" } };
+// integer: MXINT8's two's-complement elements (block formats), drawn in the mantissa colour
+const KEYS = {
+  sign: { key: "sign", letter: "S" },
+  exponent: { key: "exp", letter: "E" },
+  mantissa: { key: "man", letter: "M" },
+  integer: { key: "man", letter: "I" },
+};
 
 /** The API's bit fields, most significant first, with their CSS key and letter:
  * [{name, key, letter, from, to}] (bit indices, `from` the highest). */

@@ -97,6 +97,13 @@ function drawLegend(g, target, gpuTitle, W) {
     mark: () => svg("line", { x1: 0, x2: 16, y1: -3.5, y2: -3.5, class: "mem-cap-line" }),
     w: 16,
   });
+  if (target.usable < target.capacity) {
+    items.push({
+      label: `Keeps ${fmtBytes(target.capacity - target.usable)} free`,
+      mark: () => svg("line", { x1: 0, x2: 16, y1: -3.5, y2: -3.5, class: "mem-usable-line" }),
+      w: 16,
+    });
+  }
   if (target.bars.some((b) => b.total > target.capacity)) {
     items.push({ label: "Over capacity", mark: () => svg("rect", { width: 11, height: 11, y: -9, class: "mem-overflow" }) });
   }
@@ -211,10 +218,14 @@ function paintBar(grp, b, geo, p, capacity, capY, count) {
 }
 
 /** The capacity line, and its tag beside the bars or its value on the y axis. */
-function drawCapacity(g, p, tag, capacity) {
+function drawCapacity(g, p, tag, capacity, usableY) {
   clear(g);
   const { m, pw } = p;
   const cy = m.top + tag.capY;
+  if (usableY !== null) {
+    const uy = m.top + usableY;
+    g.append(svg("line", { x1: m.left, x2: m.left + pw, y1: uy, y2: uy, class: "mem-usable-line" }));
+  }
   g.append(svg("line", { x1: m.left, x2: m.left + pw, y1: cy, y2: cy, class: "mem-cap-line" }));
   if (tag.onAxis) {
     g.append(svg("text", { x: m.left - 6, y: cy, "text-anchor": "end", "dominant-baseline": "central", class: "mem-cap-axis" }, gbTick(capacity)));
@@ -338,7 +349,7 @@ export function mount(el, { onSegmentHover } = {}) {
     const H = size.height + legendH;
     const p = { ...size, m, H, pw: size.width - m.left - m.right, ph: H - m.top - m.bottom, xLabel: meta.xLabel };
     for (const [k, v] of [["viewBox", `0 0 ${size.width} ${H}`], ["width", size.width], ["height", H]]) root.setAttribute(k, v);
-    const { bars, top, capacity } = frame;
+    const { bars, top, capacity, usable } = frame;
     const geo = layoutBars(bars, p.pw, p.ph, top);
     const capY = geo.y(capacity);
     const tag = { ...capacityTag(geo, capY, p.pw, meta.gpuTitle, capacity), capY };
@@ -346,12 +357,12 @@ export function mount(el, { onSegmentHover } = {}) {
     while (groups.length < bars.length) groups.push(barGroup(groups.length, layers.bars, layers.totals));
     while (groups.length > bars.length) groups.pop().remove();
     geo.bars.forEach((b, i) => paintBar(groups[i], b, geo, p, capacity, capY, bars.length));
-    drawCapacity(layers.cap, p, tag, capacity);
+    drawCapacity(layers.cap, p, tag, capacity, usable < capacity ? geo.y(usable) : null);
   }
 
   const loop = createLoop(el, (ms) => {
     const t = easeInOut(ms / TWEEN_MS);
-    paint(t >= 1 || !from ? target : { bars: blendBars(from.bars, target.bars, t), top: lerp(from.top, target.top, t), capacity: lerp(from.capacity, target.capacity, t) });
+    paint(t >= 1 || !from ? target : { bars: blendBars(from.bars, target.bars, t), top: lerp(from.top, target.top, t), capacity: lerp(from.capacity, target.capacity, t), usable: lerp(from.usable, target.usable, t) });
     return ms < TWEEN_MS;
   });
   const redraw = createRedraw(() => shown && paint(shown));
@@ -366,7 +377,8 @@ export function mount(el, { onSegmentHover } = {}) {
       meta = { ...meta, ...nextMeta };
       const bars = barsFrom(data);
       from = shown;
-      target = { bars, top: yTop(bars, data.capacity), capacity: data.capacity };
+      const usable = data.usable === undefined ? data.capacity : data.usable;
+      target = { bars, top: yTop(bars, data.capacity), capacity: data.capacity, usable };
       if (!from || !onScreen || !loop.start()) {
         loop.stop();
         paint(target);

@@ -3,6 +3,20 @@
 // functions, no DOM. Nothing here knows a rule of the schedules: op kinds come from the
 // payload's `kinds`, and which op waits for which from each op's `waits_for`.
 import { num } from "../lib/api.js";
+import { fmtNum, fmtTime } from "../lib/format.js";
+
+/**
+ * How the times of an answer read: its `units` is "seconds" when the API derived the costs
+ * from a model (shown as ms or s), else abstract cost units (shown as plain numbers).
+ */
+export function timeFormat(data) {
+  const seconds = data.units === "seconds";
+  return {
+    seconds,
+    unit: data.units.split(":")[0],
+    fmt: (v, digits = 4) => (seconds ? fmtTime(v) : fmtNum(v, digits)),
+  };
+}
 
 /** Pack a columns payload: ops by rank row (sorted by start) and by microbatch. */
 export function packSchedule(data) {
@@ -57,6 +71,7 @@ function readShape(data) {
     chunks: data.chunks,
     stageRoles: data.stage_roles,
     makespan: num(data.makespan),
+    time: timeFormat(data),
     idle: Float64Array.from(perRank, (r) => num(r.idle)),
     peak: Float64Array.from(perRank, (r) => num(r.peak_activations)),
   };

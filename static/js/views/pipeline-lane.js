@@ -391,7 +391,7 @@ export class Lane {
     const { P, L } = this;
     const xa = this.xOf(Math.max(P.makespan, this.d0));
     const xb = this.xOf(Math.min(this.raceEnd, this.d1));
-    const saved = fmtNum(this.raceEnd - P.makespan, 4);
+    const saved = P.time.fmt(this.raceEnd - P.makespan, 4);
     ctx.font = `600 11px ${C.font}`;
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
@@ -458,7 +458,7 @@ export class Lane {
     }
     ctx.stroke();
     ctx.textAlign = "right";
-    ctx.fillText("time (cost units) →", L.right, y + 20);
+    ctx.fillText(`time (${this.P.time.unit}) →`, L.right, y + 20);
   }
 
   renderStrip(ctx, C) {

@@ -2,6 +2,7 @@
 // are raced), each exactly as GET /api/v1/pipeline states it.
 import { h, clear } from "../lib/dom.js";
 import { fmtInt, fmtNum, fmtPct } from "../lib/format.js";
+import { timeFormat } from "./pipeline-data.js";
 
 function metric(label, value, sub, { title, key, raw } = {}) {
   return h(
@@ -14,13 +15,13 @@ function metric(label, value, sub, { title, key, raw } = {}) {
 }
 
 /** The closed form as {value, sub, title}: the paper's bubble, or why it does not apply. */
-export function closedFormText(cf) {
+export function closedFormText(cf, t = (v) => fmtNum(v, 6)) {
   if (!cf) return { value: "—", sub: "no closed form in the papers for this schedule", title: "" };
   if (!cf.applies) {
     // still say what the paper's formula claims, so the gap to the simulation is visible
     return { value: "n/a", sub: `the formula gives ${fmtPct(cf.bubble_fraction)}, but: ${cf.note}`, title: `${cf.formula}\n${cf.source}` };
   }
-  return { value: fmtPct(cf.bubble_fraction), sub: `makespan ${fmtNum(cf.makespan, 6)}; formula below`, title: `${cf.formula}\nSource: ${cf.source}${cf.note ? `\n${cf.note}` : ""}` };
+  return { value: fmtPct(cf.bubble_fraction), sub: `makespan ${t(cf.makespan)}; formula below`, title: `${cf.formula}\nSource: ${cf.source}${cf.note ? `\n${cf.note}` : ""}` };
 }
 
 function peakText(d) {
@@ -32,12 +33,13 @@ function peakText(d) {
 
 /** The six headline cards of schedule `d`. */
 function cards(d) {
-  const cf = closedFormText(d.closed_form);
+  const { fmt, unit } = timeFormat(d);
+  const cf = closedFormText(d.closed_form, (v) => fmt(v, 6));
   const q = d.query;
   return h(
     "div",
     { class: "metrics", "data-schedule": d.schedule },
-    metric("makespan", fmtNum(d.makespan, 6), d.closed_form && d.closed_form.applies ? `closed form ${fmtNum(d.closed_form.makespan, 6)}` : d.units.split(":")[0], { key: "makespan", raw: d.makespan }),
+    metric("makespan", fmt(d.makespan, 6), d.closed_form && d.closed_form.applies ? `closed form ${fmt(d.closed_form.makespan, 6)}` : unit, { key: "makespan", raw: d.makespan }),
     metric("bubble, simulated", fmtPct(d.bubble_fraction), "1 − Σ busy / (ranks × makespan)", { key: "bubble", raw: d.bubble_fraction }),
     metric("bubble, closed form", cf.value, cf.sub, { title: cf.title, key: "closed-form", raw: d.closed_form ? d.closed_form.bubble_fraction : "" }),
     metric("peak activations", fmtNum(d.peak_activations, 4), peakText(d), {
@@ -46,14 +48,15 @@ function cards(d) {
       raw: d.peak_activations,
     }),
     metric("ops", fmtInt(d.op_count), `${d.ranks} ranks × ${d.chunks} chunk${d.chunks > 1 ? "s" : ""} × ${q.microbatches} microbatches`, { key: "ops", raw: d.op_count }),
-    metric("busy · idle per rank", `${fmtNum(d.busy_mean, 5)} · ${fmtNum(d.idle_mean, 5)}`, "mean over ranks, cost units", { key: "busy-idle" }),
+    metric("busy · idle per rank", `${fmt(d.busy_mean, 5)} · ${fmt(d.idle_mean, 5)}`, `mean over ranks, ${unit}`, { key: "busy-idle" }),
   );
 }
 
 /** Two schedules side by side, and which finishes first. */
 function raceTable(main, race) {
+  const t = (d, v) => timeFormat(d).fmt(v, 6);
   const rows = [
-    ["makespan", fmtNum(main.makespan, 6), fmtNum(race.makespan, 6)],
+    ["makespan", t(main, main.makespan), t(race, race.makespan)],
     ["bubble, simulated", fmtPct(main.bubble_fraction), fmtPct(race.bubble_fraction)],
     ["bubble, closed form", closedFormText(main.closed_form).value, closedFormText(race.closed_form).value],
     ["peak activations (rank 0)", ...[main, race].map((d) => `${fmtNum(d.peak_activations, 4)} (${fmtNum(d.per_rank[0].peak_activations, 4)})`)],
@@ -63,7 +66,7 @@ function raceTable(main, race) {
   const ratio = Number(second.makespan) / Number(first.makespan);
   const verdict =
     ratio > 1.0005
-      ? `${first.label} finishes first: ${fmtNum(ratio, 4)}× faster than ${second.label} (makespan ${fmtNum(first.makespan, 6)} vs ${fmtNum(second.makespan, 6)}).`
+      ? `${first.label} finishes first: ${fmtNum(ratio, 4)}× faster than ${second.label} (makespan ${t(first, first.makespan)} vs ${t(second, second.makespan)}).`
       : "Both finish at the same time.";
   return [
     h(
@@ -87,5 +90,6 @@ export function renderMetrics(el, main, race) {
   const cf = main.closed_form;
   if (cf) el.append(h("p", { class: "pl-formula muted" }, h("b", {}, "Closed form: "), cf.formula, " — ", cf.source, cf.note ? ` (${cf.note})` : ""));
   el.append(h("p", { class: "pl-formula muted" }, h("b", {}, "Schedule: "), main.title, " — ", main.source));
+  if (main.cost_model) el.append(h("p", { class: "pl-formula muted pl-cost-model" }, h("b", {}, "Costs in seconds: "), main.cost_model.note, " — ", main.cost_model.source));
   if (race) el.append(...raceTable(main, race));
 }

@@ -84,15 +84,15 @@ function describe(view, { q, L, hit }, ev) {
   if (inside && hit.area === "strip") {
     showTip(ev, [
       `rank ${hit.rank} · activations`,
-      ["time", fmtNum(hit.t, 4)],
+      ["time", P.time.fmt(hit.t, 4)],
       ["microbatches in flight", fmtNum(activationAt(P, hit.rank, hit.t), 4)],
       ["peak on this rank", fmtNum(P.peak[hit.rank], 4)],
     ]);
   } else if (inside && hit.area === "rows") {
-    showTip(ev, [`rank ${hit.rank} · idle`, ["time", fmtNum(hit.t, 4)], "bubble: the rank waits for data from a neighbour"]);
+    showTip(ev, [`rank ${hit.rank} · idle`, ["time", P.time.fmt(hit.t, 4)], "bubble: the rank waits for data from a neighbour"]);
   } else if (hit.area === "rows" && view.lanes.length > 1 && hit.t > P.makespan && hit.t <= view.tEnd) {
     const tEnd = view.tEnd;
-    showTip(ev, [`${L.name} is done`, ["its makespan", fmtNum(P.makespan, 6)], ["the other ends at", fmtNum(tEnd, 6)], `${fmtNum(tEnd - P.makespan, 4)} cost units sooner`]);
+    showTip(ev, [`${L.name} is done`, ["its makespan", P.time.fmt(P.makespan, 6)], ["the other ends at", P.time.fmt(tEnd, 6)], `${P.time.fmt(tEnd - P.makespan, 4)}${P.time.seconds ? "" : ` ${P.time.unit}`} sooner`]);
   } else {
     hideTip();
   }

@@ -4,7 +4,7 @@ import { svg } from "../lib/dom.js";
 import { cssVar, mix } from "../lib/colors.js";
 import { niceTicks } from "../lib/scale.js";
 import { fmtNum, fmtPct } from "../lib/format.js";
-import { overlapPartner } from "./pipeline-data.js";
+import { overlapPartner, timeFormat } from "./pipeline-data.js";
 import { CHUNK_SHADE, kindVar } from "./pipeline-lane.js";
 
 /** Above this many ops the export embeds each lane's rendered bitmap instead of one rect per op. */
@@ -24,7 +24,7 @@ export function scheduleSvg(lanes, tEnd) {
 }
 
 function title(l, font, fill, x, y) {
-  const text = `${l.name} — bubble ${fmtPct(l.data.bubble_fraction)}, makespan ${fmtNum(l.data.makespan, 6)}`;
+  const text = `${l.name} — bubble ${fmtPct(l.data.bubble_fraction)}, makespan ${timeFormat(l.data).fmt(l.data.makespan, 6)}`;
   return svg("text", { x, y, "font-size": 14, "font-weight": 700, fill, "font-family": font }, text);
 }
 
@@ -75,7 +75,7 @@ function vectorSvg(lanes, tEnd) {
     const rows = laneRowsSvg(lane.P, C, k, y);
     children.push(rows.g);
     y += rows.height + 4;
-    children.push(axisSvg(C, tEnd, k, y));
+    children.push(axisSvg(C, tEnd, k, y, timeFormat(lanes[0].data).unit));
     y += 44;
   }
   children.push(legendSvg(lanes[0].P, C, y));
@@ -125,7 +125,7 @@ function opSvg(g, P, i, C, { k, rowH, barH, top }) {
   }
 }
 
-function axisSvg(C, tEnd, k, y) {
+function axisSvg(C, tEnd, k, y, unit) {
   const axis = svg("g", {});
   const text = (x, yy, anchor, s) => svg("text", { x, y: yy, "font-size": 10, "text-anchor": anchor, fill: C.muted, "font-family": C.font }, s);
   axis.append(svg("line", { x1: LEFT, x2: RIGHT, y1: y, y2: y, stroke: C.muted }));
@@ -133,7 +133,7 @@ function axisSvg(C, tEnd, k, y) {
     const x = LEFT + v * k;
     axis.append(svg("line", { x1: x, x2: x, y1: y, y2: y + 5, stroke: C.muted }), text(x, y + 17, "middle", fmtNum(v, 4)));
   }
-  axis.append(text(RIGHT, y + 30, "end", "time (cost units)"));
+  axis.append(text(RIGHT, y + 30, "end", `time (${unit})`));
   return axis;
 }
 

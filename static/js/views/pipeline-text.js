@@ -2,7 +2,7 @@
 // text and the screen-reader announcement. Every name and figure comes from the payload.
 import { h, clear } from "../lib/dom.js";
 import { fmtNum, fmtPct } from "../lib/format.js";
-import { opAt, overlapPartner } from "./pipeline-data.js";
+import { opAt, overlapPartner, timeFormat } from "./pipeline-data.js";
 
 /** The header above a lane: its name, bubble and makespan (and the paper's bubble). */
 export function laneHead(name, data) {
@@ -12,7 +12,7 @@ export function laneHead(name, data) {
     { class: "pl-lane-head" },
     h("b", { class: "pl-lane-name" }, name),
     h("span", { class: "pl-lane-stat" }, "bubble ", h("b", { class: "mono", dataset: { metric: "bubble", value: String(data.bubble_fraction) } }, fmtPct(data.bubble_fraction))),
-    h("span", { class: "pl-lane-stat" }, "makespan ", h("b", { class: "mono", dataset: { metric: "makespan", value: String(data.makespan) } }, fmtNum(data.makespan, 6))),
+    h("span", { class: "pl-lane-stat" }, "makespan ", h("b", { class: "mono", dataset: { metric: "makespan", value: String(data.makespan) } }, timeFormat(data).fmt(data.makespan, 6))),
     cf && cf.applies ? h("span", { class: "pl-lane-stat muted" }, `closed form ${fmtPct(cf.bubble_fraction)}`) : null,
   );
 }
@@ -73,9 +73,9 @@ export function opLines(P, i, name) {
   lines.push(["rank", P.rank[i]]);
   lines.push(["stage", where.length ? `${stage} (${where.join("; ")})` : stage]);
   lines.push(["kind", `${kind.kind}, ${kind.title}`]);
-  lines.push(["start", fmtNum(P.start[i], 6)]);
-  lines.push(["end", fmtNum(P.end[i], 6)]);
-  lines.push(["duration", fmtNum(P.end[i] - P.start[i], 6)]);
+  lines.push(["start", P.time.fmt(P.start[i], 6)]);
+  lines.push(["end", P.time.fmt(P.end[i], 6)]);
+  lines.push(["duration", P.time.fmt(P.end[i] - P.start[i], 6)]);
   const waits = [P.waits[2 * i], P.waits[2 * i + 1]].filter((d) => d >= 0);
   lines.push(["waits for", waits.length ? waits.map((d) => `${opName(P, d)} (rank ${P.rank[d]})`).join(", ") : "nothing"]);
   const partner = overlapPartner(P, i);
@@ -88,7 +88,7 @@ export function opLines(P, i, name) {
 
 /** For keyboard and screen-reader users: what every rank runs at time t. */
 export function announcement(lanes, t) {
-  const parts = [`t = ${fmtNum(t, 4)}`];
+  const parts = [`t = ${lanes[0].P.time.fmt(t, 4)}`];
   for (const L of lanes) {
     const P = L.P;
     const ranks = [];

@@ -12,7 +12,7 @@ export const SPEEDS = [0.5, 1, 2, 4, 8];
 export function createTransport(on) {
   const playBtn = h("button", { type: "button", class: "pl-play primary", "aria-label": "Play" }, "▶ Play");
   const speedSel = h("select", { "aria-label": "Playback speed", class: "pl-speed" }, SPEEDS.map((s) => h("option", { value: String(s) }, `${s}×`)));
-  const scrub = h("input", { type: "range", min: "0", max: "1", step: "any", value: "0", "aria-label": "Playhead time (cost units)", class: "pl-scrub" });
+  const scrub = h("input", { type: "range", min: "0", max: "1", step: "any", value: "0", "aria-label": "Playhead time", class: "pl-scrub" });
   const readout = h("output", { class: "pl-readout", "aria-live": "off" }, "t = 0");
   const zoomOut = h("button", { type: "button", title: "Zoom out (time axis)", "aria-label": "Zoom out" }, "−");
   const zoomIn = h("button", { type: "button", title: "Zoom in (time axis; also Ctrl + wheel on the chart)", "aria-label": "Zoom in" }, "+");
@@ -48,9 +48,10 @@ export function createTransport(on) {
       playBtn.textContent = playing ? "❚❚ Pause" : atEnd ? "↺ Replay" : "▶ Play";
       playBtn.setAttribute("aria-label", playing ? "Pause" : "Play");
     },
-    showTime(t, tEnd) {
+    /** `fmt` writes a time in the answer's unit (pipeline-data.js `timeFormat`). */
+    showTime(t, tEnd, fmt = fmtNum) {
       scrub.value = String(t);
-      readout.textContent = `t = ${fmtNum(t, 6)} / ${fmtNum(tEnd, 6)}`;
+      readout.textContent = `t = ${fmt(t, 6)} / ${fmt(tEnd, 6)}`;
     },
     setSpeed(s) {
       speedSel.value = String(s);

@@ -179,7 +179,7 @@ class PipelineView {
       ds.renderMs = this.lanes.map((L) => (L.lane.lastRenderMs || 0).toFixed(1)).join(",");
     }
     // the slider and the readout are DOM: while playing, refresh them at ~15 Hz, not 60
-    if (!this.loop.running || s.draws % 4 === 0 || this.t >= this.tEnd) this.transport.showTime(this.t, this.tEnd);
+    if (!this.loop.running || s.draws % 4 === 0 || this.t >= this.tEnd) this.transport.showTime(this.t, this.tEnd, this.lanes[0].P.time.fmt);
     // mean cost of one paint over the last 30, for bench/bench_pipeline_page.py
     s.paintMs += performance.now() - p0;
     if (s.draws % 30 === 0) {

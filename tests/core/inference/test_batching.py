@@ -95,7 +95,7 @@ def test_a_seed_reproduces_its_run() -> None:
 
 
 def test_the_stream_has_the_lengths_it_was_asked_for() -> None:
-    s = make_stream(BatchingQuery(requests=5000, prompt_len=400, output_len=100, seed=3))
+    s = make_stream(BatchingQuery(requests=5000, rate=10, prompt_len=400, output_len=100, seed=3))
     assert np.mean(s.prompt) == pytest.approx(400, rel=0.03)  # uniform on 1 … 799
     assert min(s.prompt) >= 1 and max(s.prompt) <= 799
     assert np.mean(np.diff(s.arrival)) == pytest.approx(1 / 10, rel=0.05)  # rate 10/s

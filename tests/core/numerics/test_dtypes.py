@@ -37,6 +37,8 @@ from app.core.parallel.memory_terms import picker_dtypes, resolve_dtype
         ("float8_e4m3", "float8_e4m3"),  # the IEEE-style E4M3, not an alias of e4m3fn
         ("MXFP4", "mxfp4"),
         ("nv-fp4", "nvfp4"),
+        ("mxfp8_e4m3", "mxfp8"),  # the preset's name is an alias of the dtype row
+        ("MXFP6-E2M3", "mxfp6"),
     ],
 )
 def test_each_name_means_one_thing(typed: str, meaning: str) -> None:
@@ -54,8 +56,11 @@ def test_fp4_and_fp8_mean_the_same_on_formats_and_memory() -> None:
     ("name", "element", "scale", "block", "bits"),
     [
         ("mxfp8", "float8_e4m3fn", "float8_e8m0fnu", 32, 8 + 8 / 32),
+        ("mxfp8_e5m2", "float8_e5m2", "float8_e8m0fnu", 32, 8 + 8 / 32),
         ("mxfp6", "float6_e2m3fn", "float8_e8m0fnu", 32, 6 + 8 / 32),
+        ("mxfp6_e3m2", "float6_e3m2fn", "float8_e8m0fnu", 32, 6 + 8 / 32),
         ("mxfp4", "float4_e2m1fn", "float8_e8m0fnu", 32, 4.25),
+        ("mxint8", "mxint8", "float8_e8m0fnu", 32, 8 + 8 / 32),  # int8 × 2^-6 elements
         ("nvfp4", "float4_e2m1fn", "float8_e4m3fn", 16, 4.5),
     ],
 )

@@ -215,7 +215,8 @@ def test_examples_are_valid_queries() -> None:
         typed = {k: type(getattr(q, k))(v) if not isinstance(getattr(q, k), bool | type(None))
                  else v == "true" if isinstance(getattr(q, k), bool) else v
                  for k, v in params.items()}  # fmt: skip
-        for k in ("dp", "tp", "pp", "cp", "ep", "zero", "microbatches", "micro_batch", "seq_len"):
+        ints = ("dp", "tp", "pp", "cp", "ep", "zero", "microbatches", "micro_batch", "seq_len")
+        for k in (*ints, "global_batch", "chunks"):  # memory parameters whose default is None
             if k in typed:
                 typed[k] = int(params[k])
         res = compute_communication(replace(q, **typed))
