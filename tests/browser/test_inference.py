@@ -99,3 +99,20 @@ def test_phone_width_fits_and_dark_mode_draws(live_server: str, browser: Any) ->
     assert pg.evaluate("() => document.documentElement.dataset.theme") == "dark"
     assert errors == []
     context.close()
+
+
+def test_the_home_gallery_preview_draws(live_server: str, page: Any) -> None:
+    # the view's preview(el), as the home gallery calls it once the view is listed there
+    page.goto(f"{live_server}/docs")
+    drawn = page.evaluate(
+        """async () => {
+            const el = document.createElement("div");
+            el.style.width = "320px";
+            document.body.append(el);
+            const mod = await import("/static/js/views/inference.js");
+            await mod.preview(el);
+            await new Promise((r) => setTimeout(r, 300));
+            return el.querySelectorAll(".inf-dot").length;
+        }"""
+    )
+    assert drawn > 10

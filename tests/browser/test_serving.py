@@ -108,3 +108,21 @@ def test_phone_width_fits_and_dark_mode_draws(live_server: str, browser: Any) ->
     assert horizontal_overflow(pg) == 0
     assert errors == []
     context.close()
+
+
+def test_the_home_gallery_preview_draws(live_server: str, page: Any) -> None:
+    # the view's preview(el), as the home gallery calls it once the view is listed there
+    page.goto(f"{live_server}/docs")
+    draws = page.evaluate(
+        """async () => {
+            const el = document.createElement("div");
+            el.style.width = "320px";
+            document.body.append(el);
+            const mod = await import("/static/js/views/serving.js");
+            await mod.preview(el);
+            await new Promise((r) => setTimeout(r, 500));
+            const c = el.querySelector("canvas");
+            return [Number(c.dataset.draws), Number(c.dataset.used)];
+        }"""
+    )
+    assert draws[0] > 0 and draws[1] > 0
