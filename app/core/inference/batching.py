@@ -171,7 +171,7 @@ def _run_batch(st: _Static, cost: CostModel, batch: list[int], out: Outcome) -> 
     rows = [prefill_mix(prompts, cost.serving.window)[None, :]]
     if longest > 1:
         rows.append(_padded_rows(cost, prompts, longest - 1))
-    times = cost.evaluate(np.concatenate(rows)).latency
+    times = cost.latency(np.concatenate(rows))
     cum = st.t + np.cumsum(times)
     end_step = st.step + len(times) - 1
     block = 0

@@ -219,6 +219,13 @@ class Engine:
         need = self.groups.get((-self.s) % self.bs)
         if not need:
             return True
+        if self.pool.free_count >= len(need):  # enough for all: the order does not matter
+            if self.pool.trace.record:
+                for r in sorted(need, key=self.join_step.__getitem__):
+                    self.pool.alloc(r, 1, self.s)
+            else:
+                self.pool.take(len(need))
+            return True
         clean = True
         for r in [r for r in self.running if r in need]:
             while not self.pool.free_count and r in self.running:
