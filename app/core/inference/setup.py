@@ -14,6 +14,7 @@ independent batches, and ep of them share their experts.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from app.core.errors import InvalidInput
 from app.core.limits import limit
 from app.core.numerics import dtypes
 from app.core.parallel.memory_layout import layers_per_stage
+from app.core.parallel.memory_query import MemoryQuery
 from app.core.parallel.presets import GPUPreset, ModelPreset, get_gpu, get_model
 from app.core.params import effective, param
 
@@ -29,6 +31,13 @@ ACTIVATION_BYTES = 2  # bf16 activations, hidden states and logits between kerne
 NORM_BYTES = 2  # norm and router weights stay 16-bit whatever the matmul weights are
 LayerKind = Literal["full", "sliding"]
 _FULL: tuple[LayerKind] = ("full",)
+
+
+def _as_on_memory(name: str) -> Any:
+    """The memory endpoint's own declaration of a parameter both endpoints take (its default,
+    description and bounds, declared once in `MemoryQuery`)."""
+    f = MemoryQuery.__dataclass_fields__[name]
+    return dataclasses.field(default=f.default, metadata=f.metadata)
 
 
 @dataclass(frozen=True)
@@ -42,24 +51,12 @@ class ServingQuery:
         example="llama3-70b",
         max_length=60,
     )
-    layers: int | None = param(
-        None, "Custom: transformer layers.", example=32, ge=1, le=limit("model_layers")
-    )
-    hidden: int | None = param(
-        None, "Custom: hidden size.", example=4096, ge=1, le=limit("model_hidden")
-    )
-    heads: int | None = param(
-        None, "Custom: attention heads.", example=32, ge=1, le=limit("model_heads")
-    )
-    kv_heads: int | None = param(
-        None, "Custom: KV heads (default heads).", example=8, ge=1, le=limit("model_heads")
-    )
-    ffn: int | None = param(
-        None, "Custom: MLP size (default 4·hidden).", example=14336, ge=1, le=limit("model_ffn")
-    )
-    vocab: int | None = param(
-        None, "Custom: vocabulary (default 32000).", example=128256, ge=1, le=limit("model_vocab")
-    )
+    layers: int | None = _as_on_memory("layers")
+    hidden: int | None = _as_on_memory("hidden")
+    heads: int | None = _as_on_memory("heads")
+    kv_heads: int | None = _as_on_memory("kv_heads")
+    ffn: int | None = _as_on_memory("ffn")
+    vocab: int | None = _as_on_memory("vocab")
     sliding_window: int | None = param(
         None,
         "Tokens a sliding-window layer attends to and caches (default: the preset's; 0: every "
@@ -77,9 +74,9 @@ class ServingQuery:
         ge=0,
         le=limit("model_layers"),
     )
-    gpu: str = param("h100-sxm", "GPU preset.", example="h100-sxm", max_length=40)
-    tp: int = param(1, "Tensor-parallel degree.", example=8, ge=1, le=limit("parallel_degree"))
-    pp: int = param(1, "Pipeline stages.", example=2, ge=1, le=limit("pipeline_stages"))
+    gpu: str = _as_on_memory("gpu")
+    tp: int = _as_on_memory("tp")
+    pp: int = _as_on_memory("pp")
     ep: int = param(
         1,
         "Expert-parallel degree: experts split over ep ranks carved out of the dp replicas, "

@@ -6,63 +6,24 @@ import { fmtBytes, fmtNum, fmtTime, fmtInt, fmtPct } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
 import { mount } from "../views/inference.js";
 import { si } from "../views/inference-scales.js";
+import { queryState, fillSelect, showValue, wireControls, metric, storageDtypes } from "../views/inference-page.js";
 
-const PAGE_ONLY = ["theme"];
 const SCALE = { slo: 1e-3 };
 const NUMBERS = ["tp", "pp", "ep", "dp", "batch", "context", "slo", "compute_efficiency", "memory_efficiency", "gpus_per_node"];
 const SELECTS = ["model", "gpu", "dtype", "kv_dtype", "compute_dtype"];
 // the model and layout parameters /serving takes too (the memory endpoint's names)
 const SHARED = ["model", "gpu", "tp", "pp", "ep", "dp", "dtype", "kv_dtype"];
 
-let params = new URLSearchParams(location.search);
 const load = latest();
+const state = queryState(refresh);
 const errors = errorBox($("#inf-errors"));
 const view = mount({ roofline: $("#inf-roofline"), bars: $("#inf-bars"), curve: $("#inf-curve") });
 mountShareBar($("#share"), { getSvg: () => view.exportSvg(), name: "bitmesh-inference", embedHeight: 1100 });
 
-function apiQuery() {
-  const q = new URLSearchParams(params);
-  for (const k of PAGE_ONLY) q.delete(k);
-  return q.toString();
-}
-
-function writeUrl() {
-  const s = params.toString().replaceAll("%2C", ",");
-  const next = s ? `?${s}` : "";
-  if (next !== location.search) history.replaceState(null, "", location.pathname + next);
-}
-
-function setParam(key, value) {
-  if (value === null || value === "" || value === undefined) params.delete(key);
-  else params.set(key, String(value));
-  writeUrl();
-  refresh();
-}
-
-// ------------------------------------------------------------------ controls
-
-function fillSelect(select, items) {
-  const value = select.value;
-  clear(select);
-  for (const it of items) select.append(h("option", { value: it.value }, it.label));
-  select.value = value;
-}
-
-function showValue(el, k, v) {
-  if (k in SCALE) {
-    el.value = v === null || v === undefined ? "" : String(Number((v / SCALE[k]).toPrecision(6)));
-  } else if (el.tagName === "SELECT" && v !== null && v !== undefined && ![...el.options].some((o) => o.value === String(v))) {
-    el.append(h("option", { value: String(v) }, String(v)));
-    el.value = String(v);
-  } else {
-    el.value = v === null || v === undefined ? "" : String(v);
-  }
-}
-
 function syncControls(d) {
   for (const k of [...NUMBERS, ...SELECTS]) {
     const el = $(`#inf-${k}`);
-    if (el && document.activeElement !== el) showValue(el, k, d.query[k]);
+    if (el && document.activeElement !== el) showValue(el, d.query[k], SCALE[k] || 1);
   }
   const slider = $("#inf-batch-log");
   if (document.activeElement !== slider) slider.value = String(Math.round(Math.log2(d.query.batch)));
@@ -70,34 +31,11 @@ function syncControls(d) {
 }
 
 $("#inf-controls").addEventListener("submit", (ev) => ev.preventDefault());
-for (const k of SELECTS) $(`#inf-${k}`).addEventListener("change", (ev) => setParam(k, ev.target.value));
-for (const k of NUMBERS) {
-  const el = $(`#inf-${k}`);
-  el.addEventListener("change", () => {
-    const raw = el.value.trim();
-    const v = Number(raw);
-    if (raw !== "" && !Number.isFinite(v)) {
-      el.setAttribute("aria-invalid", "true");
-      return;
-    }
-    el.removeAttribute("aria-invalid");
-    setParam(k, raw === "" ? null : k in SCALE ? Number((v * SCALE[k]).toPrecision(6)) : v);
-  });
-}
-$("#inf-batch-log").addEventListener("input", (ev) => setParam("batch", 2 ** Number(ev.target.value)));
-for (const b of $$(".segmented [data-phase]")) b.addEventListener("click", () => setParam("phase", b.dataset.phase));
+wireControls("inf", SELECTS, NUMBERS, state.set, SCALE);
+$("#inf-batch-log").addEventListener("input", (ev) => state.set("batch", 2 ** Number(ev.target.value)));
+for (const b of $$(".segmented [data-phase]")) b.addEventListener("click", () => state.set("phase", b.dataset.phase));
 
 // ------------------------------------------------------------------ drawing
-
-function metric(label, value, raw, key, sub) {
-  return h(
-    "div",
-    { class: "metric" },
-    h("div", { class: "label" }, label),
-    h("div", { class: "value", dataset: { metric: key, value: String(raw) } }, value),
-    sub ? h("div", { class: "sub" }, sub) : null,
-  );
-}
 
 function renderHeadline(d) {
   const el = $("#inf-headline");
@@ -159,7 +97,7 @@ function renderTables(d) {
 async function refresh() {
   errors.clear();
   try {
-    const d = await load(`/api/v1/inference?${apiQuery()}`);
+    const d = await load(`/api/v1/inference?${state.apiQuery()}`);
     for (const el of $$("#app .loading")) el.remove();
     syncControls(d);
     renderHeadline(d);
@@ -178,9 +116,8 @@ async function start() {
     const [models, gpus, dtypes] = await Promise.all([fetchJSON("/api/v1/presets/models"), fetchJSON("/api/v1/presets/gpus"), fetchJSON("/api/v1/dtypes")]);
     fillSelect($("#inf-model"), models.models.map((m) => ({ value: m.name, label: m.title })));
     fillSelect($("#inf-gpu"), gpus.gpus.map((g) => ({ value: g.name, label: g.title })));
-    const storage = dtypes.dtypes.filter((t) => t.family !== "scale").map((t) => ({ value: t.name, label: `${t.name} (${t.bits} bits)` }));
-    fillSelect($("#inf-dtype"), storage);
-    fillSelect($("#inf-kv_dtype"), storage);
+    fillSelect($("#inf-dtype"), storageDtypes(dtypes));
+    fillSelect($("#inf-kv_dtype"), storageDtypes(dtypes));
   } catch (err) {
     errors.show(err);
   }

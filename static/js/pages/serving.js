@@ -7,70 +7,29 @@ import { fmtBytes, fmtNum, fmtTime, fmtInt, fmtPct } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { mount } from "../views/serving.js";
+import { queryState, fillSelect, showValue, wireControls, metric, storageDtypes } from "../views/inference-page.js";
 
-const PAGE_ONLY = ["theme"];
 const NUMBERS = ["tp", "requests", "rate", "prompt_len", "output_len", "seed", "num_blocks", "block_size", "memory_fraction", "max_model_len", "max_num_seqs", "max_batched_tokens"];
 const SELECTS = ["model", "gpu", "engine", "kv_dtype", "distribution"];
 
-let params = new URLSearchParams(location.search);
 const load = latest();
+const state = queryState(refresh);
 const errors = errorBox($("#srv-errors"));
 const view = mount({ continuous: $("#srv-pool-continuous"), static: $("#srv-pool-static"), timeline: $("#srv-timeline"), transport: $("#srv-transport") });
 mountShareBar($("#share"), { getSvg: () => view.exportSvg(), name: "bitmesh-serving", embedHeight: 1200 });
 
-function apiQuery() {
-  const q = new URLSearchParams(params);
-  for (const k of PAGE_ONLY) q.delete(k);
-  return q.toString();
-}
-
-function setParam(key, value) {
-  if (value === null || value === "" || value === undefined) params.delete(key);
-  else params.set(key, String(value));
-  const s = params.toString();
-  history.replaceState(null, "", location.pathname + (s ? `?${s}` : ""));
-  refresh();
-}
-
-function fillSelect(select, items) {
-  const value = select.value;
-  clear(select);
-  for (const it of items) select.append(h("option", { value: it.value }, it.label));
-  select.value = value;
-}
-
 function syncControls(d) {
-  const q = d.query;
   for (const k of [...NUMBERS, ...SELECTS]) {
     const el = $(`#srv-${k}`);
-    if (!el || document.activeElement === el) continue;
-    const v = k === "num_blocks" ? q.num_blocks : q[k];
-    if (el.tagName === "SELECT" && v !== null && v !== undefined && ![...el.options].some((o) => o.value === String(v))) el.append(h("option", { value: String(v) }, String(v)));
-    el.value = v === null || v === undefined ? "" : String(v);
+    if (el && document.activeElement !== el) showValue(el, d.query[k]);
   }
   $("#srv-num_blocks").placeholder = fmtInt(d.kv.num_blocks);
 }
 
 $("#srv-controls").addEventListener("submit", (ev) => ev.preventDefault());
-for (const k of SELECTS) $(`#srv-${k}`).addEventListener("change", (ev) => setParam(k, ev.target.value));
-for (const k of NUMBERS) {
-  const el = $(`#srv-${k}`);
-  el.addEventListener("change", () => {
-    const raw = el.value.trim();
-    if (raw !== "" && !Number.isFinite(Number(raw))) {
-      el.setAttribute("aria-invalid", "true");
-      return;
-    }
-    el.removeAttribute("aria-invalid");
-    setParam(k, raw === "" ? null : Number(raw));
-  });
-}
+wireControls("srv", SELECTS, NUMBERS, state.set);
 
 // ------------------------------------------------------------------ drawing
-
-function metric(label, value, raw, key, sub) {
-  return h("div", { class: "metric" }, h("div", { class: "label" }, label), h("div", { class: "value", dataset: { metric: key, value: String(raw) } }, value), sub ? h("div", { class: "sub" }, sub) : null);
-}
 
 /** The GPU's memory as the engine splits it (tightest stage), one bar. */
 function memoryBar(kv) {
@@ -171,7 +130,7 @@ function renderSummary(d) {
 async function refresh() {
   errors.clear();
   try {
-    const d = await load(`/api/v1/inference/batching?${apiQuery()}`);
+    const d = await load(`/api/v1/inference/batching?${state.apiQuery()}`);
     for (const el of $$("#app .loading")) el.remove();
     fillSelect($("#srv-engine"), d.kv.engines.map((e) => ({ value: e.name, label: e.title })));
     syncControls(d);
@@ -190,7 +149,7 @@ async function start() {
     const [models, gpus, dtypes] = await Promise.all([fetchJSON("/api/v1/presets/models"), fetchJSON("/api/v1/presets/gpus"), fetchJSON("/api/v1/dtypes")]);
     fillSelect($("#srv-model"), models.models.map((m) => ({ value: m.name, label: m.title })));
     fillSelect($("#srv-gpu"), gpus.gpus.map((g) => ({ value: g.name, label: g.title })));
-    fillSelect($("#srv-kv_dtype"), dtypes.dtypes.filter((t) => t.family !== "scale").map((t) => ({ value: t.name, label: `${t.name} (${t.bits} bits)` })));
+    fillSelect($("#srv-kv_dtype"), storageDtypes(dtypes));
   } catch (err) {
     errors.show(err);
   }

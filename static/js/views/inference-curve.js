@@ -7,29 +7,8 @@ import { svg, h } from "../lib/dom.js";
 import { fmtTime, fmtInt } from "../lib/format.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { svgChart } from "./collectives-svgchart.js";
+import { logAxes } from "./inference-roofline.js";
 import { logScale, decades, si, pow10Label, secondsLabel } from "./inference-scales.js";
-
-function axes(root, x, y, box, narrow) {
-  const g = svg("g", { class: "axis" });
-  for (const t of x.ticks()) {
-    g.append(
-      svg("line", { x1: x(t), x2: x(t), y1: box.top, y2: box.bottom, class: "inf-grid" }),
-      svg("text", { x: x(t), y: box.bottom + 14, "text-anchor": "middle" }, secondsLabel(t)),
-    );
-  }
-  for (const t of y.ticks()) {
-    g.append(
-      svg("line", { x1: box.left, x2: box.right, y1: y(t), y2: y(t), class: "inf-grid" }),
-      svg("text", { x: box.left - 6, y: y(t) + 4, "text-anchor": "end" }, pow10Label(t)),
-    );
-  }
-  const mid = (box.top + box.bottom) / 2;
-  g.append(
-    svg("text", { x: (box.left + box.right) / 2, y: box.bottom + 32, "text-anchor": "middle", class: "axis-label" }, "Time per output token (decode step, log)"),
-    svg("text", { x: 12, y: mid, "text-anchor": "middle", class: "axis-label", transform: `rotate(-90 12 ${mid})` }, narrow ? "tokens/s per GPU" : "Decode tokens/s per GPU (log)"),
-  );
-  root.append(g);
-}
 
 function point(p, data, x, y) {
   const chosen = p.batch === data.requests.batch;
@@ -63,7 +42,12 @@ function draw(root, legend, width, data) {
   const [ylo, yhi] = decades(pts.map((p) => p.tokens_per_second_per_gpu));
   const x = logScale(xlo, xhi, box.left, box.right);
   const y = logScale(ylo, yhi, box.bottom, box.top);
-  axes(root, x, y, box, narrow);
+  logAxes(root, x, y, box, {
+    xTick: secondsLabel,
+    yTick: pow10Label,
+    xLabel: "Time per output token (decode step, log)",
+    yLabel: narrow ? "tokens/s per GPU" : "Decode tokens/s per GPU (log)",
+  });
   root.append(svg("polyline", { points: pts.map((p) => `${x(p.tpot)},${y(p.tokens_per_second_per_gpu)}`).join(" "), class: "inf-curve-line" }));
   const sx = x(data.curve.slo);
   root.append(

@@ -26,23 +26,25 @@ export function rooflinePoints(data) {
   return out;
 }
 
-function axes(root, x, y, box, width, narrow) {
+/** Grid lines and tick labels at the powers of ten of two log scales, and the axis titles. */
+export function logAxes(root, x, y, box, { xTick, yTick, xLabel, yLabel }) {
   const g = svg("g", { class: "axis" });
   for (const t of x.ticks()) {
     g.append(
       svg("line", { x1: x(t), x2: x(t), y1: box.top, y2: box.bottom, class: "inf-grid" }),
-      svg("text", { x: x(t), y: box.bottom + 14, "text-anchor": "middle" }, pow10Label(t)),
+      svg("text", { x: x(t), y: box.bottom + 14, "text-anchor": "middle" }, xTick(t)),
     );
   }
   for (const t of y.ticks()) {
     g.append(
       svg("line", { x1: box.left, x2: box.right, y1: y(t), y2: y(t), class: "inf-grid" }),
-      svg("text", { x: box.left - 6, y: y(t) + 4, "text-anchor": "end" }, `${si(t, 2)}`),
+      svg("text", { x: box.left - 6, y: y(t) + 4, "text-anchor": "end" }, yTick(t)),
     );
   }
+  const mid = (box.top + box.bottom) / 2;
   g.append(
-    svg("text", { x: (box.left + box.right) / 2, y: box.bottom + 32, "text-anchor": "middle", class: "axis-label" }, "Arithmetic intensity (FLOPs per byte of HBM traffic, log)"),
-    svg("text", { x: 12, y: (box.top + box.bottom) / 2, "text-anchor": "middle", class: "axis-label", transform: `rotate(-90 12 ${(box.top + box.bottom) / 2})` }, narrow ? "FLOP/s (log)" : "Attained FLOP/s per GPU (log)"),
+    svg("text", { x: (box.left + box.right) / 2, y: box.bottom + 32, "text-anchor": "middle", class: "axis-label" }, xLabel),
+    svg("text", { x: 12, y: mid, "text-anchor": "middle", class: "axis-label", transform: `rotate(-90 12 ${mid})` }, yLabel),
   );
   root.append(g);
 }
@@ -106,7 +108,12 @@ function draw(root, legend, width, state) {
   const [ylo, yhi] = decades([...pts.map((p) => p.y), data.roofline.peak * 1.5]);
   const x = logScale(xlo, xhi, box.left, box.right);
   const y = logScale(ylo, yhi, box.bottom, box.top);
-  axes(root, x, y, box, W, narrow);
+  logAxes(root, x, y, box, {
+    xTick: pow10Label,
+    yTick: (v) => si(v, 2),
+    xLabel: "Arithmetic intensity (FLOPs per byte of HBM traffic, log)",
+    yLabel: narrow ? "FLOP/s (log)" : "Attained FLOP/s per GPU (log)",
+  });
   roof(root, data, x, y, box);
   const g = svg("g", { class: "inf-dots" });
   for (const p of pts) {
