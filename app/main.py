@@ -14,6 +14,7 @@ from app.api import (
     collectives,
     examples,
     formats,
+    inference,
     memory,
     mesh,
     meta,
@@ -73,6 +74,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     app.include_router(planning.router)  # issue 13: throughput decoder and layout planner
     app.include_router(moe.router)  # issue 11: expert and context parallelism
+    app.include_router(inference.router)  # issue 12: serving
     app.include_router(meta.health)
     app.include_router(pages.router)
     app.include_router(export.router)

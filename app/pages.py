@@ -132,6 +132,26 @@ VIEWS: tuple[View, ...] = (
         "Ring attention tile by tile: K/V blocks around the ring, zig-zag vs contiguous.",
         "Parallelism",
     ),
+    # issue 12: serving. Out of the header and the home gallery for now: the header has no
+    # room for another link in one row at 1280 px, and a fourth gallery row falls below the
+    # fold where its preview never loads (tests/browser/test_shell.py). Each links the other;
+    # set in_nav=True (both have gallery previews) once the header groups links by section.
+    View(
+        "inference",
+        "/inference",
+        "Inference",
+        "Prefill and decode on the roofline, op by op, for a sharded model.",
+        "Parallelism",
+        in_nav=False,
+    ),
+    View(
+        "serving",
+        "/serving",
+        "Serving",
+        "KV capacity per engine, and a paged KV pool filling under continuous batching.",
+        "Parallelism",
+        in_nav=False,
+    ),
 )
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
 

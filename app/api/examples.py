@@ -100,6 +100,23 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "/api/v1/context?seq_len=8192&cp=4&causal=true&placement=zigzag",
         "/api/v1/context?model=llama3-70b&seq_len=131072&cp=16&placement=contiguous",
     ),
+    # serving (issue 12)
+    "/api/v1/inference": (
+        "/api/v1/inference?model=llama3-70b&tp=8&batch=16&context=4096",
+        "/api/v1/inference?model=llama3-8b&batch=1&context=4096&phase=decode",
+        "/api/v1/inference?model=deepseek-v3&tp=8&ep=8&dp=8&dtype=fp8&compute_dtype=fp8"
+        "&phase=prefill&context=2048",
+    ),
+    "/api/v1/inference/kv": (
+        "/api/v1/inference/kv?model=llama3-8b&engine=vllm&block_size=16&max_model_len=8192",
+        "/api/v1/inference/kv?model=deepseek-v3&engine=sglang&tp=8&pp=2&dtype=fp8",
+        "/api/v1/inference/kv?model=gpt-oss-120b&gpu=h200&dtype=mxfp4&sliding_window=128"
+        "&full_every=2&max_model_len=131072&engine=vllm",
+    ),
+    "/api/v1/inference/batching": (
+        "/api/v1/inference/batching?model=llama3-8b&num_blocks=1024&rate=20&requests=120",
+        "/api/v1/inference/batching?model=llama3-70b&tp=4&requests=2000&rate=40&trace=false",
+    ),
 }
 
 

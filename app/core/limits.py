@@ -109,6 +109,18 @@ LIMITS: dict[str, Limit] = {
             "Most /memory evaluations one plan runs while walking the screened candidates.",
         ),
         Limit("plan_micro_batch", 256, "Largest micro batch (sequences) a plan tries."),
+        # serving: roofline, KV capacity, batching simulation (issue 12)
+        Limit("kv_block_size", 4_096, "Most tokens in one KV-cache block (page)."),
+        Limit("memory_bytes", 1 << 44, "Largest byte count given for a memory figure."),
+        Limit("batching_tokens", 1 << 20, "Most tokens one engine step may process."),
+        Limit("batching_requests", 10_000, "Most requests in one simulated serving stream."),
+        Limit(
+            "batching_trace_requests",
+            1_000,
+            "Most requests whose step-by-step trace (blocks, batch) is sent; beyond, figures only.",
+        ),
+        Limit("batching_length", 32_768, "Longest mean prompt or output (tokens) in a stream."),
+        Limit("batching_pool_blocks", 4_000_000, "Most KV blocks in a simulated pool."),
     )
 }
 

@@ -169,6 +169,10 @@ BASELINE: dict[str, dict[str, str]] = {
     # expert and context parallelism (issue 11)
     "/api/v1/moe": {"tokens": "64", "experts": "8"},
     "/api/v1/context": {"seq_len": "1024", "cp": "4"},
+    # serving (issue 12): a short stream keeps the batching sweep quick
+    "/api/v1/inference": {"model": "llama3-8b"},
+    "/api/v1/inference/kv": {"model": "llama3-8b"},
+    "/api/v1/inference/batching": {"model": "llama3-8b", "requests": "20"},
 }
 
 # Parameters whose value another parameter is checked against: a bad value in the key may be
