@@ -23,7 +23,7 @@ from app.core.limits import limit
 from app.core.numerics import dtypes
 from app.core.parallel.memory_layout import layers_per_stage
 from app.core.parallel.memory_query import MemoryQuery
-from app.core.parallel.presets import GPUPreset, ModelPreset, get_gpu, get_model
+from app.core.parallel.presets import GPUPreset, ModelPreset, custom_model, get_gpu, get_model
 from app.core.params import effective, param
 
 DEFAULT_MODEL = "llama3-8b"
@@ -104,23 +104,8 @@ class ServingQuery:
 
 def _custom_model(q: ServingQuery) -> ModelPreset:
     assert q.layers is not None and q.hidden is not None and q.heads is not None
-    if q.hidden % q.heads:
-        raise InvalidInput("heads", f"hidden ({q.hidden}) must be a multiple of heads")
-    kv = q.kv_heads if q.kv_heads is not None else q.heads
-    if q.heads % kv:
-        raise InvalidInput("kv_heads", f"heads ({q.heads}) must be a multiple of kv_heads ({kv})")
-    return ModelPreset(
-        name="custom",
-        title=f"custom ({q.layers} × {q.hidden})",
-        layers=q.layers,
-        hidden=q.hidden,
-        ffn=q.ffn if q.ffn is not None else 4 * q.hidden,
-        heads=q.heads,
-        kv_heads=kv,
-        head_dim=q.hidden // q.heads,
-        vocab=q.vocab if q.vocab is not None else 32000,
-        tied_embeddings=False,
-    )
+    title = f"custom ({q.layers} × {q.hidden})"
+    return custom_model(q.layers, q.hidden, q.heads, q.kv_heads, q.ffn, q.vocab, title=title)
 
 
 _CUSTOM = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab")

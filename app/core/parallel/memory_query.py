@@ -38,7 +38,7 @@ from app.core.parallel.memory_states import (
 )
 from app.core.parallel.memory_terms import Mode, Recompute, WeightDtype, resolve_dtype
 from app.core.parallel.pipeline import SCHEDULES
-from app.core.parallel.presets import GPUPreset, ModelPreset, get_gpu, get_model
+from app.core.parallel.presets import GPUPreset, ModelPreset, custom_model, get_gpu, get_model
 from app.core.params import effective, param
 
 Logits = Literal["fp32", "bf16", "chunked"]
@@ -252,22 +252,13 @@ _CUSTOM = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "mlp", "norm
 
 def _custom_model(q: MemoryQuery) -> ModelPreset:
     assert q.layers is not None and q.hidden is not None and q.heads is not None
-    if q.hidden % q.heads:
-        raise InvalidInput("heads", f"hidden ({q.hidden}) must be a multiple of heads")
-    kv = q.kv_heads if q.kv_heads is not None else q.heads
-    if q.heads % kv:
-        raise InvalidInput("kv_heads", f"heads ({q.heads}) must be a multiple of kv_heads ({kv})")
-    return ModelPreset(
-        name="custom",
-        title="custom",
-        layers=q.layers,
-        hidden=q.hidden,
-        ffn=q.ffn if q.ffn is not None else 4 * q.hidden,
-        heads=q.heads,
-        kv_heads=kv,
-        head_dim=q.hidden // q.heads,
-        vocab=q.vocab if q.vocab is not None else 32000,
-        tied_embeddings=False,
+    return custom_model(
+        q.layers,
+        q.hidden,
+        q.heads,
+        q.kv_heads,
+        q.ffn,
+        q.vocab,
         mlp=q.mlp or "swiglu",
         norm=q.norm or "rmsnorm",
     )

@@ -13,7 +13,9 @@ projections, routers, norms, embeddings and (unless tied) the LM head. For examp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from app.core.errors import InvalidInput
 from app.core.names import Registry
 
 
@@ -897,3 +899,36 @@ def get_gpu(name: str, field: str = "gpu") -> GPUPreset:
 def get_parallel_preset(name: str, field: str = "preset") -> ParallelPreset:
     """A parallel layout by any accepted spelling: ``get_parallel_preset("DeepSeek-V3")``."""
     return PARALLEL_PRESETS[PARALLEL_PRESET_NAMES.resolve(name, field)]
+
+
+def custom_model(
+    layers: int,
+    hidden: int,
+    heads: int,
+    kv_heads: int | None = None,
+    ffn: int | None = None,
+    vocab: int | None = None,
+    **anatomy: Any,
+) -> ModelPreset:
+    """A model from its dimensions (the API's custom architecture), checked field by field.
+
+    Defaults: kv_heads = heads (MHA), ffn = 4·hidden, vocab = 32000; `anatomy` sets further
+    `ModelPreset` fields (e.g. ``mlp="swiglu"``, ``title=...``).
+    """
+    if hidden % heads:
+        raise InvalidInput("heads", f"hidden ({hidden}) must be a multiple of heads")
+    kv = kv_heads if kv_heads is not None else heads
+    if heads % kv:
+        raise InvalidInput("kv_heads", f"heads ({heads}) must be a multiple of kv_heads ({kv})")
+    fields: dict[str, Any] = {"name": "custom", "title": "custom", **anatomy}
+    return ModelPreset(
+        layers=layers,
+        hidden=hidden,
+        ffn=ffn if ffn is not None else 4 * hidden,
+        heads=heads,
+        kv_heads=kv,
+        head_dim=hidden // heads,
+        vocab=vocab if vocab is not None else 32000,
+        tied_embeddings=False,
+        **fields,
+    )
