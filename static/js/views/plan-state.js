@@ -2,13 +2,15 @@
 // API's parameters plus a few page-only keys that never reach the API), controls write it,
 // and a headline metric carries its raw value for tests.
 import { h } from "../lib/dom.js";
+import { SITE_KEYS } from "../lib/urlstate.js";
 
 /**
  * The page's URL state: `params` (URLSearchParams), `apiQuery()` (without the page-only keys),
  * `set(key, value)` (write the URL, then `onChange()`), `load(query)` (replace the API keys,
  * keep the page-only ones) and `empty()` (no API key given).
  */
-export function queryState(pageOnly, onChange) {
+export function queryState(pageKeys, onChange) {
+  const pageOnly = [...pageKeys, ...SITE_KEYS]; // an embed's theme and controls are not API keys
   const s = { params: new URLSearchParams(location.search) };
   s.apiQuery = () => {
     const q = new URLSearchParams(s.params);
