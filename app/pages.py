@@ -36,6 +36,11 @@ class View:
     # a typical height of the embed at 720 px wide, for oEmbed answers (the copy-embed step
     # measures the real one)
     embed_height: int = 900
+    # URL keys that are the reader's view of the figure (playhead, zoom, selection, hovered
+    # mark), not inputs of a computation: kept in the page's and embed's URL so a link or an
+    # embed shows exactly that frame, and never sent to an API (the body's data-state-keys
+    # tells api.js; the export strips them before it computes).
+    state: tuple[str, ...] = ()
 
 
 VIEWS: tuple[View, ...] = (
@@ -262,6 +267,7 @@ def render_view(request: Request, key: str, embed: bool, **context: object) -> R
         {
             "layout": "embed_base.html" if embed else "base.html",
             "view": view,
+            "state_keys": ",".join(view.state),
             **chrome(request, embed),
             **context,
         },

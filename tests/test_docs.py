@@ -257,3 +257,27 @@ def test_every_api_url_in_a_curl_line_answers_200(client: TestClient, doc: Path)
     urls = _curl_urls(doc.read_text(encoding="utf-8"))
     failing = [(u, s) for u in urls if (s := client.get(u).status_code) != 200]
     assert failing == []
+
+
+def _state_table() -> dict[str, set[str]]:
+    """docs/api.md's "View state in the URL" table: page path -> the keys it lists."""
+    text = (ROOT / "docs" / "api.md").read_text()
+    section = text.split("**View state in the URL.**", 1)[1].split("\n\n**", 1)[0]
+    rows: dict[str, set[str]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[0].startswith("`/"):
+            rows[cells[0].strip("`")] = set(re.findall(r"`([a-z_]+)`", cells[1]))
+    return rows
+
+
+def test_every_view_state_key_is_documented_and_is_no_site_key() -> None:
+    from app.pages import VIEWS
+
+    table = _state_table()
+    for view in VIEWS:
+        assert not {"theme", "controls"} & set(view.state), view.key
+        assert len(set(view.state)) == len(view.state), view.key
+        if view.state:
+            assert table.get(view.path) == set(view.state), (view.path, table.get(view.path))
+    assert set(table) <= {v.path for v in VIEWS if v.state}, "a row for a view with no state"

@@ -1,7 +1,7 @@
 // fetchJSON with errors a person can read: the API's `detail` (field + reason) is shown in the
 // page, never swallowed in the console.
 import { h } from "./dom.js";
-import { SITE_KEYS } from "./urlstate.js";
+import { NOT_API_KEYS } from "./urlstate.js";
 
 export class ApiError extends Error {
   constructor(status, message, detail) {
@@ -25,16 +25,16 @@ function describe(detail) {
 }
 
 /**
- * The URL without the site's own keys (theme, embed controls): a view that copies its page's
- * query string to the API never sends them, so a view added later cannot get a 422 for an
- * embed's ?controls=0.
+ * The URL without the site's own keys (theme, embed controls) and the view's state keys
+ * (playhead, zoom, selection): a view that copies its page's query string to the API never
+ * sends them, so a view cannot get a 422 for an embed's ?controls=0 or a reader's ?t=12.
  */
 function withoutSiteKeys(url) {
   if (typeof url !== "string" || !url.includes("?")) return url;
   const [path, query] = url.split("?", 2);
   const q = new URLSearchParams(query);
-  if (!SITE_KEYS.some((k) => q.has(k))) return url;
-  for (const k of SITE_KEYS) q.delete(k);
+  if (!NOT_API_KEYS.some((k) => q.has(k))) return url;
+  for (const k of NOT_API_KEYS) q.delete(k);
   const s = q.toString().replaceAll("%2C", ",").replaceAll("%3A", ":");
   return s ? `${path}?${s}` : path;
 }

@@ -9,6 +9,16 @@
 /** Keys of any view's URL that the site's chrome reads (theme.js, embed.js); never API params. */
 export const SITE_KEYS = ["theme", "controls"];
 
+/**
+ * The view's own state keys (playhead, zoom, selection, hovered mark), declared once per view
+ * in app/pages.py and written on <body data-state-keys>: they stay in the URL (a link or an
+ * embed shows that exact frame, and "open in bitmesh" keeps them) but never reach an API.
+ */
+export const STATE_KEYS = ((typeof document !== "undefined" && document.body && document.body.dataset.stateKeys) || "").split(",").filter(Boolean);
+
+/** Every key of a view's URL that no API sees. */
+export const NOT_API_KEYS = [...SITE_KEYS, ...STATE_KEYS];
+
 function parse(spec, raw) {
   if (raw === null || raw === undefined) return spec.default;
   switch (spec.type) {
