@@ -114,6 +114,7 @@ VIEWS: tuple[View, ...] = (
         "Parallelism",
         in_nav=False,
         in_home=True,
+        state=("convention",),
     ),
     View(
         "plan",
@@ -123,6 +124,7 @@ VIEWS: tuple[View, ...] = (
         "Parallelism",
         in_nav=False,
         in_home=True,
+        state=("sort", "pick"),
     ),
     # issue 11: expert and context parallelism
     View(
@@ -131,6 +133,7 @@ VIEWS: tuple[View, ...] = (
         "Experts",
         "Tokens routed to experts on other GPUs: load, capacity, drops and all-to-alls.",
         "Parallelism",
+        state=("t", "expert"),
     ),
     View(
         "context",
@@ -138,6 +141,7 @@ VIEWS: tuple[View, ...] = (
         "Context",
         "Ring attention tile by tile: K/V blocks around the ring, zig-zag vs contiguous.",
         "Parallelism",
+        state=("step", "tile"),
     ),
     # issue 12: serving. In the home gallery, not in the header row (no room at 1280 px; see
     # issue 13's note above).
@@ -149,6 +153,7 @@ VIEWS: tuple[View, ...] = (
         "Parallelism",
         in_nav=False,
         in_home=True,
+        state=("op",),
     ),
     View(
         "serving",
@@ -158,6 +163,7 @@ VIEWS: tuple[View, ...] = (
         "Parallelism",
         in_nav=False,
         in_home=True,
+        state=("t", "request"),
     ),
 )
 VIEW_BY_KEY = {v.key: v for v in VIEWS}

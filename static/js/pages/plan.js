@@ -1,23 +1,24 @@
-// /plan: the query string is the plan. The page sends its query string (less the page's own
-// keys: sort, pick, theme) to /api/v1/plan and draws the answer; every control shows the
-// answer's `query`, and the option lists come from its `options`. A URL naming no model
-// starts from the first of /api/v1/plan/examples.
+// /plan: the query string is the plan. The page sends its query string (less the view's state
+// keys: sort, pick; and the site's: theme, controls) to /api/v1/plan and draws the answer;
+// every control shows the answer's `query`, and the option lists come from its `options`. A
+// URL naming no model starts from the first of /api/v1/plan/examples.
 import { $, $$, h, clear } from "../lib/dom.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtNum, fmtPct, fmtInt, fmtTime, fmtBytes } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
-import { mount } from "../views/plan.js";
+import { mount, layoutLines } from "../views/plan.js";
+import { STATE_KEYS } from "../lib/urlstate.js";
 import { queryState, fillSelect, sameQuery, numberInput, metric } from "../views/plan-state.js";
+import { pinDetail, unpinOnEscape } from "../views/inference-pin.js";
 
-const PAGE_ONLY = ["theme", "sort", "pick"];
 const NUMBERS = ["gpus", "seq_len", "global_batch_tokens", "max_tp", "max_pp", "max_cp", "max_ep", "max_chunks", "max_micro_batch", "compute_efficiency", "top"];
 const SELECTS = ["gpu", "compute_dtype"];
 const LISTS = ["schedules", "zero_stages", "recompute"];
 const CUSTOM = ["layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "mlp", "norm"];
 
 // a change to the plan (not to sorting or picking) asks the API again and drops the pick
-const state = queryState(PAGE_ONLY, (key) => {
-  if (PAGE_ONLY.includes(key)) return shown && draw(shown);
+const state = queryState((key) => {
+  if (STATE_KEYS.includes(key)) return shown && draw(shown);
   state.params.delete("pick");
   state.write();
   return refresh();
@@ -26,7 +27,15 @@ let examples = [];
 let shown = null;
 const load = latest();
 const errors = errorBox($("#pl-errors"));
-const chart = mount($("#pl-scatter"), { onPick: (rank) => state.set("pick", rank) });
+/** The picked layout's rank, or null (a rank the answer does not list is no pick). */
+const picked = () => {
+  const rank = Number(state.params.get("pick"));
+  return shown && shown.layouts.some((l) => l.rank === rank) ? rank : null;
+};
+const togglePick = (rank) => state.set("pick", rank === picked() ? null : rank);
+const chart = mount($("#pl-scatter"), { onPick: togglePick });
+const detail = pinDetail($("#pl-scatter"), () => state.set("pick", null));
+unpinOnEscape(() => picked() !== null && state.set("pick", null));
 mountShareBar($("#share"), { getSvg: () => chart.exportSvg(), name: "bitmesh-plan", embedHeight: 1100 });
 
 // ------------------------------------------------------------------ controls
@@ -119,7 +128,7 @@ function links(l) {
 }
 
 function renderTable(d) {
-  const pick = Number(state.params.get("pick"));
+  const pick = picked();
   const spec = state.params.get("sort") || "";
   for (const th of $$("#pl-table th[data-sort]")) {
     const key = th.dataset.sort;
@@ -141,7 +150,7 @@ function renderTable(d) {
       h("td", { class: "num" }, fmtTime(l.exposed_communication_time)),
       h("td", { class: "pl-links" }, ...links(l)),
     );
-    row.addEventListener("click", (ev) => ev.target.tagName !== "A" && state.set("pick", l.rank === pick ? null : l.rank));
+    row.addEventListener("click", (ev) => ev.target.tagName !== "A" && togglePick(l.rank));
     body.append(row);
   }
 }
@@ -157,9 +166,17 @@ function renderInfeasible(d) {
   notes.append(...d.notes.map((n) => h("li", {}, n)));
 }
 
+/** The picked layout's detail under the scatter: its tooltip's lines, pinned. */
+function renderPick(d) {
+  const l = d.layouts.find((x) => x.rank === picked());
+  if (!l) return detail.clear();
+  detail.show(l.rank, layoutLines(l));
+}
+
 function draw(d) {
   renderSummary(d);
-  chart.update({ data: d, pick: Number(state.params.get("pick")) || null });
+  chart.update({ data: d, pick: picked() });
+  renderPick(d);
   renderTable(d);
   renderInfeasible(d);
 }

@@ -1,16 +1,16 @@
 // Page plumbing the /throughput and /plan pages share: the query string is the state (the
-// API's parameters plus a few page-only keys that never reach the API), controls write it,
-// and a headline metric carries its raw value for tests.
+// API's parameters plus the view's state keys, declared in app/pages.py, that never reach the
+// API), controls write it, and a headline metric carries its raw value for tests.
 import { h } from "../lib/dom.js";
-import { SITE_KEYS } from "../lib/urlstate.js";
+import { NOT_API_KEYS } from "../lib/urlstate.js";
 
 /**
- * The page's URL state: `params` (URLSearchParams), `apiQuery()` (without the page-only keys),
- * `set(key, value)` (write the URL, then `onChange()`), `load(query)` (replace the API keys,
- * keep the page-only ones) and `empty()` (no API key given).
+ * The page's URL state: `params` (URLSearchParams), `apiQuery()` (without the site's and the
+ * view's state keys), `set(key, value)` (write the URL, then `onChange(key)`), `load(query)`
+ * (replace the API keys, keep the others) and `empty()` (no API key given).
  */
-export function queryState(pageKeys, onChange) {
-  const pageOnly = [...pageKeys, ...SITE_KEYS]; // an embed's theme and controls are not API keys
+export function queryState(onChange) {
+  const pageOnly = NOT_API_KEYS;
   const s = { params: new URLSearchParams(location.search) };
   s.apiQuery = () => {
     const q = new URLSearchParams(s.params);

@@ -12,6 +12,11 @@ import { palette } from "../lib/colors.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { svgChart, ensureStylesheet } from "./collectives-svgchart.js";
 
+/** A layout's tooltip lines (the page shows the same lines for the picked layout). */
+export function layoutLines(l) {
+  return [`#${l.rank} ${l.label}`, ["step", fmtTime(l.step_time)], ["memory per GPU", fmtBytes(l.memory_per_gpu)], ["MFU", fmtPct(l.mfu)], l.exact ? "priced exactly" : "estimated", l.pareto ? "on the Pareto front" : l.versus_best];
+}
+
 /** Points and the front (pure: data → positions in data units and colour groups). */
 export function points(data) {
   const degrees = [...new Set(data.layouts.map((l) => l.pp))].sort((a, b) => a - b);
@@ -99,13 +104,17 @@ function mark(p, x, y, pick, onPick) {
   dot.style.fill = l.exact ? colour : "transparent";
   dot.style.stroke = l.exact && !picked ? "var(--surface)" : colour;
   dot.addEventListener("pointermove", (ev) => {
-    showTip(ev, [`#${l.rank} ${l.label}`, ["step", fmtTime(l.step_time)], ["memory per GPU", fmtBytes(l.memory_per_gpu)], ["MFU", fmtPct(l.mfu)], l.exact ? "priced exactly" : "estimated", l.pareto ? "on the Pareto front" : l.versus_best]);
+    showTip(ev, layoutLines(l));
     moveTip(ev);
   });
   dot.addEventListener("pointerleave", hideTip);
   const choose = () => onPick && onPick(l.rank);
   dot.addEventListener("click", choose);
-  dot.addEventListener("keydown", (ev) => (ev.key === "Enter" || ev.key === " ") && choose());
+  dot.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Enter" && ev.key !== " ") return;
+    ev.preventDefault();
+    choose();
+  });
   return dot;
 }
 
