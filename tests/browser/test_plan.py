@@ -113,3 +113,83 @@ def test_the_home_preview_draws(live_server: str, page: Any) -> None:
     )
     assert drawn > 0
     assert list(page.problems) == []
+
+
+# ------------------------------------------------------------------ view state in the URL
+
+STATE = ("sort", "pick", "theme", "controls")
+
+
+def _api_requests(page: Any) -> list[str]:
+    """Every /api/ URL the page asks from now on (appended as the page runs)."""
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
+    return urls
+
+
+def _carries_state(urls: list[str]) -> list[str]:
+    return [u for u in urls if set(parse_qs(urlparse(u).query)) & set(STATE)]
+
+
+def test_a_picked_dot_is_pinned_in_the_url_and_unpinned_by_escape(
+    live_server: str, page: Any
+) -> None:
+    _open(page, f"{live_server}/plan?{SMALL}")
+    api = _api(live_server, SMALL)
+    third = next(lay for lay in api["layouts"] if lay["rank"] == 3)
+    page.locator(".pl-dot[data-rank='3']").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('pick') === '3'")
+    detail = page.locator("#pl-scatter .pin-detail")
+    assert detail.get_attribute("data-pinned") == "3"
+    assert f"#3 {third['label']}" in detail.inner_text()
+    page.locator(".pl-dot[data-rank='3']").click()  # a second click unpins
+    page.wait_for_function("() => !location.search.includes('pick=')")
+    assert detail.is_hidden()
+    page.locator(".pl-dot[data-rank='2']").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('pick') === '2'")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !location.search.includes('pick=')")
+    assert page.locator("#pl-table tbody tr.pl-picked-row").count() == 0
+    assert list(page.problems) == []
+
+
+@pytest.mark.parametrize("where", ["", "/embed"])
+def test_a_url_with_sort_and_pick_opens_that_view(live_server: str, page: Any, where: str) -> None:
+    urls = _api_requests(page)
+    _open(page, f"{live_server}{where}/plan?{SMALL}&sort=-memory_per_gpu&pick=4&theme=dark")
+    api = _api(live_server, SMALL)
+    four = next(lay for lay in api["layouts"] if lay["rank"] == 4)
+    row = page.locator("#pl-table tbody tr.pl-picked-row")
+    assert row.get_attribute("data-rank") == "4"
+    assert (
+        float(row.locator("td[data-value]").first.get_attribute("data-value"))
+        == (four["step_time"])
+    )
+    assert page.locator(".pl-dot.pl-picked").get_attribute("data-rank") == "4"
+    detail = page.locator("#pl-scatter .pin-detail")
+    assert detail.get_attribute("data-pinned") == "4"
+    assert four["label"] in detail.inner_text()
+    shown = [
+        int(r)
+        for r in page.locator("#pl-table tbody tr").evaluate_all(
+            "rs => rs.map(r => r.dataset.rank)"
+        )
+    ]
+    want = sorted(api["layouts"], key=lambda x: (-x["memory_per_gpu"], x["rank"]))
+    assert [x["memory_per_gpu"] for x in api["layouts"] if x["rank"] == shown[0]] == [
+        want[0]["memory_per_gpu"]
+    ]
+    assert urls and _carries_state(urls) == []
+    assert list(page.problems) == []
+
+
+def test_bad_sort_and_pick_fall_back_quietly(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/plan?{SMALL}&sort=nonsense&pick=999")
+    _same_as_api(page, _api(live_server, SMALL))  # the API's order, nothing picked
+    assert page.locator("#pl-table tbody tr.pl-picked-row").count() == 0
+    assert page.locator(".pl-dot.pl-picked").count() == 0
+    assert page.locator("#pl-scatter .pin-detail").is_hidden()
+    _open(page, f"{live_server}/plan?{SMALL}&pick=x1")
+    assert page.locator(".pl-dot.pl-picked").count() == 0
+    assert list(page.problems) == []

@@ -117,3 +117,80 @@ def test_the_home_preview_draws(live_server: str, page: Any) -> None:
     )
     assert drawn > 0
     assert list(page.problems) == []
+
+
+# ------------------------------------------------------------------ view state in the URL
+
+STATE = ("convention", "theme", "controls")
+
+
+def _api_requests(page: Any) -> list[str]:
+    """Every /api/ URL the page asks from now on (appended as the page runs)."""
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
+    return urls
+
+
+def _tick_x(page: Any, api: dict[str, Any], mfu: float) -> float:
+    """Where the bar's scale puts a utilisation: 18 px margins, 0 to max(1, every MFU)."""
+    width = float(page.locator("#tp-time svg").get_attribute("width"))
+    top = max(1.0, *(c["mfu"] for c in api["conventions"]))
+    return 18 + mfu / top * (width - 36)
+
+
+def _pinned_is(page: Any, api: dict[str, Any], name: str) -> None:
+    c = next(c for c in api["conventions"] if c["name"] == name)
+    assert (
+        page.locator("#tp-conventions tbody tr.tp-pinned").get_attribute("data-convention") == name
+    )
+    tick = page.locator(f".tp-tick.tp-pinned[data-convention='{name}'] circle")
+    assert float(tick.get_attribute("cx")) == pytest.approx(_tick_x(page, api, c["mfu"]), abs=0.01)
+    detail = page.locator("#tp-time .pin-detail")
+    assert detail.get_attribute("data-pinned") == name
+    text = detail.inner_text()
+    assert c["title"] in text
+    assert f"{c['mfu'] * 100:.1f}%" in text
+
+
+def test_a_clicked_convention_is_pinned_in_the_url(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/throughput?{MTNLG}")
+    api = _api(live_server, f"/api/v1/throughput?{MTNLG}")
+    name = api["conventions"][-1]["name"]
+    page.locator(f"#tp-conventions tbody tr[data-convention='{name}']").click()
+    page.wait_for_function(
+        f"() => new URLSearchParams(location.search).get('convention') === '{name}'"
+    )
+    _pinned_is(page, api, name)
+    first = api["conventions"][0]["name"]
+    page.locator(f".tp-tick[data-convention='{first}']").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        f"() => new URLSearchParams(location.search).get('convention') === '{first}'"
+    )
+    _pinned_is(page, api, first)
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !location.search.includes('convention=')")
+    assert page.locator("#tp-conventions tbody tr.tp-pinned").count() == 0
+    assert page.locator("#tp-time .pin-detail").is_hidden()
+    assert list(page.problems) == []
+
+
+@pytest.mark.parametrize("where", ["", "/embed"])
+def test_a_url_with_a_convention_opens_it_pinned(live_server: str, page: Any, where: str) -> None:
+    api = _api(live_server, f"/api/v1/throughput?{MTNLG}")
+    name = api["conventions"][1]["name"]
+    urls = _api_requests(page)
+    _open(page, f"{live_server}{where}/throughput?{MTNLG}&convention={name}&theme=light")
+    page.wait_for_selector(".tp-tick.tp-pinned")
+    _pinned_is(page, api, name)
+    _same_as_api(page, api)
+    assert urls and [u for u in urls if set(parse_qs(urlparse(u).query)) & set(STATE)] == []
+    assert list(page.problems) == []
+
+
+def test_an_unknown_convention_falls_back_quietly(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/throughput?{MTNLG}&convention=not-a-convention")
+    _same_as_api(page, _api(live_server, f"/api/v1/throughput?{MTNLG}"))
+    assert page.locator(".tp-pinned").count() == 0
+    assert page.locator("#tp-time .pin-detail").is_hidden()
+    assert list(page.problems) == []

@@ -5,21 +5,29 @@ import { $, $$, h, clear } from "../lib/dom.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtNum, fmtPct, fmtInt, fmtTime } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
-import { mount } from "../views/throughput.js";
+import { STATE_KEYS } from "../lib/urlstate.js";
+import { mount, conventionLines } from "../views/throughput.js";
 import { mount as mountErrors } from "../views/throughput-errors.js";
 import { queryState, fillSelect, sameQuery, numberInput, metric } from "../views/plan-state.js";
+import { pinDetail, pinnable, unpinOnEscape } from "../views/inference-pin.js";
 
-const PAGE_ONLY = ["theme"];
 const CLAIMS = ["tokens_per_second", "tokens_per_second_per_gpu", "step_time", "gpu_hours", "tflops_per_gpu"];
 const NUMBERS = ["seq_len", "gpus", "global_batch_tokens", "gpu_hours_tokens", "tp", "pp", "dp", "cp", "ep", "zero", "micro_batch", "microbatches", "chunks", "train_tokens"];
 const SELECTS = ["gpu", "tflops_convention", "recompute", "peak"];
 const CUSTOM = ["layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "mlp", "norm", "params"];
 
-const state = queryState(PAGE_ONLY, () => refresh());
+// the view's state keys (the pinned convention) redraw what is shown; any other key asks again
+const state = queryState((key) => (STATE_KEYS.includes(key) ? shown && drawPin(shown) : refresh()));
 let gallery = null;
+let shown = null;
 const load = latest();
 const errors = errorBox($("#tp-errors"));
-const bar = mount($("#tp-time"));
+/** The pinned convention of the answer `d`, or null (a name it does not list is no pin). */
+const pinned = (d) => d.conventions.find((c) => c.name === state.params.get("convention")) || null;
+const togglePin = (name) => state.set("convention", shown && pinned(shown)?.name === name ? null : name);
+const bar = mount($("#tp-time"), { onPick: togglePin });
+const detail = pinDetail($("#tp-time"), () => state.set("convention", null));
+unpinOnEscape(() => state.params.has("convention") && state.set("convention", null));
 const errorChart = mountErrors($("#tp-errors-chart"));
 mountShareBar($("#share"), { getSvg: () => bar.exportSvg(), name: "bitmesh-throughput", embedHeight: 1000 });
 
@@ -101,7 +109,7 @@ function renderConventions(d) {
   clear(body);
   for (const c of d.conventions) {
     const kind = c.kind === "hfu" ? "HFU" : "MFU";
-    body.append(
+    body.append(pinnable(
       h(
         "tr",
         { class: c.name === d.reference ? "tp-reference" : "", title: `${c.substituted}\n${c.source}`, dataset: { convention: c.name } },
@@ -111,7 +119,8 @@ function renderConventions(d) {
         h("td", { class: "num", dataset: { value: String(c.tflops_per_gpu) } }, fmtNum(c.tflops_per_gpu, 4)),
         h("td", { class: `num ${c.mfu > 1 ? "tp-impossible" : ""}`, dataset: { value: String(c.mfu) } }, `${fmtPct(c.mfu)} ${kind}`),
       ),
-    );
+      () => togglePin(c.name),
+    ));
   }
   const peaks = $("#tp-peaks tbody");
   clear(peaks);
@@ -126,6 +135,18 @@ function renderConventions(d) {
       ),
     );
   }
+}
+
+/** The pinned convention: its row and tick marked, its figures under the bar. */
+function drawPin(d) {
+  const pin = pinned(d);
+  for (const row of $$("#tp-conventions tbody tr")) {
+    const on = Boolean(pin) && row.dataset.convention === pin.name;
+    row.classList.toggle("tp-pinned", on);
+  }
+  bar.update({ data: d, pin: pin && pin.name });
+  if (pin) detail.show(pin.name, conventionLines(pin));
+  else detail.clear();
 }
 
 function renderChecks(d) {
@@ -172,8 +193,9 @@ async function refresh() {
     for (const el of $$("#app .loading")) el.remove();
     syncControls(d);
     renderHeadline(d);
+    shown = d;
     renderConventions(d);
-    bar.update(d);
+    drawPin(d);
     renderChecks(d);
     document.title = `Throughput: ${d.claim.text} · bitmesh`;
   } catch (err) {

@@ -3,13 +3,16 @@
 // recomputation at peak, the pipeline bubble, the rest), with the MFU of every convention
 // marked above it as ticks.
 //
-// mount(el) -> {update(data), exportSvg(), destroy()}; preview(el) for the home gallery.
+// mount(el, {onPick}) -> {update({data, pin}), exportSvg(), destroy()}; preview(el) for the home
+// gallery. `pin` names the convention the reader pinned (its tick drawn larger); clicking a tick
+// calls onPick(name).
 import { svg, h } from "../lib/dom.js";
 import { fetchJSON } from "../lib/api.js";
 import { fmtPct, fmtNum } from "../lib/format.js";
 import { niceTicks } from "../lib/scale.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { svgChart, ensureStylesheet } from "./collectives-svgchart.js";
+import { pinnable } from "./inference-pin.js";
 
 const BAR = 34;
 
@@ -23,11 +26,16 @@ export function segments(data) {
   });
 }
 
-export function mount(el) {
-  return svgChart(el, { className: "tp-svg", label: "Where each GPU's time goes", legendClass: "tp-legend", draw });
+/** A convention's tooltip lines (the page shows the same lines for the pinned one). */
+export function conventionLines(c) {
+  return [c.title, [c.kind === "hfu" ? "HFU" : "MFU", fmtPct(c.mfu)], ["TFLOP/s per GPU", fmtNum(c.tflops_per_gpu, 4)], ["FLOPs per token", fmtNum(c.flops_per_token, 4)], c.formula];
 }
 
-function draw(root, legend, width, data) {
+export function mount(el, { onPick } = {}) {
+  return svgChart(el, { className: "tp-svg", label: "Where each GPU's time goes", legendClass: "tp-legend", draw: (root, legend, width, s) => draw(root, legend, width, s.data, s.pin, onPick) });
+}
+
+function draw(root, legend, width, data, pin = null, onPick = null) {
   const narrow = width < 520;
   const m = { top: 58, right: 18, bottom: 44, left: 18 };
   const W = width;
@@ -56,22 +64,24 @@ function draw(root, legend, width, data) {
     rect.addEventListener("pointerleave", hideTip);
     root.append(rect);
   }
-  drawTicks(root, data, x, m.top);
+  drawTicks(root, data, x, m.top, pin, onPick);
   const item = (cls, text) => h("span", { class: "legend-item" }, h("span", { class: `swatch ${cls}` }), text);
   legend.append(...data.time.map((t) => item(`tp-${t.name}`, t.title)), item("tp-tick-swatch", "utilisation under each convention (ticks above the bar)"));
 }
 
-function drawTicks(root, data, x, y0) {
+function drawTicks(root, data, x, y0, pin, onPick) {
   data.conventions.forEach((c, i) => {
     const cx = x(c.mfu);
     const y = y0 - 10 - (i % 3) * 14;
-    const g = svg("g", { class: `tp-tick tp-tick-${c.kind}`, dataset: { convention: c.name } });
-    g.append(svg("line", { x1: cx, x2: cx, y1: y, y2: y0, class: "tp-tick-line" }), svg("circle", { cx, cy: y, r: 4 }));
+    const pinned = c.name === pin;
+    const g = svg("g", { class: `tp-tick tp-tick-${c.kind}${pinned ? " tp-pinned" : ""}`, dataset: { convention: c.name }, role: "button", "aria-pressed": String(pinned), "aria-label": `${c.title}: ${fmtPct(c.mfu)}` });
+    g.append(svg("line", { x1: cx, x2: cx, y1: y, y2: y0, class: "tp-tick-line" }), svg("circle", { cx, cy: y, r: pinned ? 6 : 4 }));
     g.addEventListener("pointermove", (ev) => {
-      showTip(ev, [c.title, [c.kind === "hfu" ? "HFU" : "MFU", fmtPct(c.mfu)], ["TFLOP/s per GPU", fmtNum(c.tflops_per_gpu, 4)], c.formula]);
+      showTip(ev, conventionLines(c));
       moveTip(ev);
     });
     g.addEventListener("pointerleave", hideTip);
+    if (onPick) pinnable(g, () => onPick(c.name));
     root.append(g);
   });
 }
