@@ -116,3 +116,75 @@ def test_the_home_gallery_preview_draws(live_server: str, page: Any) -> None:
         }"""
     )
     assert drawn > 10
+
+
+# ------------------------------------------------------------------ view state in the URL
+
+STATE = ("op", "theme", "controls")
+
+
+def _api_requests(page: Any) -> list[str]:
+    """Every /api/ URL the page asks from now on (appended as the page runs)."""
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
+    return urls
+
+
+def _pinned_is(page: Any, api: dict[str, Any], phase: str, name: str) -> None:
+    op = next(o for o in api["phases"][phase]["ops"] if o["name"] == name)
+    dot = page.locator(f".inf-dot.inf-pinned[data-phase='{phase}'][data-op='{name}']")
+    assert float(dot.get_attribute("data-intensity")) == op["intensity"]
+    seg = page.locator(f".inf-seg.inf-pinned[data-phase='{phase}'][data-name='{name}']")
+    assert float(seg.get_attribute("data-time")) == op["time"]
+    assert page.locator(".inf-pinned").count() == 2 + (phase == api["phase"])
+    detail = page.locator("#inf-roofline .pin-detail")
+    assert detail.get_attribute("data-pinned") == f"{phase}:{name}"
+    text = detail.inner_text()
+    assert f"{phase}: {op['title']}" in text
+    assert f"bound by: {op['bound']}" in text
+    assert f"layers: {op['layers']}" in text
+
+
+def test_a_clicked_op_is_pinned_in_the_url(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/inference")
+    api = _api(live_server, "")
+    page.locator(".inf-dot[data-phase='prefill'][data-op='mlp_down']").click()
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('op') === 'prefill:mlp_down'"
+    )
+    _pinned_is(page, api, "prefill", "mlp_down")
+    page.locator(".inf-seg[data-phase='decode'][data-name='qkv_proj']").click()
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('op') === 'decode:qkv_proj'"
+    )
+    _pinned_is(page, api, "decode", "qkv_proj")
+    page.locator(".inf-seg[data-phase='decode'][data-name='qkv_proj']").click()  # unpins
+    page.wait_for_function("() => !location.search.includes('op=')")
+    assert page.locator(".inf-pinned").count() == 0
+    page.locator(".inf-dot[data-phase='decode'][data-op='lm_head']").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => location.search.includes('op=decode')")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !location.search.includes('op=')")
+    assert page.locator("#inf-roofline .pin-detail").is_hidden()
+    assert list(page.problems) == []
+
+
+@pytest.mark.parametrize("where", ["", "/embed"])
+def test_a_url_with_an_op_opens_it_pinned(live_server: str, page: Any, where: str) -> None:
+    query = QUERIES[1]
+    urls = _api_requests(page)
+    _open(page, f"{live_server}{where}/inference?{query}&op=decode:attention_scores&theme=dark")
+    page.wait_for_selector(".inf-dot.inf-pinned")
+    _pinned_is(page, _api(live_server, query), "decode", "attention_scores")
+    assert urls and [u for u in urls if set(parse_qs(urlparse(u).query)) & set(STATE)] == []
+    assert list(page.problems) == []
+
+
+@pytest.mark.parametrize("bad", ["decode:nothing", "sideways:qkv_proj", "qkv_proj", ""])
+def test_an_unknown_op_falls_back_quietly(live_server: str, page: Any, bad: str) -> None:
+    _open(page, f"{live_server}/inference?op={bad}")
+    assert _value(page, "tpot") == _api(live_server, "")["requests"]["tpot"]
+    assert page.locator(".inf-pinned").count() == 0
+    assert page.locator("#inf-roofline .pin-detail").is_hidden()
+    assert list(page.problems) == []

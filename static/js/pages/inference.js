@@ -1,10 +1,13 @@
-// /inference: the query string is the state. The page sends exactly its query string to
-// /api/v1/inference and draws the answer; every control shows the answer's `query`.
+// /inference: the query string is the state. The page sends its query string (less the view's
+// state key `op`, the pinned op) to /api/v1/inference and draws the answer; every control shows
+// the answer's `query`.
 import { $, $$, h, clear } from "../lib/dom.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtBytes, fmtNum, fmtTime, fmtInt, fmtPct } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
 import { mount } from "../views/inference.js";
+import { opLines } from "../views/inference-roofline.js";
+import { pinDetail, unpinOnEscape } from "../views/inference-pin.js";
 import { si } from "../views/inference-scales.js";
 import { queryState, fillSelect, showValue, wireControls, metric, storageDtypes } from "../views/inference-page.js";
 
@@ -15,9 +18,29 @@ const SELECTS = ["model", "gpu", "dtype", "kv_dtype", "compute_dtype"];
 const SHARED = ["model", "gpu", "tp", "pp", "ep", "dp", "dtype", "kv_dtype"];
 
 const load = latest();
-const state = queryState(refresh);
+const state = queryState(refresh, () => shown && drawPin(shown));
 const errors = errorBox($("#inf-errors"));
-const view = mount({ roofline: $("#inf-roofline"), bars: $("#inf-bars"), curve: $("#inf-curve") });
+let shown = null;
+/** The pinned op as [phase, op record] of the answer `d`, or null for a key it does not list. */
+function pinned(d) {
+  const [phase, name] = (state.params.get("op") || "").split(":");
+  const op = d.phases[phase] && d.phases[phase].ops.find((o) => o.name === name);
+  return op ? [phase, op] : null;
+}
+const togglePin = (key) => state.set("op", state.params.get("op") === key && shown && pinned(shown) ? null : key);
+const view = mount({ roofline: $("#inf-roofline"), bars: $("#inf-bars"), curve: $("#inf-curve") }, { onPick: togglePin });
+const detail = pinDetail($("#inf-roofline"), () => state.set("op", null));
+unpinOnEscape(() => state.params.has("op") && state.set("op", null));
+
+/** Draw `d` with its pinned op ringed on the charts and its figures under the roofline. */
+function drawPin(d) {
+  const pin = pinned(d);
+  const key = pin ? `${pin[0]}:${pin[1].name}` : null;
+  view.update(d, key);
+  if (pin) detail.show(key, opLines(pin[0], pin[1]));
+  else detail.clear();
+  for (const row of $$("#inf-ops tbody tr")) row.classList.toggle("inf-pinned", Boolean(pin) && pin[0] === d.phase && row.dataset.op === pin[1].name);
+}
 mountShareBar($("#share"), { getSvg: () => view.exportSvg(), name: "bitmesh-inference", embedHeight: 1100 });
 
 function syncControls(d) {
@@ -101,8 +124,9 @@ async function refresh() {
     for (const el of $$("#app .loading")) el.remove();
     syncControls(d);
     renderHeadline(d);
-    view.update(d);
+    shown = d;
     renderTables(d);
+    drawPin(d);
     document.title = `Inference: ${d.model.title}, batch ${d.requests.batch} · bitmesh`;
     const same = new URLSearchParams(SHARED.filter((k) => d.query[k] !== null).map((k) => [k, d.query[k]]));
     $("#inf-to-serving").href = `/serving?${same}`;

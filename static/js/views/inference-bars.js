@@ -1,12 +1,14 @@
 // Where a pass's time goes: per phase, one bar split by op (coloured by the op's kind) and one
 // split by what bounds it (compute, memory, communication), on the phase's own time axis.
 //
-// mount(el) -> {update(data), exportSvg(), destroy()}
+// mount(el, {onPick}) -> {update({data, pin}), exportSvg(), destroy()}: the pinned op's segment
+// ("phase:name") is outlined; a click or Enter on an op's segment calls onPick(key).
 import { svg, h } from "../lib/dom.js";
 import { fmtTime, fmtPct } from "../lib/format.js";
 import { niceTicks } from "../lib/scale.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { svgChart } from "./collectives-svgchart.js";
+import { pinnable } from "./inference-pin.js";
 import { PHASES, KINDS } from "./inference-roofline.js";
 
 const BAR = 22;
@@ -37,17 +39,19 @@ function tip(ev, phase, seg) {
   moveTip(ev);
 }
 
-function bar(g, segs, phase, x, y, label) {
+function bar(g, segs, phase, x, y, label, pin, onPick) {
   g.append(svg("text", { x: x(0) - 8, y: y + BAR / 2 + 4, "text-anchor": "end", class: "inf-bar-label" }, label));
   for (const s of segs) {
-    const rect = svg("rect", { x: x(s.start), y, width: Math.max(0.5, x(s.start + s.value) - x(s.start)), height: BAR, class: `inf-seg ${s.cls}`, dataset: { phase: phase.name, name: s.op ? s.op.name : s.bound, time: String(s.value) } });
+    const key = s.op ? `${phase.name}:${s.op.name}` : null;
+    const rect = svg("rect", { x: x(s.start), y, width: Math.max(0.5, x(s.start + s.value) - x(s.start)), height: BAR, class: `inf-seg ${s.cls}${key && key === pin ? " inf-pinned" : ""}`, dataset: { phase: phase.name, name: s.op ? s.op.name : s.bound, time: String(s.value) } });
     rect.addEventListener("pointermove", (ev) => tip(ev, phase, s));
     rect.addEventListener("pointerleave", hideTip);
+    if (key && onPick) pinnable(rect, () => onPick(key));
     g.append(rect);
   }
 }
 
-function draw(root, legend, width, data) {
+function draw(root, legend, width, { data, pin }, onPick) {
   const narrow = width < 520;
   const m = { left: narrow ? 70 : 92, right: 14 };
   const blockH = 2 * BAR + 70;
@@ -63,7 +67,7 @@ function draw(root, legend, width, data) {
     const g = svg("g", { class: "inf-phase", dataset: { phase: name } });
     const stages = phase.stage_times.length > 1 ? `, ${phase.stage_times.length} stages in turn` : "";
     g.append(svg("text", { x: 4, y: top - 4, class: "inf-phase-title" }, `${PHASE_TITLES[name]} · ${fmtTime(phase.time)} (batch ${phase.batch}, ${phase.tokens.toLocaleString("en-US")} tokens${stages})`));
-    bar(g, byOp, phase, x, top + 4, "by op");
+    bar(g, byOp, phase, x, top + 4, "by op", pin, onPick);
     bar(g, byBound, phase, x, top + BAR + 10, "by bound");
     const axisY = top + 2 * BAR + 14;
     const ax = svg("g", { class: "axis" });
@@ -82,6 +86,7 @@ function draw(root, legend, width, data) {
   );
 }
 
-export function mount(el) {
-  return svgChart(el, { className: "inf-svg", label: "Time of a prefill and a decode step, by op and by bound", legendClass: "inf-legend", draw });
+export function mount(el, { onPick } = {}) {
+  const chart = svgChart(el, { className: "inf-svg", label: "Time of a prefill and a decode step, by op and by bound", legendClass: "inf-legend", draw: (root, legend, width, s) => draw(root, legend, width, s, onPick) });
+  return { ...chart, update: (data, pin = null) => chart.update({ data, pin }) };
 }

@@ -1,17 +1,19 @@
 // What /inference and /serving share as pages: the query string is the state, sent as it is to
 // the API; controls show the answer's `query` and write one parameter back when they change.
 import { $, h, clear } from "../lib/dom.js";
+import { NOT_API_KEYS, STATE_KEYS } from "../lib/urlstate.js";
 
 /**
  * The page's query string, and `set(key, value)` to change one parameter (written to the URL,
- * then `refresh()`). Parameters in `pageOnly` stay in the URL but are not sent to the API.
+ * then `refresh()`, or `redraw(key)` for one of the view's state keys, which no API sees).
  */
-export function queryState(refresh, pageOnly = ["theme"]) {
+export function queryState(refresh, redraw = () => {}) {
   const params = new URLSearchParams(location.search);
   return {
+    params,
     apiQuery() {
       const q = new URLSearchParams(params);
-      for (const k of pageOnly) q.delete(k);
+      for (const k of NOT_API_KEYS) q.delete(k);
       return q.toString();
     },
     set(key, value) {
@@ -20,7 +22,8 @@ export function queryState(refresh, pageOnly = ["theme"]) {
       const s = params.toString().replaceAll("%2C", ",");
       const next = s ? `?${s}` : "";
       if (next !== location.search) history.replaceState(null, "", location.pathname + next);
-      refresh();
+      if (STATE_KEYS.includes(key)) redraw(key);
+      else refresh();
     },
   };
 }

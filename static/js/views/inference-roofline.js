@@ -2,12 +2,14 @@
 // min(peak, bandwidth · intensity) with its ridge point, and every op of prefill and of decode
 // as a dot. When the query changes the dots glide (in log space) to their new places.
 //
-// mount(el) -> {update(data), exportSvg(), destroy()}
+// mount(el, {onPick}) -> {update(data, pin), exportSvg(), destroy()}: `pin` is the pinned op's
+// key ("phase:name"), ringed; a click or Enter on a dot calls onPick(key).
 import { svg, h } from "../lib/dom.js";
 import { createLoop, easeInOut } from "../lib/anim.js";
 import { fmtTime } from "../lib/format.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { svgChart } from "./collectives-svgchart.js";
+import { pinnable } from "./inference-pin.js";
 import { logScale, decades, si, pow10Label, logLerp } from "./inference-scales.js";
 
 export const PHASES = ["prefill", "decode"];
@@ -24,6 +26,17 @@ export function rooflinePoints(data) {
     }
   }
   return out;
+}
+
+/** An op's tooltip lines (the page shows the same lines for the pinned op). */
+export function opLines(phase, o) {
+  const lines = [`${phase}: ${o.title}`];
+  if (o.flops > 0) lines.push(["FLOPs", si(o.flops)]);
+  lines.push(["bytes", `${si(o.bytes)}B`]);
+  if (o.intensity) lines.push(["intensity", `${o.intensity.toPrecision(3)} FLOP/B`]);
+  if (o.flops > 0 && o.time > 0) lines.push(["attained", `${si(o.flops / o.time)}FLOP/s`]);
+  lines.push(["time", fmtTime(o.time)], ["bound by", o.bound], ["layers", o.layers]);
+  return lines;
 }
 
 /** Grid lines and tick labels at the powers of ten of two log scales, and the axis titles. */
@@ -66,21 +79,21 @@ function roof(root, data, x, y, box) {
   root.append(label);
 }
 
-function dot(p, cx, cy) {
-  const cls = `inf-dot inf-kind-${p.op.kind} inf-${p.phase}`;
-  const attrs = { class: cls, dataset: { op: p.op.name, phase: p.phase, intensity: String(p.op.intensity) }, tabindex: 0, role: "img", "aria-label": `${p.phase} ${p.op.title}` };
+function dot(p, cx, cy, pin, onPick) {
+  const cls = `inf-dot inf-kind-${p.op.kind} inf-${p.phase}${p.key === pin ? " inf-pinned" : ""}`;
+  const attrs = { class: cls, dataset: { op: p.op.name, phase: p.phase, intensity: String(p.op.intensity) }, tabindex: 0, role: "button", "aria-pressed": String(p.key === pin), "aria-label": `${p.phase} ${p.op.title}` };
   const el = p.phase === "prefill"
     ? svg("circle", { ...attrs, cx, cy, r: 6 })
     : svg("rect", { ...attrs, x: cx - 5.5, y: cy - 5.5, width: 11, height: 11, transform: `rotate(45 ${cx} ${cy})` });
   const tip = (ev) => {
-    const o = p.op;
-    showTip(ev, [`${p.phase}: ${o.title}`, ["FLOPs", si(o.flops)], ["bytes", `${si(o.bytes)}B`], ["intensity", `${o.intensity.toPrecision(3)} FLOP/B`], ["attained", `${si(p.y)}FLOP/s`], ["time", fmtTime(o.time)], ["bound by", o.bound], ["layers", o.layers]]);
+    showTip(ev, opLines(p.phase, p.op));
     moveTip(ev);
   };
   el.addEventListener("pointermove", tip);
   el.addEventListener("focus", (ev) => tip({ clientX: ev.target.getBoundingClientRect().x, clientY: ev.target.getBoundingClientRect().y }));
   el.addEventListener("pointerleave", hideTip);
   el.addEventListener("blur", hideTip);
+  if (onPick) pinnable(el, () => onPick(p.key));
   return el;
 }
 
@@ -94,8 +107,8 @@ function legendItems(legend) {
   );
 }
 
-function draw(root, legend, width, state) {
-  const { data, from, k } = state;
+function draw(root, legend, width, state, onPick) {
+  const { data, from, k, pin } = state;
   const narrow = width < 520;
   const W = width;
   const H = narrow ? 300 : 380;
@@ -120,20 +133,21 @@ function draw(root, legend, width, state) {
     const was = from && from.get(p.key);
     const px = was ? logLerp(was.x, p.x, k) : p.x;
     const py = was ? logLerp(was.y, p.y, k) : p.y;
-    g.append(dot(p, x(px), y(py)));
+    g.append(dot(p, x(px), y(py), pin, onPick));
   }
   root.append(g);
   legendItems(legend);
 }
 
-export function mount(el) {
-  const chart = svgChart(el, { className: "inf-svg", label: "Roofline: every op of prefill and decode", legendClass: "inf-legend", draw });
+export function mount(el, { onPick } = {}) {
+  const chart = svgChart(el, { className: "inf-svg", label: "Roofline: every op of prefill and decode", legendClass: "inf-legend", draw: (root, legend, width, s) => draw(root, legend, width, s, onPick) });
   let current = null;
+  let pin = null;
   let from = null;
   let shown = new Map();
   const loop = createLoop(el, (ms) => {
     const k = easeInOut(ms / TWEEN_MS);
-    chart.update({ data: current, from, k });
+    chart.update({ data: current, from, k, pin });
     if (k >= 1) {
       shown = new Map(rooflinePoints(current).map((p) => [p.key, p]));
       return false;
@@ -141,12 +155,14 @@ export function mount(el) {
     return true;
   });
   return {
-    update(data) {
+    update(data, pinned = null) {
+      pin = pinned;
+      if (data === current) return chart.update({ data, from: null, k: 1, pin }); // a new pin only
       from = current ? positionsAt(shown) : null;
       current = data;
       if (!from || !loop.start()) {
         shown = new Map(rooflinePoints(data).map((p) => [p.key, p]));
-        chart.update({ data, from: null, k: 1 });
+        chart.update({ data, from: null, k: 1, pin });
       }
     },
     exportSvg: chart.exportSvg,

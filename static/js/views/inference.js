@@ -1,7 +1,8 @@
 // /inference's drawings from one /api/v1/inference answer: the roofline with every op of
 // prefill and decode, the time bars, the latency–throughput curve. Also the home preview.
 //
-// mount({roofline, bars, curve}) -> {update(data), exportSvg(), destroy()}
+// mount({roofline, bars, curve}, {onPick}) -> {update(data, pin), exportSvg(), destroy()}: `pin`
+// is the pinned op ("phase:name"), marked on the roofline and the bars; onPick(key) on a click.
 import { svg } from "../lib/dom.js";
 import { fetchJSON } from "../lib/api.js";
 import { mount as mountRoofline } from "./inference-roofline.js";
@@ -33,11 +34,18 @@ export function stackSvgs(host, parts) {
   return out;
 }
 
-export function mount(els) {
-  const charts = [mountRoofline(els.roofline), mountBars(els.bars), mountCurve(els.curve)];
+export function mount(els, { onPick } = {}) {
+  const roofline = mountRoofline(els.roofline, { onPick });
+  const bars = mountBars(els.bars, { onPick });
+  const curve = mountCurve(els.curve);
+  const charts = [roofline, bars, curve];
+  let shown = null;
   return {
-    update(data) {
-      for (const c of charts) c.update(data);
+    update(data, pin = null) {
+      roofline.update(data, pin);
+      bars.update(data, pin);
+      if (data !== shown) curve.update(data);
+      shown = data;
     },
     exportSvg() {
       return stackSvgs(els.roofline, charts.map((c) => c.exportSvg()));
