@@ -1,35 +1,52 @@
 // /context: the query string is the state. The page asks /api/v1/context with exactly its
 // query string (the placement in focus) and with the other placement the API offers (listed in
-// its OpenAPI document), and draws both side by side from the answers. Page-only keys: step
-// (the playhead) and theme.
+// its OpenAPI document), and draws both side by side from the answers. The view's state keys
+// (app/pages.py), never sent: step (the playhead, in ring steps) and tile (the pinned tile,
+// "placement:q,k").
 import { $, $$, h, clear } from "../lib/dom.js";
 import { pageQuery } from "../lib/pagequery.js";
+import { NOT_API_KEYS, STATE_KEYS } from "../lib/urlstate.js";
 import { metric } from "../lib/metric.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { createLoop } from "../lib/anim.js";
 import { fmtBytes, fmtInt, fmtPct, fmtTime } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
 import { mount as mountPanel, fmtPairs } from "../views/context-panel.js";
+import { numberOr, unpinOnEscape } from "../views/inference-pin.js";
 
-const PAGE_ONLY = ["theme", "step"];
 const NUMBERS = ["seq_len", "heads", "kv_heads", "head_dim", "micro_batch", "gpus_per_node"];
 const STEP_MS = 1200;
 
-const state = pageQuery(PAGE_ONLY);
+const state = pageQuery(NOT_API_KEYS);
 const params = state.params;
 const load = latest();
 const errors = errorBox($("#cx-errors"));
 const panels = new Map(); // placement -> {section, view, status, data}
 let declared = null; // the endpoint's parameters (OpenAPI), for choices and bounds
 let primary = null;
-let t = Number(params.get("step") || 0);
+let t = numberOr(params.get("step")) ?? 0; // checked against the answer's cp once it is drawn
 mountShareBar($("#share"), { getSvg: () => primary && panels.get(primary.placement)?.view.exportSvg(), name: "bitmesh-context", embedHeight: 1500 });
 
 function setParams(patch, remove = []) {
-  state.set(patch, [...remove, "step"]);
+  state.set(patch, [...remove, ...STATE_KEYS]); // a new computation: step 0, no tile pinned
   t = 0;
   refresh();
 }
+
+// ------------------------------------------------------------------ the pinned tile
+
+/** The pinned tile's "q,k" in placement `name`'s panel, or null. */
+function tileIn(name) {
+  const [placement, qk] = (params.get("tile") || "").split(":");
+  return placement === name ? qk : null;
+}
+
+function setTile(key) {
+  state.set({ tile: key });
+  for (const [name, p] of panels) p.view.setPin(tileIn(name));
+}
+const toggleTile = (name, qk) => setTile(params.get("tile") === `${name}:${qk}` ? null : `${name}:${qk}`);
+unpinOnEscape(() => params.has("tile") && setTile(null));
 
 // ------------------------------------------------------------------ the playhead
 
@@ -148,7 +165,7 @@ function panelFor(name) {
     const body = h("div", { class: "cx-panel-body" });
     const section = h("section", { class: "panel cx-panel", dataset: { placement: name } }, h("h2", { class: "panel-title" }, name), status, body);
     $("#cx-panels").append(section);
-    panels.set(name, { section, status, body, view: mountPanel(body), data: null });
+    panels.set(name, { section, status, body, view: mountPanel(body, { onPick: (qk) => toggleTile(name, qk), onUnpin: () => setTile(null) }), data: null });
   }
   return panels.get(name);
 }
@@ -166,7 +183,7 @@ function showPanel(name, d, err) {
     h("span", { dataset: { metric: "tiles", placement: name, value: String(d.tiles.length) } }, `${fmtInt(d.tiles.length)} tiles`),
     ` · makespan ${fmtPairs(d.makespan_pairs)} pairs`,
   );
-  p.view.update(d, Math.min(t, d.cp - 1e-9));
+  p.view.update(d, Math.min(t, d.cp - 1e-9), tileIn(name));
 }
 
 function renderVolumes(d) {
@@ -195,7 +212,7 @@ async function refresh() {
     for (const el of $$("#app .loading")) el.remove();
     syncControls(d);
     renderVolumes(d);
-    t = Math.min(t, d.cp);
+    if (!(t >= 0 && t <= d.cp)) t = 0; // a step this ring lacks falls back to the start
     const names = declared ? declared.placement.enum : [d.placement];
     await Promise.all(names.map(async (name) => {
       if (name === d.placement) return showPanel(name, d);

@@ -3,9 +3,11 @@
 // tile coloured by the GPU that computes it and labelled with its step, the causal mask grey;
 // the ring of GPUs with the K/V block each holds, rotating one place per step; and a timeline
 // of every GPU's work per step, the idle part hatched. The playhead t (in steps, fractional
-// while playing) fades the tiles not computed yet.
+// while playing) fades the tiles not computed yet. A pinned tile ("q,k": query block, key
+// block) is outlined and its figures shown under the panel; a click or Enter on a tile calls
+// onPick("q,k").
 //
-// mount(el, {title}) -> {update(data, t), setTime(t), exportSvg(), destroy()}
+// mount(el, {onPick, onUnpin}) -> {update(data, t, pin), setTime(t), setPin(pin), exportSvg(), destroy()}
 import { svg, h } from "../lib/dom.js";
 import { fetchJSON } from "../lib/api.js";
 import { createLoop, createRedraw } from "../lib/anim.js";
@@ -15,6 +17,7 @@ import { fmtInt, fmtNum, fmtPct } from "../lib/format.js";
 import { niceTicks } from "../lib/scale.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { ensureStylesheet } from "./collectives-svgchart.js";
+import { pinDetail, pinnable } from "./inference-pin.js";
 
 /** Pair counts as 1.5M, 340k (axis ticks need few characters). */
 export function fmtPairs(v) {
@@ -43,7 +46,12 @@ function tip(node, lines) {
   return node;
 }
 
-function drawMatrix(d, m) {
+/** A tile's tooltip lines (the panel shows the same lines for the pinned tile). */
+export function tileLines(t) {
+  return [`Queries ${t.q_block} × keys ${t.k_block}`, ["computed by", `GPU ${t.rank}`], ["at step", String(t.step)], ["query–key pairs", fmtInt(t.pairs)], t.diagonal ? "diagonal: the mask keeps its lower triangle" : "full tile"];
+}
+
+function drawMatrix(d, m, onPick = null) {
   const g = svg("g", { class: "cx-matrix" });
   const n = d.num_blocks;
   const c = m.size / n;
@@ -56,9 +64,11 @@ function drawMatrix(d, m) {
       ? svg("polygon", { points: `${x},${y} ${x},${y + c} ${x + c},${y + c}` })
       : svg("rect", { x, y, width: c, height: c });
     shape.setAttribute("fill", groupColor(t.rank));
-    const mark = svg("g", { class: "cx-tile", dataset: { step: String(t.step) } }, shape);
+    const key = `${t.q_block},${t.k_block}`;
+    const mark = svg("g", { class: "cx-tile", dataset: { step: String(t.step), tile: key, rank: String(t.rank) } }, shape);
     if (c >= 18) mark.append(svg("text", { x: x + (t.diagonal ? c * 0.3 : c / 2), y: y + (t.diagonal ? c * 0.75 : c / 2) + 4, "text-anchor": "middle", class: "cx-step-label" }, String(t.step)));
-    tiles.append(tip(mark, [`Queries ${t.q_block} × keys ${t.k_block}`, ["computed by", `GPU ${t.rank}`], ["at step", String(t.step)], ["query–key pairs", fmtInt(t.pairs)], t.diagonal ? "diagonal: the mask keeps its lower triangle" : "full tile"]));
+    if (onPick) pinnable(mark, () => onPick(key)).setAttribute("aria-label", `Queries ${t.q_block} × keys ${t.k_block}`);
+    tiles.append(tip(mark, tileLines(t)));
   });
   g.append(tiles);
   const ax = svg("g", { class: "axis" });
@@ -157,8 +167,18 @@ function build(p) {
   p.ring = drawRing(d, L.ring);
   p.ring.center = [L.ring.cx, L.ring.cy];
   p.timeline = drawTimeline(d, L.timeline);
-  p.root.append(drawMatrix(d, L.matrix), p.ring.g, p.timeline.g);
+  p.root.append(drawMatrix(d, L.matrix, p.onPick), p.ring.g, p.timeline.g);
   setTime(p, p.t);
+  setPin(p, p.pin);
+}
+
+/** Outline the pinned tile ("q,k") and show its figures; a tile this answer lacks is no pin. */
+function setPin(p, pin) {
+  p.pin = pin;
+  const tile = p.data && p.data.tiles.find((t) => `${t.q_block},${t.k_block}` === pin);
+  for (const mark of p.root.querySelectorAll(".cx-tile")) mark.toggleAttribute("data-pinned", Boolean(tile) && mark.dataset.tile === pin);
+  if (tile) p.detail.show(pin, tileLines(tile));
+  else p.detail.clear();
 }
 
 function setTime(p, t) {
@@ -171,11 +191,11 @@ function setTime(p, t) {
   p.timeline.head.setAttribute("x2", x);
 }
 
-export function mount(el) {
+export function mount(el, { onPick = null, onUnpin = () => {} } = {}) {
   const root = svg("svg", { class: "cx-svg", role: "img", "aria-label": "Ring attention tiles, the K/V ring and the work timeline" });
   const legend = h("div", { class: "legend cx-legend" });
   el.append(root, legend);
-  const p = { root, data: null, width: 0, t: 0, ring: null, timeline: null };
+  const p = { root, data: null, width: 0, t: 0, ring: null, timeline: null, pin: null, onPick, detail: pinDetail(el, onUnpin) };
   const redraw = createRedraw(() => build(p));
   const unResize = onResize(el, (w) => {
     p.width = w;
@@ -183,13 +203,15 @@ export function mount(el) {
   });
   const unTheme = onThemeChange(redraw);
   return {
-    update(data, t) {
+    update(data, t, pin = null) {
       p.data = data;
       p.t = t;
+      p.pin = pin;
       legend.replaceChildren(...legendItems(data));
       redraw();
     },
     setTime: (t) => setTime(p, t),
+    setPin: (pin) => setPin(p, pin),
     exportSvg: () => root,
     destroy() {
       unResize();
