@@ -5,6 +5,7 @@ a phone in dark mode gets no sideways scroll."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
@@ -100,3 +101,91 @@ def test_phone_width_fits_and_dark_mode_draws(live_server: str, browser: Any) ->
     assert pg.evaluate("() => document.documentElement.dataset.theme") == "dark"
     assert errors == []
     context.close()
+
+
+# ------------------------------------------------------------------ view state in the URL
+
+STATE = ("t", "expert", "theme", "controls")
+
+
+def _api_requests(page: Any) -> list[str]:
+    """Every /api/ URL the page asks from now on (appended as the page runs)."""
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
+    return urls
+
+
+def _flow(page: Any, key: str) -> int:
+    return int(page.locator(".moe-flow-canvas").get_attribute(f"data-{key}"))
+
+
+def _pinned_is(page: Any, api: dict[str, Any], e: int) -> None:
+    assert page.locator(".moe-bar.moe-pinned").get_attribute("data-expert") == str(e)
+    detail = page.locator("#moe-flow .pin-detail")
+    assert detail.get_attribute("data-pinned") == str(e)
+    text = detail.inner_text()
+    assert f"Expert {e} on GPU {api['expert_rank'][e]}" in text
+    assert f"routed: {api['expert_load'][e]:,}" in text
+    assert f"kept: {api['expert_kept'][e]:,}" in text
+    assert f"dropped: {api['expert_dropped'][e]:,}" in text
+
+
+@pytest.mark.parametrize("where", ["", "/embed"])
+def test_a_url_with_t_and_expert_opens_that_frame_paused(
+    live_server: str, page: Any, where: str
+) -> None:
+    api = _api(live_server, "routes=true")
+    urls = _api_requests(page)
+    # 2,500 ms into the loop every copy has landed: the kept ones sit in their experts' bars,
+    # the dropped ones lie under them (the flow's phases: 1,400 ms out, 500 held, 600 falling)
+    _open(page, f"{live_server}{where}/moe?t=2500&expert=3&theme=dark")
+    page.wait_for_function("() => document.querySelector('.moe-flow-canvas').dataset.t === '2500'")
+    assert page.locator(".moe-flow").get_attribute("data-playing") == "0"
+    assert _flow(page, "landed") == sum(api["expert_kept"])
+    assert _flow(page, "fallen") == api["dropped"]
+    assert page.locator(".moe-scrub").input_value() == "2500"
+    _pinned_is(page, api, 3)
+    page.wait_for_timeout(300)
+    assert _flow(page, "t") == 2500  # still paused
+    assert urls and [u for u in urls if set(parse_qs(urlparse(u).query)) & set(STATE)] == []
+    assert list(page.problems) == []
+
+
+def test_before_the_fall_no_copy_has_fallen(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/moe?t=600")
+    page.wait_for_function("() => document.querySelector('.moe-flow-canvas').dataset.t === '600'")
+    assert _flow(page, "fallen") == 0
+    assert _flow(page, "landed") < sum(_api(live_server, "routes=true")["expert_kept"])
+
+
+def test_pausing_scrubbing_and_pinning_write_the_url(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/moe")
+    api = _api(live_server, "routes=true")
+    page.wait_for_function("() => document.querySelector('.moe-flow').dataset.playing === '1'")
+    page.locator(".moe-flow-bar button").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).has('t')")
+    t = int(parse_qs(urlparse(page.url).query)["t"][0])
+    assert t == _flow(page, "t")
+    page.locator(".moe-scrub").fill("3000")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('t') === '3000'")
+    assert _flow(page, "t") == 3000
+    page.locator(".moe-bar[data-expert='5']").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('expert') === '5'")
+    _pinned_is(page, api, 5)
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !location.search.includes('expert=')")
+    assert page.locator(".moe-bar.moe-pinned").count() == 0
+    page.locator(".moe-bar[data-expert='2']").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('expert') === '2'")
+    _pinned_is(page, api, 2)
+    assert list(page.problems) == []
+
+
+@pytest.mark.parametrize("bad", ["t=abc&expert=x", "t=999999&expert=16", "t=-5&expert=-1"])
+def test_bad_t_and_expert_fall_back_quietly(live_server: str, page: Any, bad: str) -> None:
+    _open(page, f"{live_server}/moe?{bad}")
+    page.wait_for_function("() => document.querySelector('.moe-flow').dataset.playing === '1'")
+    assert page.locator(".moe-bar.moe-pinned").count() == 0
+    assert page.locator("#moe-flow .pin-detail").is_hidden()
+    assert list(page.problems) == []

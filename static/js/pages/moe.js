@@ -2,30 +2,57 @@
 // string (plus routes=true, which only adds the copies to animate) and draws the answer; the
 // sliders offer the values the answer's `controls` lists, every control shows the answer's
 // `query`, and the choices of the selects come from the OpenAPI document and the presets.
+// The view's state keys (app/pages.py) stay in the URL and reach no API: t (the animation's
+// playhead, ms into its loop, written when the reader pauses or scrubs) and expert (pinned).
 import { $, $$, h, clear } from "../lib/dom.js";
 import { pageQuery, fillSelect } from "../lib/pagequery.js";
 import { metric } from "../lib/metric.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtBytes, fmtInt, fmtNum, fmtPct, fmtTime } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
-import { mount as mountFlow } from "../views/moe-flow.js";
-import { mount as mountCharts } from "../views/moe-charts.js";
+import { NOT_API_KEYS } from "../lib/urlstate.js";
+import { mount as mountFlow, LOOP_MS } from "../views/moe-flow.js";
+import { mount as mountCharts, expertLines } from "../views/moe-charts.js";
+import { pinDetail, unpinOnEscape, indexIn } from "../views/inference-pin.js";
 
-const PAGE_ONLY = ["theme"];
 const ARCH = ["experts", "top_k", "hidden", "shared_experts"];
 const NUMBERS = ["max_nodes", "shared_experts", "hidden", "gpus_per_node", "seed"];
 const TEXTS = ["dispatch_dtype", "combine_dtype"];
 
-const state = pageQuery(PAGE_ONLY);
+const state = pageQuery(NOT_API_KEYS);
 let shown = null;
 const load = latest();
 const errors = errorBox($("#moe-errors"));
-const flow = mountFlow($("#moe-flow"));
-const charts = mountCharts($("#moe-charts"));
+const flow = mountFlow($("#moe-flow"), {
+  t: indexIn(state.params.get("t"), LOOP_MS), // a playhead outside the loop is no playhead
+  onPause: (t) => state.set({ t }),
+  onPick: (e) => togglePin(e),
+});
+const charts = mountCharts($("#moe-charts"), { onPick: (e) => togglePin(e) });
+const detail = pinDetail($("#moe-flow"), () => setPin(null));
+unpinOnEscape(() => state.params.has("expert") && setPin(null));
+
+/** The pinned expert of the answer `d`, or null (an index it lacks is no pin). */
+const pinned = (d) => indexIn(state.params.get("expert"), d.experts);
+
+function setPin(e) {
+  state.set({ expert: e });
+  if (shown) drawPin(shown);
+}
+const togglePin = (e) => setPin(shown && pinned(shown) === e ? null : e);
+
+/** The pinned expert outlined in the flow and the load chart, its figures under the flow. */
+function drawPin(d) {
+  const e = pinned(d);
+  flow.setPin(e);
+  charts.update(d, e);
+  if (e === null) detail.clear();
+  else detail.show(e, expertLines(d, e));
+}
 mountShareBar($("#share"), { getSvg: () => charts.exportSvg(), name: "bitmesh-moe", embedHeight: 1200 });
 
 function setParams(patch, remove = []) {
-  state.set(patch, remove);
+  state.set(patch, [...remove, "t"]); // a new layer replays from the start
   refresh();
 }
 
@@ -141,7 +168,7 @@ async function refresh() {
     syncControls(d);
     renderMetrics(d);
     flow.update(d);
-    charts.update(d);
+    drawPin(d);
     document.title = `Experts: ${d.experts} on ${d.ep} GPUs · bitmesh`;
   } catch (err) {
     errors.show(err);

@@ -2,19 +2,27 @@
 // every expert against the capacity line, its dropped part hatched; and the ep × ep dispatch
 // matrix as a heatmap, the diagonal (copies that stay on their GPU) outlined.
 //
-// mount(el) -> {update(data), exportSvg(), destroy()}
+// mount(el, {onPick}) -> {update(data, pin), exportSvg(), destroy()}: `pin` is the pinned
+// expert (its bar outlined); a click or Enter on a bar calls onPick(expert).
 import { svg } from "../lib/dom.js";
 import { cssVar, groupColor, mix } from "../lib/colors.js";
 import { fmtBytes, fmtInt, fmtPct } from "../lib/format.js";
 import { niceTicks } from "../lib/scale.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { svgChart } from "./collectives-svgchart.js";
+import { pinnable } from "./inference-pin.js";
 
 const M = { top: 16, right: 12, bottom: 46, left: 54 };
 
-export function mount(el) {
-  const chart = svgChart(el, { className: "moe-svg", label: "Expert load against capacity, and the all-to-all matrix", legendClass: "moe-legend", draw });
-  return chart;
+export function mount(el, { onPick = null } = {}) {
+  const chart = svgChart(el, { className: "moe-svg", label: "Expert load against capacity, and the all-to-all matrix", legendClass: "moe-legend", draw: (root, legend, width, s) => draw(root, legend, width, s.data, s.pin, onPick) });
+  return { ...chart, update: (data, pin = null) => chart.update({ data, pin }) };
+}
+
+/** An expert's tooltip lines (the page shows the same lines for the pinned expert). */
+export function expertLines(d, e) {
+  const load = d.expert_load[e];
+  return [`Expert ${e} on GPU ${d.expert_rank[e]}`, ["routed", fmtInt(load)], ["kept", fmtInt(d.expert_kept[e])], ["dropped", fmtInt(d.expert_dropped[e])], ["capacity", d.dropless ? "none (dropless)" : fmtInt(d.capacity)], ["share of copies", fmtPct(load / d.routed_copies)]];
 }
 
 /** Where each chart goes: side by side when wide, stacked when narrow. */
@@ -27,13 +35,13 @@ export function chartLayout(width) {
   return { wide, load: { x: 0, y: 0, w: loadW, h: loadH }, matrix: { x: wide ? loadW + 16 : 0, y: matrixTop, w: side, h: side + 44 }, height: wide ? Math.max(loadH, side + 44) : matrixTop + side + 44 };
 }
 
-function draw(root, legend, width, d) {
+function draw(root, legend, width, d, pin, onPick) {
   const L = chartLayout(width);
   root.setAttribute("viewBox", `0 0 ${width} ${L.height}`);
   root.setAttribute("width", width);
   root.setAttribute("height", L.height);
   defs(root);
-  root.append(loadChart(d, L.load), matrixChart(d, L.matrix));
+  root.append(loadChart(d, L.load, pin, onPick), matrixChart(d, L.matrix));
   legendItems(legend, d);
 }
 
@@ -44,7 +52,7 @@ function defs(root) {
   root.append(svg("defs", {}, pattern));
 }
 
-function loadChart(d, box) {
+function loadChart(d, box, pin, onPick) {
   const g = svg("g", { class: "moe-load", transform: `translate(${box.x},${box.y})` });
   const x0 = M.left;
   const x1 = box.w - M.right;
@@ -72,14 +80,15 @@ function loadChart(d, box) {
   d.expert_load.forEach((load, e) => {
     const kept = d.expert_kept[e];
     const w = Math.max(0.5, bw - gap);
-    const mark = svg("g", { class: "moe-bar", dataset: { expert: String(e) } },
+    const mark = svg("g", { class: `moe-bar${e === pin ? " moe-pinned" : ""}`, dataset: { expert: String(e) } },
       svg("rect", { x: bx(e), y: y(kept), width: w, height: Math.max(0, y0 - y(kept)), fill: groupColor(d.expert_rank[e]) }),
       d.expert_dropped[e] ? svg("rect", { x: bx(e), y: y(load), width: w, height: y(kept) - y(load), fill: "url(#moe-hatch)", class: "moe-dropped" }) : null);
     mark.addEventListener("pointermove", (ev) => {
-      showTip(ev, [`Expert ${e} on GPU ${d.expert_rank[e]}`, ["routed", fmtInt(load)], ["kept", fmtInt(kept)], ["dropped", fmtInt(d.expert_dropped[e])], ["capacity", d.dropless ? "none (dropless)" : fmtInt(d.capacity)], ["share of copies", fmtPct(load / d.routed_copies)]]);
+      showTip(ev, expertLines(d, e));
       moveTip(ev);
     });
     mark.addEventListener("pointerleave", hideTip);
+    if (onPick) pinnable(mark, () => onPick(e)).setAttribute("aria-label", `Expert ${e}: ${fmtInt(load)} copies routed`);
     bars.append(mark);
   });
   g.append(bars);

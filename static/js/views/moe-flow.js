@@ -3,7 +3,10 @@
 // Every frame is a pure function of the loop time t; positions come from `layoutFlow`, which
 // reads only what /api/v1/moe returned (routes, loads, capacity, ranks).
 //
-// mount(el) -> {update(data), destroy()}
+// mount(el, {t, onPause, onPick}) -> {update(data), setPin(expert), destroy()}: `t` (ms into the
+// loop, or null) opens paused at that frame; onPause(t) runs when the reader pauses or scrubs
+// (not every frame); a click on an expert's column calls onPick(expert), and the pinned one is
+// outlined. The canvas's data-t, data-landed and data-fallen tell tests what the frame shows.
 import { h } from "../lib/dom.js";
 import { fetchJSON } from "../lib/api.js";
 import { createLoop, createRedraw, easeInOut, prefersReducedMotion } from "../lib/anim.js";
@@ -11,13 +14,14 @@ import { setupCanvas, onResize, eventToElementCoordinates } from "../lib/canvas.
 import { cssVar, groupColor, onThemeChange } from "../lib/colors.js";
 import { fmtInt } from "../lib/format.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
+import { expertLines } from "./moe-charts.js";
 
 /** Milliseconds of each phase of one loop. */
 const T = { spread: 700, fly: 700, hold: 500, fall: 600, gap: 400, back: 900, rest: 900 };
 const DISPATCH_END = T.spread + T.fly;
 const FALL_START = DISPATCH_END + T.hold;
 const COMBINE_START = FALL_START + T.fall + T.gap;
-const LOOP_MS = COMBINE_START + T.spread + T.fly + T.rest;
+export const LOOP_MS = COMBINE_START + T.spread + T.fly + T.rest;
 /** Most copies drawn one by one; beyond, every n-th token is drawn (the bars stay exact). */
 const MAX_DRAWN = 12000;
 
@@ -64,7 +68,7 @@ function paintFrame(v, t) {
   drawFrame(ctx, geo, d);
   const r = d.routes;
   const size = Math.max(1.5, Math.min(geo.cell * 0.8, geo.bw * 0.8, 6));
-  const fallen = cssVar("--faint");
+  const faint = cssVar("--faint");
   ctx.fillStyle = cssVar("--border");
   for (const [rank, k] of geo.tokenIndex.values()) {
     const [x, y] = geo.dot(rank, k);
@@ -72,6 +76,8 @@ function paintFrame(v, t) {
   }
   const barW = Math.max(1, geo.bw * 0.78);
   const barH = Math.max(1, geo.unit);
+  let landed = 0;
+  let fallen = 0;
   for (let i = 0; i < r.token.length; i += v.stride) {
     const e = v.ends[i];
     const delay = e.k * T.spread + Math.max(0, r.choice[i]) * 60;
@@ -85,13 +91,15 @@ function paintFrame(v, t) {
       const over = r.slot[i] - d.capacity; // spread the pile under its expert
       x = e.x1 + ((((over * 5) % geo.bw) + geo.bw) % geo.bw - geo.bw / 2) * 0.8 * f;
       y = e.y1 + (geo.dropY + (over % 3) * size - e.y1) * f;
-      color = fallen;
+      color = faint;
+      if (f >= 1) fallen += 1;
     } else if (r.kept[i] && back > 0) {
       x = e.x1 + (e.x0 - e.x1) * back;
       y = e.y1 + (e.y0 - e.y1) * back;
     } else if (out >= 1) {
       ctx.fillStyle = color; // landed: a slice of its expert's bar
       ctx.fillRect(e.x1 - barW / 2, e.y1 - barH / 2, barW, barH);
+      if (r.kept[i]) landed += 1;
       continue;
     } else {
       x = e.x0 + (e.x1 - e.x0) * out;
@@ -100,6 +108,27 @@ function paintFrame(v, t) {
     ctx.fillStyle = color;
     ctx.fillRect(x - size / 2, y - size / 2, size, size);
   }
+  outlineExpert(ctx, geo, d, v.pin);
+  Object.assign(v.canvas.dataset, { landed: String(landed), fallen: String(fallen) });
+}
+
+/** A frame around the pinned expert's column of the bottom row. */
+function outlineExpert(ctx, geo, d, e) {
+  if (e === null || e === undefined || geo.compact) return;
+  ctx.strokeStyle = cssVar("--text");
+  ctx.lineWidth = 2;
+  ctx.strokeRect(geo.barX(e) + 1, geo.bottom.y + 1, Math.max(2, geo.bw - 2), geo.bottom.h - 2);
+  ctx.lineWidth = 1;
+}
+
+/** The expert under a pointer event, or null. */
+function expertAt(v, ev) {
+  const { geo, d } = v;
+  const { x, y } = eventToElementCoordinates(ev, v.canvas);
+  const rank = Math.floor((x - geo.pad) / (geo.cw + geo.gap));
+  if (rank < 0 || rank >= d.ep || x > geo.colX(rank) + geo.cw) return null;
+  if (y < geo.bottom.y || y > geo.bottom.y + geo.bottom.h) return null;
+  return rank * d.experts_per_rank + Math.min(d.experts_per_rank - 1, Math.floor((x - geo.colX(rank)) / geo.bw));
 }
 
 function drawFrame(ctx, geo, d) {
@@ -181,10 +210,8 @@ function tipAt(v, ev) {
   const { x, y } = eventToElementCoordinates(ev, v.canvas);
   const rank = Math.floor((x - geo.pad) / (geo.cw + geo.gap));
   if (rank < 0 || rank >= d.ep || x > geo.colX(rank) + geo.cw) return null;
-  if (y >= geo.bottom.y && y <= geo.bottom.y + geo.bottom.h) {
-    const e = rank * d.experts_per_rank + Math.min(d.experts_per_rank - 1, Math.floor((x - geo.colX(rank)) / geo.bw));
-    return [`Expert ${e} on GPU ${rank}`, ["routed", fmtInt(d.expert_load[e])], ["kept", fmtInt(d.expert_kept[e])], ["dropped", fmtInt(d.expert_dropped[e])], ["capacity", d.dropless ? "none (dropless)" : fmtInt(d.capacity)]];
-  }
+  const e = expertAt(v, ev);
+  if (e !== null) return expertLines(d, e);
   if (y >= geo.top.y && y <= geo.top.y + geo.top.h) {
     const k = Math.floor((y - geo.top.y) / geo.cell) * geo.cols + Math.floor((x - geo.colX(rank)) / geo.cell);
     const token = v.tokenAt[rank] ? v.tokenAt[rank][k] : undefined;
@@ -205,18 +232,22 @@ function tokenTip(d, token, rank, copies) {
   return lines;
 }
 
-export function mount(el) {
+export function mount(el, { t = null, onPause = () => {}, onPick = null } = {}) {
   const canvas = h("canvas", { class: "moe-flow-canvas", role: "img", "aria-label": "Token copies flowing from their GPUs to the experts' GPUs and back" });
   const play = h("button", { type: "button", class: "primary", "aria-label": "Pause" }, "❚❚ Pause");
   const note = h("p", { class: "muted moe-flow-note", hidden: true });
   const leg = h("div", { class: "legend" });
   const wrap = h("div", { class: "moe-flow", dataset: { playing: "0" } }, h("div", { class: "moe-flow-bar" }, play), canvas, note, leg);
   el.append(wrap);
-  const v = { canvas, d: null, geo: null, ctx: null, ends: [], stride: 1, width: 0, t: FALL_START + T.fall };
+  const scrub = h("input", { type: "range", class: "moe-scrub", min: "0", max: String(LOOP_MS - 1), step: "10", "aria-label": "Animation time (ms into the loop)", dataset: { embed: "playback" } });
+  play.after(scrub);
+  let held = t; // a playhead from the URL: the first answer is drawn paused there
+  const v = { canvas, d: null, geo: null, ctx: null, ends: [], stride: 1, width: 0, t: held ?? FALL_START + T.fall, pin: null };
   const redraw = createRedraw(() => paint(v));
   const loop = createLoop(wrap, (ms) => {
     v.t = ms % LOOP_MS;
     paint(v);
+    scrub.value = String(v.t);
   });
   const setPlaying = (on) => {
     play.textContent = on ? "❚❚ Pause" : "▶ Play";
@@ -227,7 +258,19 @@ export function mount(el) {
     if (loop.running) {
       loop.stop();
       setPlaying(false);
+      onPause(Math.round(v.t));
     } else setPlaying(loop.start({ force: true, from: v.t }));
+  });
+  scrub.addEventListener("input", () => {
+    loop.stop();
+    setPlaying(false);
+    v.t = Number(scrub.value);
+    redraw();
+  });
+  scrub.addEventListener("change", () => onPause(Math.round(v.t)));
+  canvas.addEventListener("click", (ev) => {
+    const e = v.geo && onPick ? expertAt(v, ev) : null;
+    if (e !== null) onPick(e);
   });
   canvas.addEventListener("pointermove", (ev) => {
     const lines = v.geo ? tipAt(v, ev) : null;
@@ -261,13 +304,23 @@ export function mount(el) {
       const drawable = Boolean(d.routes);
       canvas.hidden = !drawable;
       play.hidden = !drawable;
+      scrub.hidden = !drawable;
       note.hidden = drawable;
       note.textContent = drawable ? "" : (d.notes.find((n) => n.startsWith("Routes are listed")) || "No routes to draw.");
       leg.replaceChildren(...(drawable ? legend(d) : []));
       if (!drawable) return;
       v.stride = Math.max(1, Math.ceil(d.routes.token.length / MAX_DRAWN));
       relayout();
+      scrub.value = String(v.t);
+      if (held !== null) {
+        held = null; // opens paused at the URL's frame; play resumes from there
+        return setPlaying(false);
+      }
       if (!loop.running) setPlaying(!prefersReducedMotion() && loop.start({ from: 0 }));
+    },
+    setPin(e) {
+      v.pin = e;
+      redraw();
     },
     destroy() {
       loop.destroy();
