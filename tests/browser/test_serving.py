@@ -4,7 +4,9 @@ and at any moment of the replay exactly the blocks the API's ledger says are hel
 
 from __future__ import annotations
 
+import math
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
@@ -127,3 +129,131 @@ def test_the_home_gallery_preview_draws(live_server: str, page: Any) -> None:
         }"""
     )
     assert draws[0] > 0 and draws[1] > 0
+
+
+# ------------------------------------------------------------------ view state in the URL
+
+STATE = ("t", "request", "theme", "controls")
+
+
+def _api_requests(page: Any) -> list[str]:
+    """Every /api/ URL the page asks from now on (appended as the page runs)."""
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
+    return urls
+
+
+def _step_at(seg: dict[str, Any], t: float) -> int:
+    """The engine step in progress at simulated time t, from the API's segments."""
+    if not seg["step"] or t < seg["start"][0]:
+        return -1
+    i = max(k for k, a in enumerate(seg["start"]) if a <= t)
+    span = seg["end"][i] - seg["start"][i]
+    into = int((t - seg["start"][i]) / span * seg["steps"][i]) if span > 0 else 0
+    return int(seg["step"][i] + min(seg["steps"][i] - 1, max(0, into)))
+
+
+def _owners(trace: dict[str, Any], step: int, blocks: int) -> list[int]:
+    """Which request holds each block after every event of steps ≤ step (-1: free)."""
+    owner = [-1] * blocks
+    ev = trace["events"]
+    for s, b, n, r, op in zip(
+        ev["step"], ev["block"], ev["count"], ev["request"], ev["op"], strict=True
+    ):
+        if s <= step:
+            owner[b : b + n] = [r if op == 0 else -1] * n
+    return owner
+
+
+def _frame_is(page: Any, api: dict[str, Any], t: float, request: int | None) -> None:
+    assert float(page.locator("#srv-transport").get_attribute("data-time")) == t
+    assert page.locator(".srv-play").get_attribute("aria-pressed") == "false"
+    for i, run in enumerate(("continuous", "static")):
+        trace = api[run]["trace"]
+        canvas = page.locator(".srv-pool-canvas").nth(i)
+        step = _step_at(trace["segments"], t)
+        assert int(canvas.get_attribute("data-step")) == step
+        owner = _owners(trace, step, api["num_blocks"])
+        assert int(canvas.get_attribute("data-used")) == sum(o >= 0 for o in owner)
+        want = 0 if request is None else owner.count(request)
+        assert int(canvas.get_attribute("data-pinned-blocks")) == want, run
+
+
+@pytest.mark.parametrize("where", ["", "/embed"])
+def test_a_url_with_t_and_request_opens_that_frame_paused(
+    live_server: str, page: Any, where: str
+) -> None:
+    query = QUERIES[1]
+    api = _api(live_server, query)
+    seg = api["continuous"]["trace"]["segments"]
+    t = seg["end"][len(seg["end"]) // 3]
+    owner = _owners(api["continuous"]["trace"], _step_at(seg, t), api["num_blocks"])
+    request = next(o for o in owner if o >= 0)
+    urls = _api_requests(page)
+    page.goto(f"{live_server}{where}/serving?{query}&t={t!r}&request={request}&theme=dark")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.srv-pool-canvas')].every(c => +c.dataset.draws > 0)"
+    )
+    page.wait_for_timeout(300)  # it stays where the URL put it
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.srv-pool-canvas')].every("
+        "c => c.dataset.pinnedBlocks !== undefined)"
+    )
+    _frame_is(page, api, t, request)
+    text = page.locator(".pin-detail").inner_text()
+    req = api["continuous"]["trace"]["requests"]
+    assert f"Request {request}" in text
+    assert f"prompt / output: {req['prompt'][request]:,} / {req['output'][request]:,}" in text
+    assert urls and [u for u in urls if set(parse_qs(urlparse(u).query)) & set(STATE)] == []
+    assert list(page.problems) == []
+
+
+def test_pausing_sliding_and_pinning_write_the_url(live_server: str, page: Any) -> None:
+    query = QUERIES[1]
+    api = _api(live_server, query)
+    page.goto(f"{live_server}/serving?{query}")
+    page.wait_for_selector(".srv-play[aria-pressed='true']")
+    page.click(".srv-play")
+    page.wait_for_function("() => new URLSearchParams(location.search).has('t')")
+    shown = float(page.locator("#srv-transport").get_attribute("data-time"))
+    assert float(parse_qs(urlparse(page.url).query)["t"][0]) == pytest.approx(shown, rel=1e-5)
+    seg = api["continuous"]["trace"]["segments"]
+    span = max(api[run]["trace"]["segments"]["end"][-1] for run in ("continuous", "static"))
+    # a slider position (per mille of both runs' span) where the continuous pool holds blocks
+    at = next(
+        p
+        for p in range(50, 1000, 25)
+        if _held_after(api["continuous"]["trace"], _step_at(seg, p / 1000 * span)) > 0
+    )
+    page.locator("#srv-transport input[type=range]").fill(str(at))
+    page.wait_for_function(
+        "(t) => Number(new URLSearchParams(location.search).get('t')) !== t", arg=shown
+    )
+    t = float(page.locator("#srv-transport").get_attribute("data-time"))
+    assert float(parse_qs(urlparse(page.url).query)["t"][0]) == pytest.approx(t, rel=1e-5)
+    owner = _owners(api["continuous"]["trace"], _step_at(seg, t), api["num_blocks"])
+    # click the first held block: the grid's cells are as large as fit 280 px (2 to 18 px)
+    block = next(b for b, o in enumerate(owner) if o >= 0)
+    canvas = page.locator(".srv-pool-canvas").first
+    width = canvas.bounding_box()["width"]
+    cell = min(18, max(2, math.floor(math.sqrt(width * 280 / api["num_blocks"]))))
+    cols = max(1, math.floor(width / cell))
+    canvas.click(position={"x": (block % cols + 0.5) * cell, "y": (block // cols + 0.5) * cell})
+    request = owner[block]
+    page.wait_for_function(
+        f"() => new URLSearchParams(location.search).get('request') === '{request}'"
+    )
+    page.wait_for_function("(c) => c.dataset.pinnedBlocks !== '0'", arg=canvas.element_handle())
+    assert int(canvas.get_attribute("data-pinned-blocks")) == owner.count(request)
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !location.search.includes('request=')")
+    assert page.locator(".pin-detail").is_hidden()
+    assert list(page.problems) == []
+
+
+@pytest.mark.parametrize("bad", ["t=abc&request=x", "t=1e9&request=100000", "t=-1&request=-3"])
+def test_bad_t_and_request_fall_back_quietly(live_server: str, page: Any, bad: str) -> None:
+    page.goto(f"{live_server}/serving?{QUERIES[1]}&{bad}")
+    page.wait_for_selector(".srv-play[aria-pressed='true']")  # plays as with no playhead
+    assert page.locator(".pin-detail").is_hidden()
+    assert list(page.problems) == []

@@ -1,21 +1,45 @@
 // /serving: the query string is the state. The page sends exactly its query string to
 // /api/v1/inference/batching and draws the answer: the engine's KV capacity, both runs' pools
 // replayed from the trace, their timelines and figures; controls show the answer's `query`.
+// The view's state keys (app/pages.py) stay in the URL and reach no API: t (the playhead, in
+// simulated seconds, written when the reader pauses or lets go of the slider) and request (the
+// request pinned).
 import { $, $$, h, svg, clear } from "../lib/dom.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtBytes, fmtNum, fmtTime, fmtInt, fmtPct } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
-import { mount } from "../views/serving.js";
+import { mount, requestLines } from "../views/serving.js";
+import { indexIn, numberOr, pinDetail, unpinOnEscape } from "../views/inference-pin.js";
 import { queryState, fillSelect, showValue, wireControls, metric, storageDtypes } from "../views/inference-page.js";
 
 const NUMBERS = ["tp", "requests", "rate", "prompt_len", "output_len", "seed", "num_blocks", "block_size", "memory_fraction", "max_model_len", "max_num_seqs", "max_batched_tokens"];
 const SELECTS = ["model", "gpu", "engine", "kv_dtype", "distribution"];
 
 const load = latest();
-const state = queryState(refresh);
+const state = queryState(refresh, () => shown && drawPin(shown), ["t"]); // a new run replays from its start
 const errors = errorBox($("#srv-errors"));
-const view = mount({ continuous: $("#srv-pool-continuous"), static: $("#srv-pool-static"), timeline: $("#srv-timeline"), transport: $("#srv-transport") });
+let shown = null;
+const view = mount({ continuous: $("#srv-pool-continuous"), static: $("#srv-pool-static"), timeline: $("#srv-timeline"), transport: $("#srv-transport") }, {
+  t: numberOr(state.params.get("t")),
+  onPause: (t) => state.set("t", Number(t.toPrecision(6))),
+  onPick: (r) => state.set("request", shown && pinned(shown) === r ? null : r),
+});
+const pinHost = h("div");
+$("#srv-pool-legend").after(pinHost);
+const detail = pinDetail(pinHost, () => state.set("request", null));
+unpinOnEscape(() => state.params.has("request") && state.set("request", null));
+
+/** The pinned request of the answer `d`, or null (an id its trace lacks is no pin). */
+const pinned = (d) => (d.continuous.trace ? indexIn(state.params.get("request"), d.continuous.trace.requests.arrival.length) : null);
+
+/** The pinned request's blocks outlined in both pools, its lengths and times under them. */
+function drawPin(d) {
+  const r = pinned(d);
+  view.setPin(r);
+  if (r === null) detail.clear();
+  else detail.show(r, requestLines(d, r));
+}
 mountShareBar($("#share"), { getSvg: () => view.exportSvg(), name: "bitmesh-serving", embedHeight: 1200 });
 
 function syncControls(d) {
@@ -137,6 +161,8 @@ async function refresh() {
     renderKV(d);
     renderSummary(d);
     view.update(d);
+    shown = d;
+    drawPin(d);
     if (!d.continuous.trace) errors.show(new Error(d.notes[d.notes.length - 1]));
     document.title = `Serving: ${d.query.requests} requests · bitmesh`;
   } catch (err) {

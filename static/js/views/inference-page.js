@@ -5,9 +5,10 @@ import { NOT_API_KEYS, STATE_KEYS } from "../lib/urlstate.js";
 
 /**
  * The page's query string, and `set(key, value)` to change one parameter (written to the URL,
- * then `refresh()`, or `redraw(key)` for one of the view's state keys, which no API sees).
+ * then `refresh()`, or `redraw(key)` for one of the view's state keys, which no API sees). A
+ * change to an API parameter drops the state keys in `dropOnChange` (a playhead of the old run).
  */
-export function queryState(refresh, redraw = () => {}) {
+export function queryState(refresh, redraw = () => {}, dropOnChange = []) {
   const params = new URLSearchParams(location.search);
   return {
     params,
@@ -17,6 +18,7 @@ export function queryState(refresh, redraw = () => {}) {
       return q.toString();
     },
     set(key, value) {
+      if (!STATE_KEYS.includes(key)) for (const k of dropOnChange) params.delete(k);
       if (value === null || value === "" || value === undefined) params.delete(key);
       else params.set(key, String(value));
       const s = params.toString().replaceAll("%2C", ",");

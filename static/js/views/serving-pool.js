@@ -2,7 +2,9 @@
 // request that holds it, replayed from the API's ledger of allocations and frees. Block i sits
 // at row ⌊i / columns⌋, column i mod columns, so the grid keeps its shape as it fills.
 //
-// mountPool(el, {label}) -> {setRun(run, numBlocks), show(t), exportSvg(), destroy()}
+// mountPool(el, {label, onPick}) -> {setRun(run, numBlocks), show(t), setPin(request),
+// exportSvg(), destroy()}: the pinned request's blocks are outlined (data-pinned-blocks counts
+// them); a click on a held block calls onPick(request).
 import { h, svg } from "../lib/dom.js";
 import { groupColor, cssVar } from "../lib/colors.js";
 import { eventToElementCoordinates } from "../lib/canvas.js";
@@ -68,24 +70,44 @@ function paint(v) {
   ctx.fillRect(0, 0, v.width, hh);
   const gap = cell >= 5 ? 1 : 0;
   const free = cssVar("--border");
+  let pinned = 0;
   for (let b = 0; b < n; b += 1) {
     const r = state.owner[b];
     ctx.fillStyle = r < 0 ? free : groupColor(r);
     ctx.fillRect((b % cols) * cell, Math.floor(b / cols) * cell, cell - gap, cell - gap);
+    if (r >= 0 && r === v.pin) pinned += 1;
   }
+  if (pinned) outlineBlocks(ctx, v, cell, cols);
   v.geometry = { cell, cols };
   countDraw(v);
   v.canvas.dataset.used = String(state.used);
   v.canvas.dataset.step = String(state.step);
+  v.canvas.dataset.pinnedBlocks = String(pinned);
+}
+
+/** A frame around every block the pinned request holds. */
+function outlineBlocks(ctx, v, cell, cols) {
+  ctx.strokeStyle = cssVar("--text");
+  ctx.lineWidth = Math.max(1, Math.min(2, cell / 4));
+  for (let b = 0; b < v.n; b += 1) {
+    if (v.state.owner[b] === v.pin) ctx.strokeRect((b % cols) * cell + 0.5, Math.floor(b / cols) * cell + 0.5, cell - 1, cell - 1);
+  }
+  ctx.lineWidth = 1;
+}
+
+/** The block under a pointer event, or -1. */
+function blockAt(v, ev) {
+  const { x, y } = eventToElementCoordinates(ev, v.canvas);
+  const { cell, cols } = v.geometry;
+  const b = Math.floor(y / cell) * cols + Math.floor(x / cell);
+  return b < 0 || b >= v.n || Math.floor(x / cell) >= cols ? -1 : b;
 }
 
 function pointer(v) {
   v.canvas.addEventListener("pointermove", (ev) => {
     if (!v.run || !v.geometry) return;
-    const { x, y } = eventToElementCoordinates(ev, v.canvas);
-    const { cell, cols } = v.geometry;
-    const b = Math.floor(y / cell) * cols + Math.floor(x / cell);
-    if (b < 0 || b >= v.n || Math.floor(x / cell) >= cols) return hideTip();
+    const b = blockAt(v, ev);
+    if (b < 0) return hideTip();
     const r = v.state.owner[b];
     const q = v.run.trace.requests;
     const lines = [`Block ${fmtInt(b)}`, ["at step", fmtInt(v.state.step)]];
@@ -95,13 +117,17 @@ function pointer(v) {
     moveTip(ev);
   });
   v.canvas.addEventListener("pointerleave", hideTip);
+  v.canvas.addEventListener("click", (ev) => {
+    const b = v.run && v.geometry && v.onPick ? blockAt(v, ev) : -1;
+    if (b >= 0 && v.state.owner[b] >= 0) v.onPick(v.state.owner[b]);
+  });
 }
 
-export function mountPool(el, { label, maxHeight = 280 }) {
+export function mountPool(el, { label, maxHeight = 280, onPick = null }) {
   const canvas = h("canvas", { class: "srv-pool-canvas", role: "img", "aria-label": label, dataset: { draws: "0" } });
   const wrap = h("div", { class: "srv-pool-wrap" }, canvas);
   el.append(wrap);
-  const v = { canvas, wrap, width: 0, draws: 0, run: null, n: 0, maxHeight, state: null, ctxCache: null, geometry: null };
+  const v = { canvas, wrap, width: 0, draws: 0, run: null, n: 0, maxHeight, state: null, ctxCache: null, geometry: null, pin: null, onPick };
   const unwire = wireCanvasView(v, {
     frame: paint,
     tween: () => false,
@@ -122,6 +148,10 @@ export function mountPool(el, { label, maxHeight = 280 }) {
       if (!v.run || !v.run.trace) return;
       replay(v.state, v.run.trace.events, stepAt(v.run.trace.segments, t));
       v.redraw();
+    },
+    setPin(request) {
+      v.pin = request;
+      if (v.run && v.run.trace) v.redraw();
     },
     exportSvg() {
       return poolSvg(v);

@@ -3,11 +3,14 @@
 // them. The clock plays in simulated time (scaled so a run lasts a few seconds), pauses when
 // the view is off-screen, and does not run under prefers-reduced-motion.
 //
-// mount({continuous, static, timeline, transport}) -> {update(data), exportSvg(), destroy()}
+// mount({continuous, static, timeline, transport}, {t, onPause, onPick}) -> {update(data),
+// setPin(request), exportSvg(), destroy()}: `t` (simulated seconds, or null) opens the first
+// answer paused there; onPause(t) runs when the reader pauses or lets go of the slider (not
+// every frame); a click on a held block calls onPick(request), whose blocks are outlined.
 import { h } from "../lib/dom.js";
 import { createLoop } from "../lib/anim.js";
 import { fetchJSON } from "../lib/api.js";
-import { fmtTime } from "../lib/format.js";
+import { fmtInt, fmtTime } from "../lib/format.js";
 import { mountPool } from "./serving-pool.js";
 import { mountTimeline, timeSpan, RUNS } from "./serving-timeline.js";
 import { stackSvgs } from "./inference.js";
@@ -23,18 +26,28 @@ export function busiestTime(data) {
   return s.blocks.length ? (s.start[best] + s.end[best]) / 2 : 0;
 }
 
-function transport(el, onSeek, onToggle) {
+/** A request's lines for its pinned detail: its lengths and its times under both batchings. */
+export function requestLines(data, r) {
+  const c = data.continuous.trace.requests;
+  const lines = [`Request ${r}`, ["prompt / output", `${fmtInt(c.prompt[r])} / ${fmtInt(c.output[r])} tokens`], ["arrived", fmtTime(c.arrival[r])]];
+  for (const run of RUNS) lines.push([`finished, ${run.title}`, fmtTime(data[run.key].trace.requests.finish[r])]);
+  return lines;
+}
+
+function transport(el, onSeek, onToggle, onRelease) {
   const play = h("button", { type: "button", class: "srv-play", "aria-pressed": "false" }, "Play");
   const slider = h("input", { type: "range", min: "0", max: "1000", step: "1", value: "0", "aria-label": "Simulated time" });
   const clock = h("output", { class: "srv-clock" }, "0 s");
   play.addEventListener("click", onToggle);
   slider.addEventListener("input", () => onSeek(Number(slider.value) / 1000));
+  slider.addEventListener("change", onRelease);
   el.append(play, slider, clock);
   return { play, slider, clock };
 }
 
-export function mount(els) {
-  const pools = { continuous: mountPool(els.continuous, { label: "KV pool under continuous batching" }), static: mountPool(els.static, { label: "KV pool under static batching" }) };
+export function mount(els, { t: held = null, onPause = () => {}, onPick = null } = {}) {
+  const pools = { continuous: mountPool(els.continuous, { label: "KV pool under continuous batching", onPick }), static: mountPool(els.static, { label: "KV pool under static batching", onPick }) };
+  let start = held; // a playhead from the URL: the first answer opens paused there
   const timeline = mountTimeline(els.timeline);
   let data = null;
   let span = 1;
@@ -64,6 +77,7 @@ export function mount(els) {
     if (loop.running) {
       loop.stop();
       setPlaying(false);
+      onPause(t);
       return;
     }
     from = t >= span ? 0 : t;
@@ -73,7 +87,7 @@ export function mount(els) {
     loop.stop();
     setPlaying(false);
     show(f * span);
-  }, toggle);
+  }, toggle, () => onPause(t));
   return {
     update(next) {
       data = next;
@@ -83,9 +97,18 @@ export function mount(els) {
       span = timeSpan(data);
       for (const r of RUNS) pools[r.key].setRun(data[r.key], data.num_blocks);
       timeline.update(data);
+      if (start !== null && start >= 0 && start <= span) {
+        show(start); // paused at the URL's frame; play resumes from there
+        start = null;
+        return;
+      }
+      start = null; // a time past this run is no playhead
       show(busiestTime(data));
       from = 0;
       if (loop.start()) setPlaying(true);
+    },
+    setPin(request) {
+      for (const r of RUNS) pools[r.key].setPin(request);
     },
     exportSvg() {
       return stackSvgs(els.timeline, [pools.continuous.exportSvg(), pools.static.exportSvg(), timeline.exportSvg()]);
