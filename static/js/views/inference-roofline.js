@@ -134,6 +134,7 @@ function draw(root, legend, width, state, onPick) {
     const px = was ? logLerp(was.x, p.x, k) : p.x;
     const py = was ? logLerp(was.y, p.y, k) : p.y;
     g.append(dot(p, x(px), y(py), pin, onPick));
+    if (p.key === pin) g.append(svg("circle", { cx: x(px), cy: y(py), r: 12, class: "inf-pin-ring" }));
   }
   root.append(g);
   legendItems(legend);

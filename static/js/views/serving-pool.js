@@ -71,12 +71,14 @@ function paint(v) {
   const gap = cell >= 5 ? 1 : 0;
   const free = cssVar("--border");
   let pinned = 0;
+  for (let b = 0; b < n; b += 1) if (v.pin !== null && state.owner[b] === v.pin) pinned += 1;
   for (let b = 0; b < n; b += 1) {
     const r = state.owner[b];
     ctx.fillStyle = r < 0 ? free : groupColor(r);
+    ctx.globalAlpha = pinned && r >= 0 && r !== v.pin ? 0.3 : 1; // the pinned request stands out
     ctx.fillRect((b % cols) * cell, Math.floor(b / cols) * cell, cell - gap, cell - gap);
-    if (r >= 0 && r === v.pin) pinned += 1;
   }
+  ctx.globalAlpha = 1;
   if (pinned) outlineBlocks(ctx, v, cell, cols);
   v.geometry = { cell, cols };
   countDraw(v);

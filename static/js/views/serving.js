@@ -99,6 +99,7 @@ export function mount(els, { t: held = null, onPause = () => {}, onPick = null }
       timeline.update(data);
       if (start !== null && start >= 0 && start <= span) {
         show(start); // paused at the URL's frame; play resumes from there
+        requestAnimationFrame(() => timeline.playhead(t)); // once the timeline is drawn
         start = null;
         return;
       }
