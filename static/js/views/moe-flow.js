@@ -232,6 +232,35 @@ function tokenTip(d, token, rank, copies) {
   return lines;
 }
 
+/** Tooltips on hover; a click on an expert's column calls onPick(expert). */
+function wirePointer(v, onPick) {
+  v.canvas.addEventListener("click", (ev) => {
+    const e = v.geo && onPick ? expertAt(v, ev) : null;
+    if (e !== null) onPick(e);
+  });
+  v.canvas.addEventListener("pointermove", (ev) => {
+    const lines = v.geo ? tipAt(v, ev) : null;
+    if (!lines) return hideTip();
+    showTip(ev, lines);
+    moveTip(ev);
+  });
+  v.canvas.addEventListener("pointerleave", hideTip);
+}
+
+/** Geometry, each copy's two ends and which token sits where, for the answer and width of v. */
+function layoutCopies(v) {
+  v.geo = layoutFlow(v.d, v.width);
+  v.ctx = setupCanvas(v.canvas, v.width, v.geo.height);
+  v.ends = v.d.routes.token.map((_, i) => copyEnds(v.geo, v.d, i));
+  v.tokenAt = Array.from({ length: v.d.ep }, () => []);
+  v.copies = new Map();
+  for (const [token, [rank, k]] of v.geo.tokenIndex) {
+    v.tokenAt[rank][k] = token;
+    v.copies.set(token, []);
+  }
+  v.d.routes.token.forEach((token, i) => v.copies.get(token).push(i));
+}
+
 export function mount(el, { t = null, onPause = () => {}, onPick = null } = {}) {
   const canvas = h("canvas", { class: "moe-flow-canvas", role: "img", "aria-label": "Token copies flowing from their GPUs to the experts' GPUs and back" });
   const play = h("button", { type: "button", class: "primary", "aria-label": "Pause" }, "❚❚ Pause");
@@ -268,29 +297,10 @@ export function mount(el, { t = null, onPause = () => {}, onPick = null } = {}) 
     redraw();
   });
   scrub.addEventListener("change", () => onPause(Math.round(v.t)));
-  canvas.addEventListener("click", (ev) => {
-    const e = v.geo && onPick ? expertAt(v, ev) : null;
-    if (e !== null) onPick(e);
-  });
-  canvas.addEventListener("pointermove", (ev) => {
-    const lines = v.geo ? tipAt(v, ev) : null;
-    if (!lines) return hideTip();
-    showTip(ev, lines);
-    moveTip(ev);
-  });
-  canvas.addEventListener("pointerleave", hideTip);
+  wirePointer(v, onPick);
   const relayout = () => {
     if (!v.d || !v.d.routes || !v.width) return;
-    v.geo = layoutFlow(v.d, v.width);
-    v.ctx = setupCanvas(canvas, v.width, v.geo.height);
-    v.ends = v.d.routes.token.map((_, i) => copyEnds(v.geo, v.d, i));
-    v.tokenAt = Array.from({ length: v.d.ep }, () => []);
-    v.copies = new Map();
-    for (const [token, [rank, k]] of v.geo.tokenIndex) {
-      v.tokenAt[rank][k] = token;
-      v.copies.set(token, []);
-    }
-    v.d.routes.token.forEach((token, i) => v.copies.get(token).push(i));
+    layoutCopies(v);
     redraw();
   };
   const unResize = onResize(el, (w) => {
