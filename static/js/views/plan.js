@@ -11,6 +11,7 @@ import { linear } from "../lib/scale.js";
 import { palette } from "../lib/colors.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { svgChart, ensureStylesheet } from "./collectives-svgchart.js";
+import { pinnable } from "./inference-pin.js";
 
 /** A layout's tooltip lines (the page shows the same lines for the picked layout). */
 export function layoutLines(l) {
@@ -108,14 +109,7 @@ function mark(p, x, y, pick, onPick) {
     moveTip(ev);
   });
   dot.addEventListener("pointerleave", hideTip);
-  const choose = () => onPick && onPick(l.rank);
-  dot.addEventListener("click", choose);
-  dot.addEventListener("keydown", (ev) => {
-    if (ev.key !== "Enter" && ev.key !== " ") return;
-    ev.preventDefault();
-    choose();
-  });
-  return dot;
+  return pinnable(dot, () => onPick && onPick(l.rank));
 }
 
 /** The home gallery's preview: the one-node example's plan (two requests). */
