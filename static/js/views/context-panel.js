@@ -46,6 +46,9 @@ function tip(node, lines) {
   return node;
 }
 
+/** Beyond this many tiles, Tab skips them (a click still pins one). */
+const MAX_TAB_TILES = 128;
+
 /** A tile's tooltip lines (the panel shows the same lines for the pinned tile). */
 export function tileLines(t) {
   return [`Queries ${t.q_block} × keys ${t.k_block}`, ["computed by", `GPU ${t.rank}`], ["at step", String(t.step)], ["query–key pairs", fmtInt(t.pairs)], t.diagonal ? "diagonal: the mask keeps its lower triangle" : "full tile"];
@@ -67,7 +70,10 @@ function drawMatrix(d, m, onPick = null) {
     const key = `${t.q_block},${t.k_block}`;
     const mark = svg("g", { class: "cx-tile", dataset: { step: String(t.step), tile: key, rank: String(t.rank) } }, shape);
     if (c >= 18) mark.append(svg("text", { x: x + (t.diagonal ? c * 0.3 : c / 2), y: y + (t.diagonal ? c * 0.75 : c / 2) + 4, "text-anchor": "middle", class: "cx-step-label" }, String(t.step)));
-    if (onPick) pinnable(mark, () => onPick(key)).setAttribute("aria-label", `Queries ${t.q_block} × keys ${t.k_block}`);
+    if (onPick) {
+      pinnable(mark, () => onPick(key)).setAttribute("aria-label", `Queries ${t.q_block} × keys ${t.k_block}`);
+      if (d.tiles.length > MAX_TAB_TILES) mark.setAttribute("tabindex", "-1"); // clickable, not a tab stop
+    }
     tiles.append(tip(mark, tileLines(t)));
   });
   g.append(tiles);
