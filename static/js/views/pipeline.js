@@ -56,7 +56,7 @@ class PipelineView {
       step: (dir) => this.step(dir, this.tEnd / 100),
       zoom: (z) => (z === "fit" ? this.setWindow(0, this.tEnd) : this.zoomAt(this.zoomCentre(), z)),
     });
-    this.pinEl = h("div", { class: "legend pl-pin", role: "status", hidden: true });
+    this.pinEl = h("div", { class: "legend pl-pin", role: "status" }); // in the DOM while pinned
     this.transport.setSpeed(this.speed);
     this.live = h("p", { class: "visually-hidden", "aria-live": "polite" });
     this.lanesEl = h("div", { class: "pl-lanes" });
@@ -248,7 +248,6 @@ class PipelineView {
     this.pinned = { laneIndex: q, chain: dependencyChain(L.P, i) };
     this.pinEl.replaceChildren(...pinCard(opLines(L.P, i, L.name), () => this.unpin()));
     this.pinEl.dataset.op = `${q ? "race." : ""}${i}`;
-    this.pinEl.hidden = false;
     L.canvas.parentElement.after(this.pinEl);
     this.requestPaint();
     this.changed();
@@ -256,8 +255,7 @@ class PipelineView {
 
   unpin() {
     this.pinned = null;
-    this.pinEl.hidden = true;
-    delete this.pinEl.dataset.op;
+    this.pinEl.remove();
     this.requestPaint();
     this.changed();
   }
@@ -284,7 +282,7 @@ class PipelineView {
     this.transport.setEnd(this.tEnd);
     this.hover = null;
     this.pinned = null;
-    this.pinEl.hidden = true;
+    this.pinEl.remove();
     this.setDomain(0, this.tEnd);
   }
 
