@@ -16,8 +16,9 @@ from tests.browser.conftest import horizontal_overflow
 pytestmark = pytest.mark.browser
 
 
-PIXELS_JS = """(points) => {
-  const c = document.querySelector('.pl-canvas');
+# the colour ("#rrggbb") at CSS points [x, y] of the lane-th canvas
+LANE_PIXELS_JS = """([lane, points]) => {
+  const c = document.querySelectorAll('.pl-canvas')[lane];
   const dpr = c.width / c.getBoundingClientRect().width;
   const ctx = c.getContext('2d');
   return points.map(([x, y]) => {
@@ -25,6 +26,8 @@ PIXELS_JS = """(points) => {
     return '#' + [d[0], d[1], d[2]].map((v) => v.toString(16).padStart(2, '0')).join('');
   });
 }"""
+# the same on the first lane
+PIXELS_JS = f"(points) => ({LANE_PIXELS_JS})([0, points])"
 
 
 def _var(page: Any, name: str) -> str:
@@ -34,9 +37,9 @@ def _var(page: Any, name: str) -> str:
     return value.lower()
 
 
-def _geometry(page: Any) -> dict[str, float]:
-    """The first lane's plot box (CSS px inside the canvas), as the lane publishes it."""
-    c = page.locator(".pl-canvas").first
+def _geometry(page: Any, lane: int = 0) -> dict[str, float]:
+    """A lane's plot box (CSS px inside the canvas), as the lane publishes it."""
+    c = page.locator(".pl-canvas").nth(lane)
     return {
         k: float(c.get_attribute(f"data-{k}") or "nan")
         for k in ("plot-left", "plot-right", "row-top", "row-height")
@@ -876,16 +879,6 @@ def test_a_model_with_an_explicit_cost_shows_the_apis_422(live_server: str, page
 
 # ---- the frame in the URL: playhead `t`, time window `from`/`to`, pinned `op` ----
 
-LANE_PIXELS_JS = """([lane, points]) => {
-  const c = document.querySelectorAll('.pl-canvas')[lane];
-  const dpr = c.width / c.getBoundingClientRect().width;
-  const ctx = c.getContext('2d');
-  return points.map(([x, y]) => {
-    const d = ctx.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data;
-    return '#' + [d[0], d[1], d[2]].map((v) => v.toString(16).padStart(2, '0')).join('');
-  });
-}"""
-
 FRAME_QUERY = "schedule=1f1b&stages=4&microbatches=8"
 
 
@@ -893,14 +886,6 @@ def _state_keys() -> tuple[str, ...]:
     from app.pages import VIEWS
 
     return next(v for v in VIEWS if v.key == "pipeline").state
-
-
-def _lane_geometry(page: Any, lane: int) -> dict[str, float]:
-    c = page.locator(".pl-canvas").nth(lane)
-    return {
-        k: float(c.get_attribute(f"data-{k}") or "nan")
-        for k in ("plot-left", "plot-right", "row-top", "row-height")
-    }
 
 
 def _x_in(g: dict[str, float], t: float, lo: float, hi: float) -> float:
@@ -1098,7 +1083,7 @@ def test_a_link_with_a_pinned_op_shows_its_record(live_server: str, page: Any, p
     # one time scale: the slower schedule's makespan spans both plots
     span = max(main["makespan"], race["makespan"])
     for lane in (0, 1):
-        g = _lane_geometry(page, lane)
+        g = _geometry(page, lane)
         x = math.ceil(_x(g, t, span) - 1)
         assert page.evaluate(LANE_PIXELS_JS, [lane, [[x, g["row-top"] + 3]]]) == [
             _var(page, "--accent")
