@@ -82,6 +82,8 @@ VIEWS: tuple[View, ...] = (
         "Pipeline",
         "GPipe to DualPipeV as animated timelines with your own costs.",
         "Parallelism",
+        # the raced schedule, playback speed, playhead, visible time window, pinned op
+        state=("race", "speed", "t", "from", "to", "op"),
     ),
     View("mesh", "/mesh", "Mesh", "Which GPU sits where in a device mesh.", "Parallelism"),
     View("sharding", "/sharding", "Sharding", "Which device holds which block.", "Parallelism"),
