@@ -229,6 +229,12 @@ def test_control_changes_url_chart_and_metrics(live_server: str, page: Any) -> N
     assert list(page.problems) == []
 
 
+def _without_t(url: str) -> dict[str, list[str]]:
+    q = parse_qs(urlparse(url).query)
+    q.pop("t", None)
+    return q
+
+
 def test_reload_reproduces_state(live_server: str, page: Any) -> None:
     _open(page, f"{live_server}/pipeline")
     page.select_option("#pl-schedule", "zb_h2")
@@ -252,7 +258,9 @@ def test_reload_reproduces_state(live_server: str, page: Any) -> None:
     page.reload()
     page.wait_for_selector(".pl-lane[data-schedule='zb_h2']")
     page.wait_for_selector("#pl-metrics [data-metric='bubble']")
-    assert page.url == url
+    # the playhead (t) is written when the autoplay ends, which may fall on either side of the
+    # reload on a slow machine: every other key must be the same
+    assert _without_t(page.url) == _without_t(url)
     assert page.input_value("#pl-schedule") == "zb_h2"
     assert page.input_value("#pl-backward-input") == "1.5"
     assert page.input_value("#pl-backward-weight") == "0.5"
