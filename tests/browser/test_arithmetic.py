@@ -162,7 +162,9 @@ def pinned(page: Any) -> dict[str, Any]:
           if (!line) return {term: null};
           const w = g.closest('svg').querySelector('.a-hover').width.baseVal.value;
           const values = {};
-          for (const c of g.querySelectorAll('circle')) values[c.dataset.series] = Number(c.dataset.value);
+          for (const c of g.querySelectorAll('circle')) {
+            values[c.dataset.series] = Number(c.dataset.value);
+          }
           return {term: Number(g.dataset.term), x: Number(line.getAttribute('x1')), w, values};
         }"""
     )
@@ -198,7 +200,8 @@ def test_click_pins_a_term_enter_and_escape(live_server: str, page: Any) -> None
     assert pinned(page)["term"] is None
     assert page.locator("#a-sum-pin").is_hidden()
     page.keyboard.press("Enter")  # Enter pins the last term
-    page.wait_for_function(f"() => new URLSearchParams(location.search).get('step') === '{acc['indices'][-1] + 1}'")
+    last = acc["indices"][-1] + 1
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('step') === '{last}'")
     assert page.problems == []
 
 
