@@ -84,7 +84,7 @@ function drawSum(d) {
     legendItem("a-sw-fp32", "float32 accumulator"),
     legendItem("a-sw-low", `${d.accumulator} accumulator`),
     d.stalled_at === null ? null : legendItem("a-sw-stall", "where the sum stops growing"),
-    h("span", { class: "legend-item muted" }, "hover the chart for the values"),
+    h("span", { class: "legend-item muted" }, "hover the chart for the values, click to pin a term"),
   );
   $("#a-stall-note").textContent = stallNote(d);
   sumChart.update(d);
