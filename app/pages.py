@@ -52,6 +52,7 @@ VIEWS: tuple[View, ...] = (
         "Click bits, round any real, see every value.",
         "Numerics",
         in_nav=False,
+        state=("scale", "view"),  # the number line's axis and its zoomed window
     ),
     View(
         "format_block",
@@ -61,13 +62,21 @@ VIEWS: tuple[View, ...] = (
         "Numerics",
         in_nav=False,
     ),
-    View("compare", "/compare", "Compare", "Formats side by side on one log axis.", "Numerics"),
+    View(
+        "compare",
+        "/compare",
+        "Compare",
+        "Formats side by side on one log axis.",
+        "Numerics",
+        state=("range",),  # the zoomed log2 window
+    ),
     View(
         "quantize",
         "/quantize",
         "Quantize",
         "MXFP4, NVFP4, FP8: what a scheme costs on a tensor, block by block.",
         "Numerics",
+        state=("sort", "t"),  # the presets table's order; the histogram morph's playhead
     ),
     View(
         "arithmetic",
@@ -75,6 +84,7 @@ VIEWS: tuple[View, ...] = (
         "Arithmetic",
         "Where a low-precision sum stops growing, and how dot-product error grows.",
         "Numerics",
+        state=("step",),  # the running sum's pinned term
     ),
     View(
         "pipeline",
