@@ -105,9 +105,19 @@ def _format(p: Page, ask: Ask) -> None:
         if not encoded:
             return
         code = encoded["code"]
+        if not info["full_table"] and not shown[0] <= code < sum(shown):
+            # the code grid draws the new code before the line moves: it asks for its page
+            page = _grid_page()
+            ask(f"{api}/values?start={code // page * page}&count={page}")
     if not info["full_table"]:  # the line follows the shown code to its window
         _window(ask, api, info, code, window, shown)
     ask(f"{api}/decode?code={code}")
+
+
+@cache
+def _grid_page() -> int:
+    """Codes per page of the code grid for a wide format (views/codegrid.js gridShape)."""
+    return int(re.findall(r"page: (\d+) \}", (JS / "views" / "codegrid.js").read_text())[-1])
 
 
 def _window(

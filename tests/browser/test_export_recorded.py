@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from app.export import export_html
+from app.export import export_html, view_at
 from app.export_data import query_string
 from app.pages import FEATURED, VIEWS, available
 from tests.browser.recorder import record
@@ -28,7 +28,8 @@ EXPLORERS = [
     "/formats/bfloat16",
     "/formats/float8_e4m3fn",
     "/formats/float8_e4m3fn?value=300&rounding=stochastic&seed=3",
-    "/formats/float32?value=0.1",
+    "/formats/float32?value=0.1",  # a wide format: windows of codes, one around the encoded
+    "/formats/float32?value=1.5",  # ... and one already loaded
     "/formats/mxfp4",
     "/formats/nvfp4?distribution=student_t&block=3",
 ]
@@ -47,10 +48,8 @@ def _with_controls(url: str) -> tuple[str, str]:
 
 def test_cases_cover_the_tour_and_every_view() -> None:
     assert len(TOUR) >= 10
-    keys = {v.key for v in VIEWS if v.embeddable and available(v)}
-    assert keys <= {k for k in keys if k.startswith("format")} | {
-        v.key for v in VIEWS if v.path in DEFAULTS
-    }
+    drawn = {found[0].key for u in CASES if (found := view_at(urlsplit(u).path))}
+    assert drawn == {v.key for v in VIEWS if v.embeddable and available(v)}
 
 
 @pytest.mark.parametrize("url", CASES)
@@ -74,7 +73,8 @@ def test_export_answers_every_request_the_view_makes(
             method, rest = key.split(" ", 1) if key.startswith(("POST ", "PUT ")) else ("GET", key)
             target, _, body = rest.partition(" ")
             got = pg.evaluate(
-                "([m, u, b]) => window.__bitmeshLookup(m, u, b || undefined)", [method, target, body]
+                "([m, u, b]) => window.__bitmeshLookup(m, u, b || undefined)",
+                [method, target, body],
             )
             assert got is not None, f"{url}: nothing baked in answers {key}"
             assert (got["status"], got["body"]) == (want["status"], want["body"]), key
