@@ -81,3 +81,31 @@ def test_export_answers_every_request_the_view_makes(
         assert errors == [], errors
     finally:
         ctx.close()
+
+
+def test_a_request_with_no_baked_answer_is_a_404_and_a_console_error(
+    browser: Any, tmp_path: Path
+) -> None:
+    """So a view whose declaration misses a request fails the tests above, loudly."""
+    file = tmp_path / "figure.html"
+    file.write_text(export_html("/pipeline", "schedule=zb_h1", ORIGIN))
+    ctx = browser.new_context()
+    try:
+        pg = ctx.new_page()
+        errors: list[str] = []
+        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        pg.goto(file.as_uri(), wait_until="load")
+        # the same request spelled with a default (stages, from the schedules' catalogue)
+        # is answered; another schedule is not
+        stages = pg.evaluate(
+            "async () => (await (await fetch('/api/v1/pipeline/schedules')).json())"
+            ".parameters.find((p) => p.name === 'stages').default"
+        )
+        spelled = f"/api/v1/pipeline?format=columns&stages={stages}&schedule=zb_h1"
+        status = pg.evaluate("async (u) => (await fetch(u)).status", spelled)
+        assert status == 200 and errors == []
+        other = "/api/v1/pipeline?schedule=gpipe&format=columns"
+        assert pg.evaluate("async (u) => (await fetch(u)).status", other) == 404
+        assert any(other in e for e in errors), errors
+    finally:
+        ctx.close()
