@@ -22,10 +22,10 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SIMPLE = [v for v in VIEWS if v.embeddable and "{" not in v.path and available(v)]
-# every embeddable page, the format explorer under one format name (the block-format page
-# draws in HTML, with no svg or canvas for DRAWN to see; not covered yet)
-PAGES = [v.path for v in SIMPLE] + ["/formats/bfloat16"]
-DRAWN = "() => document.querySelector('main svg, main canvas') !== null"
+# every embeddable page, the format explorer under one format name and the block-format page
+# under one block format (it draws in HTML: DRAWN also sees its list of element cards)
+PAGES = [v.path for v in SIMPLE] + ["/formats/bfloat16", "/formats/mxfp4"]
+DRAWN = "() => document.querySelector('main svg, main canvas, main #fb-element-list li') !== null"
 # elements that stick out of the viewport, unless a scrolling (or clipping) box holds them
 OVERFLOWING = """() => [...document.querySelectorAll('main *')].filter((e) => {
   if (e.getBoundingClientRect().right <= innerWidth + 1) return false;
