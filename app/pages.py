@@ -29,9 +29,9 @@ class View:
     path: str
     title: str
     blurb: str
-    section: str
+    section: str  # the header's menu and the home gallery's heading it is listed under
     embeddable: bool = True
-    in_nav: bool = True  # a link in the header row
+    in_nav: bool = True  # a link in the header's menu of its section
     in_home: bool | None = None  # a card in the home gallery (None: as in_nav)
     # a typical height of the embed at 720 px wide, for oEmbed answers (the copy-embed step
     # measures the real one)
@@ -115,26 +115,20 @@ VIEWS: tuple[View, ...] = (
         "What each parallelism axis sends per training step, and how long it takes.",
         "Parallelism",
     ),
-    # issue 13: throughput decoder and layout planner. In the home gallery, not in the header
-    # row: at 1280 px the row has no room left after issue 11 (one more link wraps it), so the
-    # header lists them once it groups its links by section.
+    # issue 13: throughput decoder and layout planner
     View(
         "throughput",
         "/throughput",
         "MFU",
         "What a tokens/s claim means per GPU, under every FLOPs convention.",
-        "Parallelism",
-        in_nav=False,
-        in_home=True,
+        "Planning",
     ),
     View(
         "plan",
         "/plan",
         "Plan",
         "Every layout of a model on a cluster, ranked by step time and checked by memory.",
-        "Parallelism",
-        in_nav=False,
-        in_home=True,
+        "Planning",
     ),
     # issue 11: expert and context parallelism
     View(
@@ -151,25 +145,20 @@ VIEWS: tuple[View, ...] = (
         "Ring attention tile by tile: K/V blocks around the ring, zig-zag vs contiguous.",
         "Parallelism",
     ),
-    # issue 12: serving. In the home gallery, not in the header row (no room at 1280 px; see
-    # issue 13's note above).
+    # issue 12: serving
     View(
         "inference",
         "/inference",
         "Inference",
         "Prefill and decode on the roofline, op by op, for a sharded model.",
-        "Parallelism",
-        in_nav=False,
-        in_home=True,
+        "Inference",
     ),
     View(
         "serving",
         "/serving",
         "Serving",
         "KV capacity per engine, and a paged KV pool filling under continuous batching.",
-        "Parallelism",
-        in_nav=False,
-        in_home=True,
+        "Inference",
     ),
 )
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
@@ -235,12 +224,26 @@ def available(view: View) -> bool:
     return True
 
 
-def _nav() -> list[View]:
-    return [v for v in VIEWS if v.in_nav and available(v)]
+def sections(views: list[View]) -> list[tuple[str, list[View]]]:
+    """`views` grouped by section, sections in order of first appearance and views in their
+    order within each: the header's menus and the home gallery's headings.
+
+    For example, views of sections A, B, A give [("A", [1st, 3rd]), ("B", [2nd])].
+    """
+    grouped: dict[str, list[View]] = {}
+    for v in views:
+        grouped.setdefault(v.section, []).append(v)
+    return list(grouped.items())
 
 
-def _gallery() -> list[View]:
-    return [v for v in VIEWS if (v.in_nav if v.in_home is None else v.in_home) and available(v)]
+def _nav() -> list[tuple[str, list[View]]]:
+    return sections([v for v in VIEWS if v.in_nav and available(v)])
+
+
+def _gallery() -> list[tuple[str, list[View]]]:
+    return sections(
+        [v for v in VIEWS if (v.in_nav if v.in_home is None else v.in_home) and available(v)]
+    )
 
 
 # Keys the site's chrome reads in any view's URL (never sent to the API): the embed's theme
@@ -319,7 +322,7 @@ def _format_page(request: Request, name: str, embed: bool) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
-    context = {"layout": "base.html", "views": _gallery(), "featured": FEATURED}
+    context = {"layout": "base.html", "sections": _gallery(), "featured": FEATURED}
     return render_page(request, "home.html", {**context, **chrome(request, False)})
 
 

@@ -28,7 +28,7 @@ function transportControls() {
     scrub: h("input", { type: "range", min: "0", max: "1", step: "any", value: "0", class: "co-scrub", "aria-label": "Step (playhead)" }),
     readout: h("output", { class: "co-readout" }, ""),
   };
-  c.bar = h("div", { class: "co-transport" }, c.reset, c.back, c.play, c.next, c.scrub);
+  c.bar = h("div", { class: "co-transport", dataset: { embed: "playback" } }, c.reset, c.back, c.play, c.next, c.scrub);
   return c;
 }
 

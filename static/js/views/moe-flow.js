@@ -210,7 +210,7 @@ export function mount(el) {
   const play = h("button", { type: "button", class: "primary", "aria-label": "Pause" }, "❚❚ Pause");
   const note = h("p", { class: "muted moe-flow-note", hidden: true });
   const leg = h("div", { class: "legend" });
-  const wrap = h("div", { class: "moe-flow", dataset: { playing: "0" } }, h("div", { class: "moe-flow-bar" }, play), canvas, note, leg);
+  const wrap = h("div", { class: "moe-flow", dataset: { playing: "0" } }, h("div", { class: "moe-flow-bar", dataset: { embed: "playback" } }, play), canvas, note, leg);
   el.append(wrap);
   const v = { canvas, d: null, geo: null, ctx: null, ends: [], stride: 1, width: 0, t: FALL_START + T.fall };
   const redraw = createRedraw(() => paint(v));

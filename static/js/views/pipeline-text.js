@@ -55,7 +55,7 @@ export function orderText(P, name, maxOps = 600) {
   }
   return h(
     "details",
-    { class: "pl-order" },
+    { class: "pl-order", dataset: { embed: "more" } },
     h("summary", {}, `${name}: op order per rank, as text`),
     h("ol", { start: "0" }, rows),
     P.anyOverlap ? h("p", { class: "muted" }, "* one overlapped F&B span: the F and B next to each other run together") : null,
