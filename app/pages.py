@@ -83,10 +83,29 @@ VIEWS: tuple[View, ...] = (
         "GPipe to DualPipeV as animated timelines with your own costs.",
         "Parallelism",
     ),
-    View("mesh", "/mesh", "Mesh", "Which GPU sits where in a device mesh.", "Parallelism"),
-    View("sharding", "/sharding", "Sharding", "Which device holds which block.", "Parallelism"),
     View(
-        "memory", "/memory", "Memory", "Where every byte of a model lives, per GPU.", "Parallelism"
+        "mesh",
+        "/mesh",
+        "Mesh",
+        "Which GPU sits where in a device mesh.",
+        "Parallelism",
+        state=("color", "by", "rank"),
+    ),
+    View(
+        "sharding",
+        "/sharding",
+        "Sharding",
+        "Which device holds which block.",
+        "Parallelism",
+        state=("device", "block"),
+    ),
+    View(
+        "memory",
+        "/memory",
+        "Memory",
+        "Where every byte of a model lives, per GPU.",
+        "Parallelism",
+        state=("stage", "segment"),
     ),
     # issue 10: collectives and the communication bill
     View(
@@ -95,6 +114,7 @@ VIEWS: tuple[View, ...] = (
         "Collectives",
         "Ring all-reduce step by step, and what it costs on real links.",
         "Parallelism",
+        state=("step", "measure", "rank"),
     ),
     View(
         "communication",
@@ -102,6 +122,7 @@ VIEWS: tuple[View, ...] = (
         "Communication",
         "What each parallelism axis sends per training step, and how long it takes.",
         "Parallelism",
+        state=("axis",),
     ),
     # issue 13: throughput decoder and layout planner. In the home gallery, not in the header
     # row: at 1280 px the row has no room left after issue 11 (one more link wraps it), so the
