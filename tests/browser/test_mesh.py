@@ -387,7 +387,8 @@ TOP_COLOURS = """(ranks) => {
   const ctx = c.getContext('2d');
   return ranks.map((r) => {
     const p = view.cellCentre(r);
-    const d = ctx.getImageData(Math.round(p.x * dpr), Math.round((p.y - cell / 2 + 2) * dpr), 1, 1).data;
+    const y = Math.round((p.y - cell / 2 + 2) * dpr);
+    const d = ctx.getImageData(Math.round(p.x * dpr), y, 1, 1).data;
     return `${d[0]},${d[1]},${d[2]}`;
   });
 }"""
