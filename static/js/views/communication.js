@@ -44,19 +44,29 @@ export function rows(data) {
 }
 
 export function mount(el, { onPin } = {}) {
+  let refocus = null; // the axis whose bars had the focus: a redraw replaces them
+  const pin = onPin && ((axis, from) => {
+    refocus = from;
+    onPin(axis);
+  });
   const chart = svgChart(el, {
     className: "cm-svg",
     label: "Step time and communication per axis",
     legendClass: "cm-legend",
-    draw: (root, legend, width, s) => draw(root, legend, width, s.data, { pinned: s.pinned, onPin }),
+    draw(root, legend, width, s) {
+      draw(root, legend, width, s.data, { pinned: s.pinned, onPin: pin });
+      const bars = refocus && root.querySelector(`.cm-row[data-key="${refocus}"] .cm-bars`);
+      if (bars) bars.focus({ preventScroll: true });
+      refocus = null;
+    },
   });
-  if (onPin) chart.exportSvg().addEventListener("keydown", (ev) => ev.key === "Escape" && onPin(""));
+  if (onPin) chart.exportSvg().addEventListener("keydown", (ev) => ev.key === "Escape" && pin("", ev.target.closest(".cm-row")?.dataset.key));
   return { ...chart, update: (data, pinned = "") => chart.update({ data, pinned }) };
 }
 
 /** An axis row's bars as one focusable mark: click or Enter pins the axis (or unpins it). */
 function pinnable(g, row, pinned, onPin) {
-  const toggle = () => onPin(row.key === pinned ? "" : row.key);
+  const toggle = () => onPin(row.key === pinned ? "" : row.key, row.key);
   Object.assign(g.dataset, { pinned: String(row.key === pinned) });
   g.setAttribute("tabindex", "0");
   g.setAttribute("role", "button");
