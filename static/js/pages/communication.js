@@ -200,7 +200,9 @@ function showPin(d) {
   box.hidden = !a;
   box.dataset.axis = a ? a.axis : "";
   if (!a) return box.replaceChildren();
-  const calls = d.bill.filter((e) => e.axis === a.axis).map((e) => e.collective.replace(/_/g, "-"));
+  const counts = new Map();
+  for (const e of d.bill.filter((x) => x.axis === a.axis)) counts.set(e.collective, (counts.get(e.collective) || 0) + 1);
+  const calls = [...counts].map(([c, k]) => `${c.replace(/_/g, "-")}${k > 1 ? ` (${k} rows of the bill)` : ""}`);
   box.replaceChildren(
     h("b", {}, `${a.title} (${a.axis.toUpperCase()} ×${a.group_size})`),
     `: ${fmtTime(a.time)} of collectives per step, `,
