@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests, url_query
 
 pytestmark = pytest.mark.browser
 
@@ -137,24 +138,6 @@ def test_phone_width_fits_and_dark_mode_draws(live_server: str, browser: Any) ->
 RING8 = "ranks=8"
 
 
-def _api_urls(page: Any) -> list[str]:
-    urls: list[str] = []
-    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
-    return urls
-
-
-def _assert_no_state_key_sent(urls: list[str]) -> None:
-    from app.pages import VIEW_BY_KEY
-
-    assert urls
-    for u in urls:
-        assert not set(parse_qs(urlparse(u).query)) & set(VIEW_BY_KEY["collectives"].state), u
-
-
-def _url_query(page: Any) -> dict[str, list[str]]:
-    return parse_qs(urlparse(page.evaluate("() => location.href")).query)
-
-
 def _lit_links(page: Any) -> list[list[int]]:
     links: list[list[int]] = page.eval_on_selector_all(
         ".co-active .co-link-on", "ls => ls.map(l => [+l.dataset.src, +l.dataset.dst])"
@@ -166,7 +149,7 @@ def _lit_links(page: Any) -> list[list[int]]:
 def test_a_step_and_rank_in_the_url_open_that_frame(
     live_server: str, page: Any, where: str
 ) -> None:
-    urls = _api_urls(page)
+    urls = record_api_requests(page)
     _open(page, f"{live_server}{where}/collectives?{RING8}&step=3&rank=2&measure=busbw")
     api = _api(live_server, f"{RING8}&steps=true")
     view = page.locator(".co-view")
@@ -195,23 +178,23 @@ def test_a_step_and_rank_in_the_url_open_that_frame(
         page.locator("#co-measure button[data-value='busbw']").get_attribute("aria-pressed")
         == "true"
     )
-    _assert_no_state_key_sent(urls)
+    assert_no_state_key_sent(urls, "collectives")
     assert list(page.problems) == []
 
 
 def test_a_click_pins_a_rank_enter_too_escape_clears(live_server: str, page: Any) -> None:
     _open(page, f"{live_server}/collectives?{RING8}")
     page.locator(".co-card[data-rank='5'] .co-card-bg").click()
-    assert _url_query(page)["rank"] == ["5"]
+    assert url_query(page)["rank"] == ["5"]
     assert "GPU 5" in page.locator(".co-pin").inner_text()
     page.locator(".co-card[data-rank='5'] .co-card-bg").click()  # the same again unpins
-    assert "rank" not in _url_query(page)
+    assert "rank" not in url_query(page)
     assert page.locator(".co-pin").is_hidden()
     page.focus(".co-card[data-rank='6']")
     page.keyboard.press("Enter")
-    assert _url_query(page)["rank"] == ["6"]
+    assert url_query(page)["rank"] == ["6"]
     page.keyboard.press("Escape")
-    assert "rank" not in _url_query(page)
+    assert "rank" not in url_query(page)
     assert page.locator(".co-card.pinned").count() == 0
     assert list(page.problems) == []
 
@@ -224,5 +207,5 @@ def test_bad_step_and_rank_fall_back_quietly(live_server: str, page: Any, bad: s
     assert page.locator(".co-view").get_attribute("data-step") == "0"
     assert page.locator(".co-scrub").input_value() == "0"
     assert page.locator(".co-card.pinned").count() == 0
-    assert not {"step", "rank"} & set(_url_query(page))
+    assert not {"step", "rank"} & set(url_query(page))
     assert list(page.problems) == []

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests, url_query
 
 pytestmark = pytest.mark.browser
 
@@ -101,27 +102,9 @@ def test_phone_width_fits_and_dark_mode_draws(live_server: str, browser: Any) ->
 # ------------------------------------------------------------------ view state in the URL
 
 
-def _api_urls(page: Any) -> list[str]:
-    urls: list[str] = []
-    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
-    return urls
-
-
-def _assert_no_state_key_sent(urls: list[str]) -> None:
-    from app.pages import VIEW_BY_KEY
-
-    assert urls
-    for u in urls:
-        assert not set(parse_qs(urlparse(u).query)) & set(VIEW_BY_KEY["communication"].state), u
-
-
-def _url_query(page: Any) -> dict[str, list[str]]:
-    return parse_qs(urlparse(page.evaluate("() => location.href")).query)
-
-
 @pytest.mark.parametrize("where", ["", "/embed"])
 def test_an_axis_in_the_url_opens_pinned(live_server: str, page: Any, where: str) -> None:
-    urls = _api_urls(page)
+    urls = record_api_requests(page)
     _open(page, f"{live_server}{where}/communication?{QUERIES[0]}&axis=ep")
     page.wait_for_selector(".cm-row.pinned")
     api = _api(live_server, QUERIES[0])
@@ -140,7 +123,7 @@ def test_an_axis_in_the_url_opens_pinned(live_server: str, page: Any, where: str
     assert float(exposed) == ep["exposed_time"]
     href = box.locator("a").get_attribute("href")
     assert parse_qs(urlparse(href).query) == parse_qs(ep["collectives_query"])
-    _assert_no_state_key_sent(urls)
+    assert_no_state_key_sent(urls, "communication")
     assert list(page.problems) == []
 
 
@@ -169,5 +152,5 @@ def test_an_axis_the_layout_lacks_falls_back_quietly(live_server: str, page: Any
     page.wait_for_selector(".cm-seg")
     assert page.locator(".cm-row.pinned").count() == 0
     assert page.locator("#cm-bill tbody tr.pinned").count() == 0
-    assert "axis" not in _url_query(page)
+    assert "axis" not in url_query(page)
     assert list(page.problems) == []

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests, url_query
 
 pytestmark = pytest.mark.browser
 
@@ -663,31 +664,13 @@ def test_anatomy_panel_lists_the_apis_tensors(page: Any, live_server: str) -> No
 # ------------------------------------------------------------------ view state in the URL
 
 
-def _api_urls(page: Any) -> list[str]:
-    urls: list[str] = []
-    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
-    return urls
-
-
-def _assert_no_state_key_sent(urls: list[str]) -> None:
-    from app.pages import VIEW_BY_KEY
-
-    assert urls
-    for u in urls:
-        assert not set(parse_qs(urlsplit(u).query)) & set(VIEW_BY_KEY["memory"].state), u
-
-
-def _url_query(page: Any) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(page.evaluate("() => location.href")).query)
-
-
 def _segment_bytes(stage: dict[str, Any], segment: str) -> int:
     return int(sum(t["bytes"] for t in stage["terms"] if t["segment"] == segment))
 
 
 @pytest.mark.parametrize("where", ["", "/embed"])
 def test_a_pinned_segment_in_the_url_opens_pinned(page: Any, live_server: str, where: str) -> None:
-    urls = _api_urls(page)
+    urls = record_api_requests(page)
     page.emulate_media(reduced_motion="reduce")
     page.goto(f"{live_server}{where}/memory?{FITS}&stage=2&segment=activations")
     wait_loaded(page)
@@ -722,29 +705,29 @@ def test_a_pinned_segment_in_the_url_opens_pinned(page: Any, live_server: str, w
         "rs => rs.map(r => [r.dataset.segment, r.classList.contains('pinned')])",
     )
     assert rows and all(pinned == (seg == "activations") for seg, pinned in rows)
-    _assert_no_state_key_sent(urls)
+    assert_no_state_key_sent(urls, "memory")
     assert page.problems == []
 
 
 def test_click_pins_a_segment_enter_a_bar_escape_clears(page: Any, live_server: str) -> None:
     open_memory(page, live_server, FITS)
     page.click('.mem-bar[data-index="1"] rect.seg-parameters')
-    q = _url_query(page)
+    q = url_query(page)
     assert (q["stage"], q["segment"]) == (["1"], ["parameters"])
     data = api_for(live_server, FITS)
     want = _segment_bytes(data["per_stage"][1], "parameters")
     assert f"({want:,} B)" in page.inner_text("#mem-pin")
     page.click('.mem-bar[data-index="1"] rect.seg-parameters')  # the same again unpins
-    assert not {"stage", "segment"} & set(_url_query(page))
+    assert not {"stage", "segment"} & set(url_query(page))
     assert page.locator("#mem-pin").is_hidden()
     page.focus('.mem-bar[data-index="3"]')
     page.keyboard.press("Enter")
-    q = _url_query(page)
+    q = url_query(page)
     assert q["stage"] == ["3"] and "segment" not in q
     # a whole bar: its breakdown, ending with the API's total for that stage
     assert f"Total\n{fmt_bytes(data['per_stage'][3]['total'], 2)} of" in page.inner_text("#mem-pin")
     page.keyboard.press("Escape")
-    assert "stage" not in _url_query(page)
+    assert "stage" not in url_query(page)
     assert page.problems == []
 
 
@@ -764,7 +747,7 @@ def test_bad_pins_fall_back_quietly(
     open_memory(page, live_server, f"{FITS}&{bad}")
     box = page.locator("#mem-pin")
     assert (box.get_attribute("data-stage"), box.get_attribute("data-segment")) == (stage, segment)
-    q = _url_query(page)
+    q = url_query(page)
     assert q.get("stage", ["-1"]) == [stage] and "segment" not in q
     assert page.locator("rect.mem-seg.pinned").count() == 0
     assert page.problems == []

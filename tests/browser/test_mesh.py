@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests
 
 pytestmark = pytest.mark.browser
 
@@ -395,27 +396,13 @@ TOP_COLOURS = """(ranks) => {
 SMALL = "axes=pp:2,dp:2,tp:4"
 
 
-def _api_urls(page: Any) -> list[str]:
-    urls: list[str] = []
-    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
-    return urls
-
-
-def _assert_no_state_key_sent(urls: list[str]) -> None:
-    from app.pages import VIEW_BY_KEY
-
-    assert urls
-    for u in urls:
-        assert not set(parse_qs(urlparse(u).query)) & set(VIEW_BY_KEY["mesh"].state), u
-
-
 def _groups_of(api: dict[str, Any], rank: int) -> dict[str, list[int]]:
     return {axis: next(g for g in groups if rank in g) for axis, groups in api["groups"].items()}
 
 
 @pytest.mark.parametrize("where", ["", "/embed"])
 def test_a_pinned_rank_in_the_url_opens_pinned(page: Any, live_server: str, where: str) -> None:
-    urls = _api_urls(page)
+    urls = record_api_requests(page)
     _open(page, f"{live_server}{where}/mesh?{SMALL}&rank=13&color=dp&by=coord")
     api = httpx.get(f"{live_server}/api/v1/mesh?{SMALL}").json()
     record = api["ranks"][13]
@@ -436,7 +423,7 @@ def test_a_pinned_rank_in_the_url_opens_pinned(page: Any, live_server: str, wher
     assert page.locator("#mesh-colour button[data-color='dp']").get_attribute("aria-pressed") == (
         "true"
     )
-    _assert_no_state_key_sent(urls)
+    assert_no_state_key_sent(urls, "mesh")
     assert page.problems == []
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests
 
 pytestmark = pytest.mark.browser
 
@@ -312,20 +313,6 @@ def test_model_tab_equals_the_api(page: Any, live_server: str, path: str, query:
 TENSOR = "axes=dp:2,tp:4&shape=16,32&spec=dp,tp"
 
 
-def _api_urls(page: Any) -> list[str]:
-    urls: list[str] = []
-    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
-    return urls
-
-
-def _assert_no_state_key_sent(urls: list[str]) -> None:
-    from app.pages import VIEW_BY_KEY
-
-    assert urls
-    for u in urls:
-        assert not set(parse_qs(urlparse(u).query)) & set(VIEW_BY_KEY["sharding"].state), u
-
-
 def _highlighted(page: Any) -> list[int]:
     shown: list[int] = page.evaluate(
         f"() => document.querySelector('{CANVAS}').bitmeshView.highlighted()"
@@ -335,7 +322,7 @@ def _highlighted(page: Any) -> list[int]:
 
 @pytest.mark.parametrize("where", ["", "/embed"])
 def test_a_device_in_the_url_opens_picked(page: Any, live_server: str, where: str) -> None:
-    urls = _api_urls(page)
+    urls = record_api_requests(page)
     _open(page, f"{live_server}{where}/sharding?{TENSOR}&device=6")
     api = httpx.get(f"{live_server}/api/v1/sharding?{TENSOR}").json()
     dev = api["devices"][6]
@@ -346,21 +333,21 @@ def test_a_device_in_the_url_opens_picked(page: Any, live_server: str, where: st
     assert chip.get_attribute("aria-pressed") == "true"
     info = page.locator("#sh-device-info").inner_text()
     assert "Rank 6 (dp 1, tp 2)" in info and "[8, 16) × [16, 24)" in info
-    _assert_no_state_key_sent(urls)
+    assert_no_state_key_sent(urls, "sharding")
     assert page.problems == []
 
 
 @pytest.mark.parametrize("where", ["", "/embed"])
 def test_a_block_in_the_url_opens_picked(page: Any, live_server: str, where: str) -> None:
     q = "axes=dp:2,tp:4&shape=16,32&spec=dp,_"
-    urls = _api_urls(page)
+    urls = record_api_requests(page)
     _open(page, f"{live_server}{where}/sharding?{q}&block=1")
     api = httpx.get(f"{live_server}/api/v1/sharding?{q}").json()
     assert _highlighted(page) == [1]
     lit = page.locator("#sh-chips .chip.lit").evaluate_all("els => els.map(e => +e.dataset.rank)")
     assert sorted(lit) == sorted(api["blocks"][1]["ranks"]) == [4, 5, 6, 7]
     assert "[8, 16) × [0, 32)" in page.locator("#sh-block-info").inner_text()
-    _assert_no_state_key_sent(urls)
+    assert_no_state_key_sent(urls, "sharding")
     assert page.problems == []
 
 
