@@ -95,10 +95,29 @@ VIEWS: tuple[View, ...] = (
         # the raced schedule, playback speed, playhead, visible time window, pinned op
         state=("race", "speed", "t", "from", "to", "op"),
     ),
-    View("mesh", "/mesh", "Mesh", "Which GPU sits where in a device mesh.", "Parallelism"),
-    View("sharding", "/sharding", "Sharding", "Which device holds which block.", "Parallelism"),
     View(
-        "memory", "/memory", "Memory", "Where every byte of a model lives, per GPU.", "Parallelism"
+        "mesh",
+        "/mesh",
+        "Mesh",
+        "Which GPU sits where in a device mesh.",
+        "Parallelism",
+        state=("color", "by", "rank"),
+    ),
+    View(
+        "sharding",
+        "/sharding",
+        "Sharding",
+        "Which device holds which block.",
+        "Parallelism",
+        state=("device", "block"),
+    ),
+    View(
+        "memory",
+        "/memory",
+        "Memory",
+        "Where every byte of a model lives, per GPU.",
+        "Parallelism",
+        state=("stage", "segment"),
     ),
     # issue 10: collectives and the communication bill
     View(
@@ -107,6 +126,7 @@ VIEWS: tuple[View, ...] = (
         "Collectives",
         "Ring all-reduce step by step, and what it costs on real links.",
         "Parallelism",
+        state=("step", "measure", "rank"),
     ),
     View(
         "communication",
@@ -114,6 +134,7 @@ VIEWS: tuple[View, ...] = (
         "Communication",
         "What each parallelism axis sends per training step, and how long it takes.",
         "Parallelism",
+        state=("axis",),
     ),
     # issue 13: throughput decoder and layout planner
     View(
