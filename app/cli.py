@@ -1,6 +1,6 @@
 """The `bitmesh` command: `bitmesh serve` runs the app, `bitmesh export` writes a view's
-standalone HTML file without a running server (the same code as GET /export/<page>.html,
-called in process).
+standalone HTML file without a running server or a browser (the same code as
+GET /export/<page>.html, called in process, so the same file).
 
     bitmesh export pipeline --param schedule=zb_h1 --param stages=8 -o figure.html
     bitmesh export format --param name=bfloat16 -o bf16.html

@@ -2,12 +2,14 @@
 
 An export is one self-contained file that draws a view exactly as its embed does, with no
 server and no network: the embed's HTML, its stylesheets inlined, its ES module graph
-inlined through an import map of `data:` URLs, and every API answer the view asked for while
-drawing baked in as JSON that a small `fetch` shim serves. Which answers a view needs is not
-declared per view: the embed is loaded once in headless Chromium against this app (in
-process, no socket) and every request it makes is recorded, so a view merged later exports
-without any work. The file's own CSP (a meta tag) allows only its inline scripts (by hash),
-the `data:` modules, and no connections at all.
+inlined through an import map of `data:` URLs, and the API answers the view asks for at its
+first draw baked in as JSON that a small `fetch` shim (static/js/lib/offline.js) serves. The
+answers are computed in process, through this app's own routes (no socket, no browser): which
+requests a view makes is declared per view in app/export_data.py. The query's site keys
+(theme, controls) and the view's state keys (View.state: playhead, zoom, selection) are not
+API inputs: they are set aside before computing and kept in the file's URL, so the file opens
+at that frame. The file's own CSP (a meta tag) allows only its inline scripts (by hash), the
+`data:` modules, and no connections at all.
 """
 
 from __future__ import annotations
@@ -18,9 +20,7 @@ import html as html_lib
 import json
 import os
 import re
-import threading
 import warnings
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,41 +29,29 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app.pages import VIEWS, View, available, page_path
+from app.core.errors import UnknownName
+from app.core.numerics.block_format import page_name
+from app.export_data import NEEDS, SITE_KEYS, Page, query_string
+from app.pages import VIEW_BY_KEY, VIEWS, View, available, page_path
 from app.templating import EMBED_WIDTHS, IMPORT, STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
 
-HOST = "bitmesh.export"  # the origin the recording browser believes it is on
 _STATIC = re.compile(r"/static/(?:[0-9a-f]{12}/)?")
 _STYLESHEET = re.compile(r"""<link rel="stylesheet" href="(/static/[^"]+)">""")
 _ICON = re.compile(r"""<link rel="icon"[^>]*>""")
 _ALTERNATE = re.compile(r"""<link rel="(?:alternate|modulepreload)"[^>]*>\n?""")
 _MODULE = re.compile(r"""<script type="module" src="(/static/[^"]+)"></script>\n?""")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# The baked answers of one file, at most (a 32-bit format's or a long run's answers are large;
+# the bfloat16 explorer's full code table is 2.3 MB).
+MAX_BYTES = 24_000_000
+Answer = dict[str, Any]
 
 
 class ExportError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-@dataclass
-class Recording:
-    """What the embed fetched while it drew: API answers keyed as the page asked."""
-
-    status: int = 0
-    html: str = ""
-    responses: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _static_file(url: str) -> Path:
@@ -111,9 +99,9 @@ def _json_script(value: object) -> str:
     return f'<script type="application/json" id="bitmesh-export">{text}</script>'
 
 
-def assemble(rec: Recording, page: str, query: str, origin: str) -> str:
-    """The self-contained file from the embed's HTML and what it fetched."""
-    text = rec.html
+def assemble(html: str, responses: dict[str, Answer], page: str, query: str, origin: str) -> str:
+    """The self-contained file from the embed's HTML and the API answers it draws."""
+    text = html
     text = _ALTERNATE.sub("", text)
     icon = _data_url((STATIC_DIR / "favicon.svg").read_text(), "image/svg+xml")
     text = _ICON.sub(f'<link rel="icon" href="{icon}" type="image/svg+xml">', text)
@@ -130,7 +118,7 @@ def assemble(rec: Recording, page: str, query: str, origin: str) -> str:
         "origin": origin,
         "page": page,
         "search": f"?{query}" if query else "",
-        "responses": rec.responses,
+        "responses": responses,
     }
     csp = (
         "default-src 'none'; "
@@ -149,60 +137,65 @@ def assemble(rec: Recording, page: str, query: str, origin: str) -> str:
     return text.replace("</body>", f'<script type="module">{entry}</script>\n</body>', 1)
 
 
-def _chromium() -> str | None:
-    env = os.environ.get("BITMESH_CHROMIUM")
-    if env:
-        return env
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-
-
-def record(page: str, query: str) -> Recording:
-    """Draw `/embed<page>?<query>` in headless Chromium against this app, in process, and
-    keep every API answer it asked for (GET by URL, POST by URL and body)."""
-    try:
-        from playwright.sync_api import Route, sync_playwright
-
-        with warnings.catch_warnings():  # starlette would rather have httpx2; httpx serves
-            warnings.simplefilter("ignore")
-            from starlette.testclient import TestClient
-    except ImportError as exc:  # pragma: no cover
-        raise ExportError(503, f"exports need playwright and Chromium: {exc}") from exc
+def _client() -> Any:
+    with warnings.catch_warnings():  # starlette would rather have httpx2; httpx serves
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
     from app.main import app
 
-    rec = Recording()
-    client = TestClient(app)
-    target = f"/embed{page}" + (f"?{query}" if query else "")
+    return TestClient(app)
 
-    def handle(route: Route) -> None:
-        req = route.request
-        parts = urlsplit(req.url)
-        if parts.netloc != HOST:
-            route.abort()
-            return
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        body = req.post_data_buffer
-        headers = {"content-type": req.headers.get("content-type", "")} if body else {}
-        r = client.request(req.method, path, content=body, headers=headers)
-        ctype = r.headers.get("content-type", "application/octet-stream")
-        if parts.path.startswith("/api/"):
-            key = path if req.method == "GET" else f"{req.method} {path} {req.post_data or ''}"
-            rec.responses[key] = {"status": r.status_code, "type": ctype, "body": r.text}
-        if path == target or parts.path == target.split("?")[0]:
-            rec.status, rec.html = r.status_code, r.text
-        route.fulfill(status=r.status_code, headers={"content-type": ctype}, body=r.content)
 
-    with sync_playwright() as p:
-        path = _chromium()
-        browser = (
-            p.chromium.launch(executable_path=path, args=ARGS) if path else p.chromium.launch()
-        )
-        try:
-            pg = browser.new_page(viewport={"width": 800, "height": 900})
-            pg.route("**/*", handle)
-            pg.goto(f"http://{HOST}{target}", wait_until="networkidle")
-        finally:
-            browser.close()
-    return rec
+def view_at(path: str) -> tuple[View, str] | None:
+    """The embeddable view at a page path and the name in it (`/formats/mxfp4` -> the block
+    format view and "mxfp4", canonically spelled), or None."""
+    for v in VIEWS:
+        pattern = re.sub(r"\\\{\w+\\\}", "(?P<name>[^/]+)", re.escape(v.path))
+        m = re.fullmatch(pattern, path)
+        if not (m and v.embeddable and available(v)):
+            continue
+        name = m.groupdict().get("name") or ""
+        if name:  # /formats/{name}: an element format's explorer or a block format's page
+            try:
+                kind, name = page_name(name)
+            except UnknownName:
+                return None
+            v = VIEW_BY_KEY["format_block" if kind == "block" else "format"]
+        return v, name
+    return None
+
+
+def split_query(view: View, query: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(the API's keys, every key) of a page query: the site's keys and the view's state keys
+    are not API inputs."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    skip = set(SITE_KEYS) | set(view.state)
+    return [(k, v) for k, v in pairs if k not in skip], pairs
+
+
+def answers(view: View, name: str, query: str, client: Any = None) -> dict[str, Answer]:
+    """Every API answer `view` asks for at its first draw of `query`, computed in process and
+    keyed by URL, as the file's fetch shim serves them."""
+    client = client or _client()
+    api, full = split_query(view, query)
+    out: dict[str, Answer] = {}
+    size = 0
+
+    def ask(url: str) -> Any:
+        nonlocal size
+        if url not in out:
+            r = client.get(url)
+            ctype = r.headers.get("content-type", "application/octet-stream")
+            out[url] = {"status": r.status_code, "type": ctype, "body": r.text}
+            size += len(r.content)
+            if size > MAX_BYTES:
+                raise ExportError(413, f"this figure needs over {MAX_BYTES:,} bytes of data")
+        a = out[url]
+        ok = 200 <= a["status"] < 300 and a["type"].startswith("application/json")
+        return json.loads(a["body"]) if ok else None
+
+    NEEDS[view.key](Page(name, tuple(api), tuple(full)), ask)
+    return out
 
 
 def _resolve(key_or_page: str, params: dict[str, str]) -> tuple[str, dict[str, str]]:
@@ -221,33 +214,31 @@ def _resolve(key_or_page: str, params: dict[str, str]) -> tuple[str, dict[str, s
     return path, rest
 
 
-# Each export runs a headless Chromium: at most two at once, the rest are told to retry.
-_BROWSERS = threading.BoundedSemaphore(2)
-
-
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=8)
 def export_html(page: str, query: str, origin: str) -> str:
     """The standalone file of `page?query`; with no `controls` the figure is compact (a file
     cannot recompute, so only play and scrub stay)."""
+    found = view_at(page)
+    if found is None:
+        raise ExportError(404, f"no embeddable view at {page}")
+    view, name = found
+    if name:
+        page = view.path.replace("{name}", name)
     pairs = parse_qsl(query, keep_blank_values=True)
     if not any(k == "controls" for k, _ in pairs):
         pairs.append(("controls", "compact"))
-    full = urlencode(pairs).replace("%2C", ",")
-    if not _BROWSERS.acquire(timeout=30):
-        raise ExportError(503, "the server is busy with other exports; retry in a moment")
-    try:
-        rec = record(page, full)
-    finally:
-        _BROWSERS.release()
-    if rec.status != 200 or not rec.html:
-        raise ExportError(rec.status or 404, f"no embeddable view at {page}")
-    return assemble(rec, page, full, origin)
+    full = query_string(pairs)
+    client = _client()
+    r = client.get(f"/embed{page}?{full}")
+    if r.status_code != 200:
+        raise ExportError(r.status_code, f"no embeddable view at {page}")
+    return assemble(r.text, answers(view, name, full, client), page, full, origin)
 
 
 def export_view(key_or_page: str, params: dict[str, str], origin: str) -> str:
     """For the CLI: a view key or page path and its parameters -> the standalone file."""
     page, query = _resolve(key_or_page, params)
-    return export_html(page, urlencode(query).replace("%2C", ","), origin)
+    return export_html(page, query_string(list(query.items())), origin)
 
 
 def file_name(page: str, query: str) -> str:
@@ -271,14 +262,6 @@ def export(request: Request, path: str) -> Response:
     )
 
 
-def _view_of(path: str) -> View | None:
-    for v in VIEWS:
-        pattern = "^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(v.path)) + "$"
-        if v.embeddable and available(v) and re.match(pattern, path):
-            return v
-    return None
-
-
 @router.get("/oembed")
 def oembed(
     request: Request,
@@ -295,9 +278,10 @@ def oembed(
     if parts.netloc and parts.netloc != request.url.netloc:
         return JSONResponse({"detail": f"not a bitmesh URL on {origin}"}, status_code=404)
     path = page_path(parts.path)
-    view = _view_of(path)
-    if view is None:
+    found = view_at(path)
+    if found is None:
         return JSONResponse({"detail": f"no embeddable view at {path}"}, status_code=404)
+    view = found[0]
     low, default, high = EMBED_WIDTHS
     width = min(maxwidth, high) if maxwidth else default
     height = min(maxheight, view.embed_height) if maxheight else view.embed_height

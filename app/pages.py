@@ -29,9 +29,9 @@ class View:
     path: str
     title: str
     blurb: str
-    section: str
+    section: str  # the header's menu and the home gallery's heading it is listed under
     embeddable: bool = True
-    in_nav: bool = True  # a link in the header row
+    in_nav: bool = True  # a link in the header's menu of its section
     in_home: bool | None = None  # a card in the home gallery (None: as in_nav)
     # a typical height of the embed at 720 px wide, for oEmbed answers (the copy-embed step
     # measures the real one)
@@ -52,6 +52,7 @@ VIEWS: tuple[View, ...] = (
         "Click bits, round any real, see every value.",
         "Numerics",
         in_nav=False,
+        state=("scale", "view"),  # the number line's axis and its zoomed window
     ),
     View(
         "format_block",
@@ -61,13 +62,21 @@ VIEWS: tuple[View, ...] = (
         "Numerics",
         in_nav=False,
     ),
-    View("compare", "/compare", "Compare", "Formats side by side on one log axis.", "Numerics"),
+    View(
+        "compare",
+        "/compare",
+        "Compare",
+        "Formats side by side on one log axis.",
+        "Numerics",
+        state=("range",),  # the zoomed log2 window
+    ),
     View(
         "quantize",
         "/quantize",
         "Quantize",
         "MXFP4, NVFP4, FP8: what a scheme costs on a tensor, block by block.",
         "Numerics",
+        state=("sort", "t"),  # the presets table's order; the histogram morph's playhead
     ),
     View(
         "arithmetic",
@@ -75,6 +84,7 @@ VIEWS: tuple[View, ...] = (
         "Arithmetic",
         "Where a low-precision sum stops growing, and how dot-product error grows.",
         "Numerics",
+        state=("step",),  # the running sum's pinned term
     ),
     View(
         "pipeline",
@@ -82,11 +92,32 @@ VIEWS: tuple[View, ...] = (
         "Pipeline",
         "GPipe to DualPipeV as animated timelines with your own costs.",
         "Parallelism",
+        # the raced schedule, playback speed, playhead, visible time window, pinned op
+        state=("race", "speed", "t", "from", "to", "op"),
     ),
-    View("mesh", "/mesh", "Mesh", "Which GPU sits where in a device mesh.", "Parallelism"),
-    View("sharding", "/sharding", "Sharding", "Which device holds which block.", "Parallelism"),
     View(
-        "memory", "/memory", "Memory", "Where every byte of a model lives, per GPU.", "Parallelism"
+        "mesh",
+        "/mesh",
+        "Mesh",
+        "Which GPU sits where in a device mesh.",
+        "Parallelism",
+        state=("color", "by", "rank"),
+    ),
+    View(
+        "sharding",
+        "/sharding",
+        "Sharding",
+        "Which device holds which block.",
+        "Parallelism",
+        state=("device", "block"),
+    ),
+    View(
+        "memory",
+        "/memory",
+        "Memory",
+        "Where every byte of a model lives, per GPU.",
+        "Parallelism",
+        state=("stage", "segment"),
     ),
     # issue 10: collectives and the communication bill
     View(
@@ -95,6 +126,7 @@ VIEWS: tuple[View, ...] = (
         "Collectives",
         "Ring all-reduce step by step, and what it costs on real links.",
         "Parallelism",
+        state=("step", "measure", "rank"),
     ),
     View(
         "communication",
@@ -102,18 +134,15 @@ VIEWS: tuple[View, ...] = (
         "Communication",
         "What each parallelism axis sends per training step, and how long it takes.",
         "Parallelism",
+        state=("axis",),
     ),
-    # issue 13: throughput decoder and layout planner. In the home gallery, not in the header
-    # row: at 1280 px the row has no room left after issue 11 (one more link wraps it), so the
-    # header lists them once it groups its links by section.
+    # issue 13: throughput decoder and layout planner
     View(
         "throughput",
         "/throughput",
         "MFU",
         "What a tokens/s claim means per GPU, under every FLOPs convention.",
-        "Parallelism",
-        in_nav=False,
-        in_home=True,
+        "Planning",
         state=("convention",),
     ),
     View(
@@ -121,9 +150,7 @@ VIEWS: tuple[View, ...] = (
         "/plan",
         "Plan",
         "Every layout of a model on a cluster, ranked by step time and checked by memory.",
-        "Parallelism",
-        in_nav=False,
-        in_home=True,
+        "Planning",
         state=("sort", "pick"),
     ),
     # issue 11: expert and context parallelism
@@ -143,16 +170,13 @@ VIEWS: tuple[View, ...] = (
         "Parallelism",
         state=("step", "tile"),
     ),
-    # issue 12: serving. In the home gallery, not in the header row (no room at 1280 px; see
-    # issue 13's note above).
+    # issue 12: serving
     View(
         "inference",
         "/inference",
         "Inference",
         "Prefill and decode on the roofline, op by op, for a sharded model.",
-        "Parallelism",
-        in_nav=False,
-        in_home=True,
+        "Inference",
         state=("op",),
     ),
     View(
@@ -160,9 +184,7 @@ VIEWS: tuple[View, ...] = (
         "/serving",
         "Serving",
         "KV capacity per engine, and a paged KV pool filling under continuous batching.",
-        "Parallelism",
-        in_nav=False,
-        in_home=True,
+        "Inference",
         state=("t", "request"),
     ),
 )
@@ -229,12 +251,26 @@ def available(view: View) -> bool:
     return True
 
 
-def _nav() -> list[View]:
-    return [v for v in VIEWS if v.in_nav and available(v)]
+def sections(views: list[View]) -> list[tuple[str, list[View]]]:
+    """`views` grouped by section, sections in order of first appearance and views in their
+    order within each: the header's menus and the home gallery's headings.
+
+    For example, views of sections A, B, A give [("A", [1st, 3rd]), ("B", [2nd])].
+    """
+    grouped: dict[str, list[View]] = {}
+    for v in views:
+        grouped.setdefault(v.section, []).append(v)
+    return list(grouped.items())
 
 
-def _gallery() -> list[View]:
-    return [v for v in VIEWS if (v.in_nav if v.in_home is None else v.in_home) and available(v)]
+def _nav() -> list[tuple[str, list[View]]]:
+    return sections([v for v in VIEWS if v.in_nav and available(v)])
+
+
+def _gallery() -> list[tuple[str, list[View]]]:
+    return sections(
+        [v for v in VIEWS if (v.in_nav if v.in_home is None else v.in_home) and available(v)]
+    )
 
 
 # Keys the site's chrome reads in any view's URL (never sent to the API): the embed's theme
@@ -313,7 +349,7 @@ def _format_page(request: Request, name: str, embed: bool) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
-    context = {"layout": "base.html", "views": _gallery(), "featured": FEATURED}
+    context = {"layout": "base.html", "sections": _gallery(), "featured": FEATURED}
     return render_page(request, "home.html", {**context, **chrome(request, False)})
 
 

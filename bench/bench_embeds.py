@@ -1,7 +1,7 @@
-"""Benchmark a page of ten embeds (/tour) cold and warm: requests, bytes, time until drawn.
+"""Benchmark a page of embeds (/tour) cold and warm: requests, bytes, time until drawn.
 
 Starts `uvicorn app.main:app` on a free port and Debian's Chromium through Playwright, opens
-/tour (ten live embeds) in a viewport tall enough that no lazy iframe waits for a scroll, and
+/tour (fourteen live embeds) in a viewport tall enough that no lazy iframe waits for a scroll, and
 counts, over the Chrome DevTools protocol, every request the page and its frames make, how many
 went to the network (not answered from the browser cache; a revalidation is a network request,
 and Chrome reports its 304 as the cached 200) and the bytes received; and the time from

@@ -6,16 +6,21 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.cli import parser
-from app.export import module_graph
-from app.pages import FEATURED, VIEWS, Featured, available
+from app.export import answers, assemble, module_graph
+from app.export_data import NEEDS
+from app.pages import FEATURED, VIEW_BY_KEY, VIEWS, Featured, View, available
 from app.templating import STATIC_DIR, static_version
 
 SIMPLE = [v for v in VIEWS if v.embeddable and "{" not in v.path and available(v)]
@@ -157,10 +162,7 @@ def test_export_of_an_unknown_page_is_a_404(client: TestClient) -> None:
 
 def test_exported_file_is_self_contained(client: TestClient) -> None:
     """The file links nothing outside itself, and its CSP forbids every connection."""
-    pytest.importorskip("playwright")
     r = client.get("/export" + SIMPLE[0].path + ".html")
-    if r.status_code == 503:
-        pytest.skip(r.text)
     assert r.status_code == 200, r.text
     html = r.text
     assert "content-security-policy" not in r.headers  # the file's own CSP governs it
@@ -232,19 +234,94 @@ def test_tour_is_built_only_from_public_embeds(client: TestClient) -> None:
 
 
 def test_cli_writes_the_standalone_file_without_a_server(tmp_path: Path) -> None:
-    pytest.importorskip("playwright")
     from app.cli import main
 
     out = tmp_path / "figure.html"
-    code = main(["export", "pipeline", "--param", "schedule=zb_h1", "-o", str(out)])
-    if code != 0:
-        pytest.skip("no Chromium for exports")
-    html = out.read_text()
-    assert 'http-equiv="Content-Security-Policy"' in html
-    data = re.search(r'<script type="application/json" id="bitmesh-export">(.+?)</script>', html)
-    assert data is not None
-    baked = json.loads(data.group(1))
+    assert main(["export", "pipeline", "--param", "schedule=zb_h1", "-o", str(out)]) == 0
+    baked = _baked(out.read_text())
     assert baked["page"] == "/pipeline" and "schedule=zb_h1" in baked["search"]
     answers = [json.loads(r["body"]) for k, r in baked["responses"].items() if "?" in k]
     assert any(a.get("query", {}).get("schedule") == "zb_h1" for a in answers)
     assert main(["export", "format", "-o", str(out)]) == 1  # the format view needs a name
+
+
+def _baked(html: str) -> dict[str, Any]:
+    data = re.search(r'<script type="application/json" id="bitmesh-export">(.+?)</script>', html)
+    assert data is not None
+    return dict(json.loads(data.group(1).replace("<\\/", "</")))
+
+
+# ---------------------------------------------------------------- computed, not recorded
+
+EMBEDDABLE = [v for v in VIEWS if v.embeddable and available(v)]
+
+
+def test_every_embeddable_view_declares_what_it_fetches() -> None:
+    assert {v.key for v in EMBEDDABLE} <= set(NEEDS)
+    assert set(NEEDS) <= {v.key for v in VIEWS}  # no declaration outlives its view
+
+
+@pytest.mark.parametrize("view", EMBEDDABLE, ids=lambda v: v.key)
+def test_every_view_exports_at_its_defaults_with_2xx_answers(view: View) -> None:
+    name = {"format": "bfloat16", "format_block": "mxfp4"}.get(view.key, "")
+    got = answers(view, name, "controls=compact")
+    assert got and all(200 <= a["status"] < 300 for a in got.values()), got.keys()
+    assert all(urlsplit(u).path.startswith("/api/v1/") for u in got)
+
+
+def test_state_and_site_keys_stay_in_the_url_and_out_of_the_api() -> None:
+    """A view's state keys (here a playhead `t`) and theme/controls are not API inputs: the
+    answers are computed without them and the file opens with them."""
+    view = replace(VIEW_BY_KEY["pipeline"], state=("t", "sel"))
+    query = "schedule=zb_h1&t=3.5&theme=dark&sel=2&controls=0"
+    got = answers(view, "", query)
+    for url in got:
+        assert not {"t", "sel", "theme", "controls"} & dict(parse_qsl(urlsplit(url).query)).keys()
+    main = next(u for u in got if urlsplit(u).path == "/api/v1/pipeline")
+    assert dict(parse_qsl(urlsplit(main).query))["schedule"] == "zb_h1"
+    assert assemble('<meta charset="utf-8">\n<body >', got, "/pipeline", query, "o").count(
+        '"search":"?' + query + '"'
+    )
+
+
+def test_the_format_explorer_decodes_the_code_its_encode_returned(client: TestClient) -> None:
+    got = answers(VIEW_BY_KEY["format"], "bfloat16", "value=0.1")
+    encode = next(u for u in got if "/encode?" in u)
+    code = json.loads(got[encode]["body"])["code"]
+    assert code == client.get("/api/v1/formats/bfloat16/encode?value=0.1").json()["code"]
+    assert f"/api/v1/formats/bfloat16/decode?code={code}" in got
+
+
+def test_exports_work_without_playwright_and_the_cli_writes_what_the_endpoint_serves(
+    tmp_path: Path,
+) -> None:
+    """Under the runtime dependencies only (playwright unimportable), `bitmesh export` and GET
+    /export both answer, with the same bytes for the same query and origin."""
+    script = f"""
+import sys
+sys.modules["playwright"] = None
+from app.cli import main
+from app.export import export_html
+from fastapi.testclient import TestClient
+from app.main import app
+assert main(["export", "memory", "--param", "model=llama3-8b", "--param", "tp=2",
+             "--origin", "http://testserver", "-o", {str(tmp_path / "cli.html")!r}]) == 0
+export_html.cache_clear()
+r = TestClient(app).get("/export/memory.html?model=llama3-8b&tp=2")
+assert r.status_code == 200, r.text
+open({str(tmp_path / "endpoint.html")!r}, "w", encoding="utf-8").write(r.text)
+"""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    cli = (tmp_path / "cli.html").read_bytes()
+    assert cli == (tmp_path / "endpoint.html").read_bytes()
+    assert b"llama3-8b" in cli
+
+
+def test_oembed_titles_a_block_format_page_as_the_block_view(client: TestClient) -> None:
+    for name, key in (("mxfp4", "format_block"), ("nvfp4", "format_block"), ("bfloat16", "format")):
+        data = client.get("/oembed", params={"url": f"http://testserver/formats/{name}"}).json()
+        assert data["title"] == f"{VIEW_BY_KEY[key].title} (bitmesh)", name

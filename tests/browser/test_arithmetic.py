@@ -146,3 +146,89 @@ def test_fits_a_phone(live_server: str, page: Any, theme: str) -> None:
     assert sorted(labels) == ["running sum", "terms added"]
     assert math.isfinite(float(page.locator("[data-metric='exact']").get_attribute("data-value")))
     assert page.problems == []
+
+
+# ---------------------------------------------------------------- view state: the pinned term
+
+ONES = "format=bfloat16&distribution=ones&n=1000"
+
+
+def pinned(page: Any) -> dict[str, Any]:
+    """The pin as drawn: its term, its line's x against the plot's width, each series' value."""
+    result: dict[str, Any] = page.evaluate(
+        """() => {
+          const g = document.querySelector('#a-sum-chart .a-pin');
+          const line = g.querySelector('line');
+          if (!line) return {term: null};
+          const w = g.closest('svg').querySelector('.a-hover').width.baseVal.value;
+          const values = {};
+          for (const c of g.querySelectorAll('circle')) {
+            values[c.dataset.series] = Number(c.dataset.value);
+          }
+          return {term: Number(g.dataset.term), x: Number(line.getAttribute('x1')), w, values};
+        }"""
+    )
+    return result
+
+
+def api_requests(page: Any) -> list[str]:
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
+    return urls
+
+
+def test_click_pins_a_term_enter_and_escape(live_server: str, page: Any) -> None:
+    open_page(page, f"{live_server}/arithmetic?{ONES}")
+    acc = api(live_server, "/api/v1/accumulate", ONES, "")
+    layer = page.locator("#a-sum-chart .a-hover")
+    box = layer.bounding_box()
+    layer.click(position={"x": box["width"] * 0.3, "y": box["height"] / 2})
+    page.wait_for_function("() => new URLSearchParams(location.search).has('step')")
+    term = int(parse_qs(urlparse(page.url).query)["step"][0])
+    k = acc["indices"].index(term - 1)  # the URL holds a term the answer sampled
+    assert abs(term - 300) <= 2
+    drawn = pinned(page)
+    assert drawn["term"] == term
+    assert drawn["values"]["partial_sums"] == acc["partial_sums"][k]
+    assert drawn["values"]["exact_sums"] == acc["exact_sums"][k]
+    assert f"After term {term}" in page.locator("#a-sum-pin").inner_text()
+    page.keyboard.press("ArrowRight")  # the layer has focus: arrows move the pin
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('step') !== '{term}'")
+    assert int(parse_qs(urlparse(page.url).query)["step"][0]) == acc["indices"][k + 1] + 1
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('step')")
+    assert pinned(page)["term"] is None
+    assert page.locator("#a-sum-pin").is_hidden()
+    page.keyboard.press("Enter")  # Enter pins the last term
+    last = acc["indices"][-1] + 1
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('step') === '{last}'")
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("prefix", ["", "/embed"])
+def test_a_link_with_step_opens_pinned_and_still(live_server: str, page: Any, prefix: str) -> None:
+    requests = api_requests(page)
+    # no reduced motion: the pinned frame is the whole sum, not a reveal starting over
+    page.goto(f"{live_server}{prefix}/arithmetic?{ONES}&step=501")
+    page.wait_for_selector("#a-sum-chart .a-pin line", state="attached")
+    assert page.locator("#a-sum-chart svg").get_attribute("data-reveal") == "1.000"
+    acc = api(live_server, "/api/v1/accumulate", ONES, "")
+    k = acc["indices"].index(500)
+    drawn = pinned(page)
+    assert drawn["term"] == 501
+    assert drawn["x"] == pytest.approx(drawn["w"] * 501 / acc["n"], abs=0.01)
+    for key in ("partial_sums", "fp32_sums", "exact_sums"):
+        assert drawn["values"][key] == acc[key][k], key
+    detail = page.locator("#a-sum-pin").inner_text()
+    assert "After term 501" in detail and f"{acc['partial_sums'][k]:g}" in detail
+    assert requests and not [u for u in requests if "step=" in u]
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "999999", "-3", "1.5"])
+def test_a_bad_step_is_no_pin(live_server: str, page: Any, bad: str) -> None:
+    open_page(page, f"{live_server}/arithmetic?{ONES}&step={bad}")
+    assert pinned(page)["term"] is None
+    assert page.locator("#a-sum-pin").is_hidden()
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('step')")
+    assert page.problems == []

@@ -4,6 +4,7 @@ nccl-tests table."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests, url_query
 
 pytestmark = pytest.mark.browser
 
@@ -129,3 +131,81 @@ def test_phone_width_fits_and_dark_mode_draws(live_server: str, browser: Any) ->
     assert pg.evaluate("document.documentElement.dataset.theme") == "dark"
     assert errors == []
     context.close()
+
+
+# ------------------------------------------------------------------ view state in the URL
+
+RING8 = "ranks=8"
+
+
+def _lit_links(page: Any) -> list[list[int]]:
+    links: list[list[int]] = page.eval_on_selector_all(
+        ".co-active .co-link-on", "ls => ls.map(l => [+l.dataset.src, +l.dataset.dst])"
+    )
+    return sorted(links)
+
+
+@pytest.mark.parametrize("where", ["", "/embed"])
+def test_a_step_and_rank_in_the_url_open_that_frame(
+    live_server: str, page: Any, where: str
+) -> None:
+    urls = record_api_requests(page)
+    _open(page, f"{live_server}{where}/collectives?{RING8}&step=3&rank=2&measure=busbw")
+    api = _api(live_server, f"{RING8}&steps=true")
+    view = page.locator(".co-view")
+    assert (view.get_attribute("data-step"), view.get_attribute("data-playing")) == ("3", "0")
+    assert page.locator(".co-scrub").input_value() == "3"
+    n = api["num_steps"]
+    assert page.locator(".co-readout").inner_text().startswith(f"Next: step 4 of {n}:")
+    # paused before step 4, its links are lit: exactly the API's transfers of that step
+    transfers = api["steps"][3]["transfers"]
+    assert api["steps"][3]["step"] == 3
+    assert _lit_links(page) == sorted([t["src"], t["dst"]] for t in transfers)
+    assert page.locator(".co-active").is_visible()
+    # GPU 2 is pinned: its card ringed, and what it sends and receives in that step listed
+    assert page.eval_on_selector_all(".co-card.pinned", "cs => cs.map(c => c.dataset.rank)") == [
+        "2"
+    ]
+    mine = [[t["src"], t["dst"], t["chunk"]] for t in transfers if 2 in (t["src"], t["dst"])]
+    assert len(mine) == 2  # a ring: one send, one receive per step
+    shown = page.locator(".co-pin").get_attribute("data-moves")
+    assert sorted(json.loads(shown)) == sorted(mine)
+    mine_links = page.eval_on_selector_all(
+        ".co-link-on.mine", "ls => ls.map(l => [+l.dataset.src, +l.dataset.dst])"
+    )
+    assert sorted(mine_links) == sorted([s, d] for s, d, _ in mine)
+    assert (
+        page.locator("#co-measure button[data-value='busbw']").get_attribute("aria-pressed")
+        == "true"
+    )
+    assert_no_state_key_sent(urls, "collectives")
+    assert list(page.problems) == []
+
+
+def test_a_click_pins_a_rank_enter_too_escape_clears(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/collectives?{RING8}")
+    page.locator(".co-card[data-rank='5'] .co-card-bg").click()
+    assert url_query(page)["rank"] == ["5"]
+    assert "GPU 5" in page.locator(".co-pin").inner_text()
+    page.locator(".co-card[data-rank='5'] .co-card-bg").click()  # the same again unpins
+    assert "rank" not in url_query(page)
+    assert page.locator(".co-pin").is_hidden()
+    page.focus(".co-card[data-rank='6']")
+    page.keyboard.press("Enter")
+    assert url_query(page)["rank"] == ["6"]
+    page.keyboard.press("Escape")
+    assert "rank" not in url_query(page)
+    assert page.locator(".co-card.pinned").count() == 0
+    assert list(page.problems) == []
+
+
+@pytest.mark.parametrize(
+    "bad", ["step=15&rank=8", "step=x&rank=x", "step=-2&rank=-1", "step=1.5&rank=2.5"]
+)
+def test_bad_step_and_rank_fall_back_quietly(live_server: str, page: Any, bad: str) -> None:
+    _open(page, f"{live_server}/collectives?{RING8}&{bad}")  # 14 steps, GPUs 0 to 7
+    assert page.locator(".co-view").get_attribute("data-step") == "0"
+    assert page.locator(".co-scrub").input_value() == "0"
+    assert page.locator(".co-card.pinned").count() == 0
+    assert not {"step", "rank"} & set(url_query(page))
+    assert list(page.problems) == []

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests, url_query
 
 pytestmark = pytest.mark.browser
 
@@ -96,3 +97,60 @@ def test_phone_width_fits_and_dark_mode_draws(live_server: str, browser: Any) ->
     assert horizontal_overflow(pg) == 0
     assert errors == []
     context.close()
+
+
+# ------------------------------------------------------------------ view state in the URL
+
+
+@pytest.mark.parametrize("where", ["", "/embed"])
+def test_an_axis_in_the_url_opens_pinned(live_server: str, page: Any, where: str) -> None:
+    urls = record_api_requests(page)
+    _open(page, f"{live_server}{where}/communication?{QUERIES[0]}&axis=ep")
+    page.wait_for_selector(".cm-row.pinned")
+    api = _api(live_server, QUERIES[0])
+    ep = next(a for a in api["axes"] if a["axis"] == "ep")
+    assert page.eval_on_selector_all(".cm-row.pinned", "gs => gs.map(g => g.dataset.key)") == ["ep"]
+    assert page.locator(".cm-row[data-key='ep'] .cm-bars").get_attribute("aria-pressed") == "true"
+    # the bill marks exactly the API's EP rows; the totals under the chart are the API's
+    marked = page.eval_on_selector_all(
+        "#cm-bill tbody tr", "rs => rs.map(r => [r.dataset.axis, r.classList.contains('pinned')])"
+    )
+    assert [m for _, m in marked] == [e["axis"] == "ep" for e in api["bill"]]
+    assert any(m for _, m in marked)
+    box = page.locator("#cm-pin")
+    assert box.get_attribute("data-axis") == "ep"
+    exposed = box.locator(".cm-pin-exposed").get_attribute("data-value")
+    assert float(exposed) == ep["exposed_time"]
+    href = box.locator("a").get_attribute("href")
+    assert parse_qs(urlparse(href).query) == parse_qs(ep["collectives_query"])
+    assert_no_state_key_sent(urls, "communication")
+    assert list(page.problems) == []
+
+
+def test_a_click_pins_an_axis_enter_too_escape_clears(live_server: str, page: Any) -> None:
+    _open(page, f"{live_server}/communication?{QUERIES[0]}")
+    page.wait_for_selector(".cm-row[data-key='tp'] .cm-bars rect")
+    page.locator(".cm-row[data-key='tp'] .cm-bars rect").first.click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('axis') === 'tp'")
+    assert urlparse(page.url).path == "/communication"  # the bars pin; only labels navigate
+    page.locator(".cm-row[data-key='tp'] .cm-bars rect").first.click()  # again: unpinned
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('axis')")
+    page.focus(".cm-row[data-key='dp'] .cm-bars")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('axis') === 'dp'")
+    page.wait_for_selector(".cm-row.pinned[data-key='dp']")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('axis')")
+    page.wait_for_function("() => !document.querySelector('.cm-row.pinned')")
+    assert page.locator("#cm-pin").is_hidden()
+    assert list(page.problems) == []
+
+
+@pytest.mark.parametrize("bad", ["axis=pp", "axis=zz", "axis="])
+def test_an_axis_the_layout_lacks_falls_back_quietly(live_server: str, page: Any, bad: str) -> None:
+    _open(page, f"{live_server}/communication?{QUERIES[0]}&{bad}")  # tp, ep and dp only
+    page.wait_for_selector(".cm-seg")
+    assert page.locator(".cm-row.pinned").count() == 0
+    assert page.locator("#cm-bill tbody tr.pinned").count() == 0
+    assert "axis" not in url_query(page)
+    assert list(page.problems) == []

@@ -22,10 +22,10 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SIMPLE = [v for v in VIEWS if v.embeddable and "{" not in v.path and available(v)]
-# every embeddable page, the format explorer under one format name (the block-format page
-# draws in HTML, with no svg or canvas for DRAWN to see; not covered yet)
-PAGES = [v.path for v in SIMPLE] + ["/formats/bfloat16"]
-DRAWN = "() => document.querySelector('main svg, main canvas') !== null"
+# every embeddable page, the format explorer under one format name and the block-format page
+# under one block format (it draws in HTML: DRAWN also sees its list of element cards)
+PAGES = [v.path for v in SIMPLE] + ["/formats/bfloat16", "/formats/mxfp4"]
+DRAWN = "() => document.querySelector('main svg, main canvas, main #fb-element-list li') !== null"
 # elements that stick out of the viewport, unless a scrolling (or clipping) box holds them
 OVERFLOWING = """() => [...document.querySelectorAll('main *')].filter((e) => {
   if (e.getBoundingClientRect().right <= innerWidth + 1) return false;
@@ -251,3 +251,42 @@ def test_figure_file_is_named_after_the_state_at_download_time(live_server: str,
     with page.expect_download() as info:
         page.click("[data-share=figure]")
     assert info.value.suggested_filename == "bitmesh-format-float8_e4m3fn-code=57.svg"
+
+
+# Marks of a figure that a view still draws as <button>s in a static embed (it has no static
+# variant yet): allowed, and only these, so that no control can hide among them.
+DRAWN_BUTTONS = {
+    "/formats/bfloat16": ".bit",  # the bit cells: a click flips the bit
+    "/memory": ".mem-advice-btn",  # the advice: a click applies that layout
+    "/quantize": "th .q-sort",  # the table's column headers sort it
+    "/plan": "th > button",
+}
+INTERACTIVE = """(allowed) => [...document.querySelectorAll(
+    'main :is(input, select, textarea, button, summary)')]
+  .filter((e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden'
+    && !e.matches(':disabled') && !(allowed && e.matches(allowed)))
+  .map((e) => [e.closest('[data-embed="playback"]') !== null,
+    `${e.tagName.toLowerCase()}#${e.id}.${e.className} "${e.textContent.trim().slice(0, 30)}"`])"""
+
+
+@pytest.mark.parametrize("path", [*PAGES, "/formats/mxfp4"])
+def test_static_and_compact_embeds_show_no_control_but_play_and_scrub(
+    live_server: str, page: Any, path: str
+) -> None:
+    """controls=0 is a figure with nothing to operate; controls=compact keeps only what is
+    inside a data-embed="playback" bar (play, step, scrub, speed)."""
+    playback: dict[str, list[str]] = {}
+    for controls in ("0", "compact"):
+        page.goto(f"{live_server}/embed{path}?controls={controls}", wait_until="networkidle")
+        if path == "/formats/mxfp4":  # the block explorer draws in HTML
+            page.wait_for_function("() => document.getElementById('fb-bits').textContent !== '…'")
+        else:
+            page.wait_for_function(DRAWN, timeout=15_000)
+        found = page.evaluate(INTERACTIVE, DRAWN_BUTTONS.get(path))
+        playback[controls] = [name for inside, name in found if inside]
+        others = [name for inside, name in found if not inside]
+        assert others == [], f"{path} controls={controls}: {others}"
+    assert playback["0"] == [], f"{path}: the static figure shows {playback['0']}"
+    if path in ("/pipeline", "/moe", "/context", "/collectives", "/serving", "/quantize"):
+        assert playback["compact"], f"{path}: compact lost its play/scrub bar"
+    assert page.problems == []

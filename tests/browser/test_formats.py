@@ -935,3 +935,87 @@ def test_formats_index_lists_the_block_formats_the_api_lists(live_server: str, p
     section.locator(".fb-card[data-format='nvfp4']").click()
     _ready(page)
     assert urllib.parse.urlparse(page.url).path == "/formats/nvfp4"
+
+
+# ------------------------------------------------ view state: the number line's and compare's zoom
+
+
+def _api_requests(page: Any) -> list[str]:
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
+    return urls
+
+
+def _keys_of(urls: list[str]) -> set[str]:
+    return {k for u in urls for k in urllib.parse.parse_qs(urllib.parse.urlparse(u).query)}
+
+
+@pytest.mark.parametrize("prefix", ["", "/embed"])
+def test_a_link_with_scale_and_view_opens_that_window(
+    live_server: str, page: Any, prefix: str
+) -> None:
+    urls = _api_requests(page)
+    _open(page, live_server, f"{prefix}/formats/float4_e2m1fn?scale=linear&view=0.25,3.5")
+    assert page.evaluate("window.__bitmesh.numberline.view") == [0.25, 3.5]
+    assert page.get_attribute("#fx-scale-linear", "aria-pressed") == "true"
+    # on a linear axis the window [0.25, 3.5] holds exactly the API's values inside it
+    table = _api(live_server, "/api/v1/formats/float4_e2m1fn/values")
+    inside = [v for v in table["values"] if isinstance(v, float | int) and 0.25 <= v <= 3.5]
+    _wait(page, "window.__bitmesh.numberline.stats.draws > 0")
+    assert page.evaluate("window.__bitmesh.numberline.stats.inView") == len(inside) == 5
+    assert urls and not _keys_of(urls) & {"scale", "view"}
+    assert page.problems == []
+
+
+@pytest.mark.parametrize(
+    "bad", ["view=abc", "view=3,1", "view=1,1", "view=1e999,2", "scale=cubic", "view=1,2,3"]
+)
+def test_a_bad_scale_or_view_falls_back_to_the_whole_line(
+    live_server: str, page: Any, bad: str
+) -> None:
+    _open(page, live_server, "/formats/float8_e4m3fn")
+    whole = page.evaluate("window.__bitmesh.numberline.view")
+    _open(page, live_server, f"/formats/float8_e4m3fn?{bad}")
+    assert page.evaluate("window.__bitmesh.numberline.view") == pytest.approx(whole)
+    assert page.get_attribute("#fx-scale-log", "aria-pressed") == "true"
+    info = _api(live_server, "/api/v1/formats/float8_e4m3fn")
+    _wait(page, "window.__bitmesh.numberline.stats.draws > 0")
+    assert page.evaluate("window.__bitmesh.numberline.stats.inView") == info["finite_count"]
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("prefix", ["", "/embed"])
+def test_a_link_with_range_opens_that_compare_window(
+    live_server: str, page: Any, prefix: str
+) -> None:
+    urls = _api_requests(page)
+    _open(page, live_server, f"{prefix}/compare?formats=float8_e4m3fn&range=-3,5")
+    assert page.evaluate("window.__bitmesh.compare.range") == [-3, 5]
+    # the middle of the plot is log2 = 1: its tooltip names the binade [2, 4) and the number
+    # of values the API lists there
+    canvas = page.locator("#cmp-chart canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box
+    row_h = box["height"] - 6 - 46  # one row between the top pad and the axis
+    page.mouse.move(box["x"] + 10 + (box["width"] - 20) / 2 + 1, box["y"] + 6 + row_h / 2)
+    _wait(page, "document.querySelector('.tooltip') && !document.querySelector('.tooltip').hidden")
+    text = page.inner_text(".tooltip")
+    table = _api(live_server, "/api/v1/formats/float8_e4m3fn/values")
+    count = sum(1 for v in table["values"] if isinstance(v, float | int) and 2 <= v < 4)
+    assert "[2, 4)" in text and f"values in it: {count}" in text
+    assert urls and "range" not in _keys_of(urls)
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("bad", ["abc", "5,-3", "1", "nan,2", "-1e9,1e9"])
+def test_a_bad_compare_range_falls_back(live_server: str, page: Any, bad: str) -> None:
+    _open(page, live_server, "/compare?formats=float8_e4m3fn")
+    whole = page.evaluate("window.__bitmesh.compare.range")
+    _open(page, live_server, f"/compare?formats=float8_e4m3fn&range={bad}")
+    lo, hi = page.evaluate("window.__bitmesh.compare.range")
+    if bad == "-1e9,1e9":  # a number pair, kept inside the view's limits
+        assert -300 <= lo < hi <= 300
+    else:
+        assert [lo, hi] == pytest.approx(whole)
+    assert page.problems == []

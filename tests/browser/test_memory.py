@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests, url_query
 
 pytestmark = pytest.mark.browser
 
@@ -658,3 +659,95 @@ def test_anatomy_panel_lists_the_apis_tensors(page: Any, live_server: str) -> No
         names = rows.locator(".mem-kept-name").all_inner_texts()
         assert names == [t["name"] for t in layer["tensors"]]
     assert data["anatomy"]["left_out"] in page.text_content("#mem-anatomy")
+
+
+# ------------------------------------------------------------------ view state in the URL
+
+
+def _segment_bytes(stage: dict[str, Any], segment: str) -> int:
+    return int(sum(t["bytes"] for t in stage["terms"] if t["segment"] == segment))
+
+
+@pytest.mark.parametrize("where", ["", "/embed"])
+def test_a_pinned_segment_in_the_url_opens_pinned(page: Any, live_server: str, where: str) -> None:
+    urls = record_api_requests(page)
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(f"{live_server}{where}/memory?{FITS}&stage=2&segment=activations")
+    wait_loaded(page)
+    stage = api_for(live_server, FITS)["per_stage"][2]
+    want = _segment_bytes(stage, "activations")
+    assert want > 0
+    # the pinned mark is stage 2's activations, drawn with the API's bytes
+    pinned = page.eval_on_selector_all(
+        "rect.mem-seg.pinned",
+        "rs => rs.map(r => [r.dataset.index, r.dataset.key, +r.dataset.bytes])",
+    )
+    assert pinned == [["2", "activations", want]]
+    assert page.eval_on_selector_all(".mem-bar.pinned", "gs => gs.map(g => g.dataset.index)") == [
+        "2"
+    ]
+    # its tooltip's lines stay shown under the chart
+    box = page.locator("#mem-pin")
+    assert box.is_visible()
+    assert (box.get_attribute("data-stage"), box.get_attribute("data-segment")) == (
+        "2",
+        "activations",
+    )
+    text = box.inner_text()
+    assert f"Activations · Stage {stage['stage']}" in text
+    assert f"({want:,} B)" in text
+    # the schedule strip marks the same stage; the table marks the segment's terms
+    assert page.eval_on_selector_all(
+        ".mem-strip-row.pinned", "gs => gs.map(g => g.dataset.stage)"
+    ) == ["2"]
+    rows = page.eval_on_selector_all(
+        "#mem-terms tr[data-segment]",
+        "rs => rs.map(r => [r.dataset.segment, r.classList.contains('pinned')])",
+    )
+    assert rows and all(pinned == (seg == "activations") for seg, pinned in rows)
+    assert_no_state_key_sent(urls, "memory")
+    assert page.problems == []
+
+
+def test_click_pins_a_segment_enter_a_bar_escape_clears(page: Any, live_server: str) -> None:
+    open_memory(page, live_server, FITS)
+    page.click('.mem-bar[data-index="1"] rect.seg-parameters')
+    q = url_query(page)
+    assert (q["stage"], q["segment"]) == (["1"], ["parameters"])
+    data = api_for(live_server, FITS)
+    want = _segment_bytes(data["per_stage"][1], "parameters")
+    assert f"({want:,} B)" in page.inner_text("#mem-pin")
+    page.click('.mem-bar[data-index="1"] rect.seg-parameters')  # the same again unpins
+    assert not {"stage", "segment"} & set(url_query(page))
+    assert page.locator("#mem-pin").is_hidden()
+    page.focus('.mem-bar[data-index="3"]')
+    page.keyboard.press("Enter")
+    q = url_query(page)
+    assert q["stage"] == ["3"] and "segment" not in q
+    # a whole bar: its breakdown, ending with the API's total for that stage
+    assert f"Total\n{fmt_bytes(data['per_stage'][3]['total'], 2)} of" in page.inner_text("#mem-pin")
+    page.keyboard.press("Escape")
+    assert "stage" not in url_query(page)
+    assert page.problems == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "stage", "segment"),
+    [
+        ("stage=4&segment=activations", "-1", ""),  # pp 4: stages 0 to 3
+        ("stage=x&segment=activations", "-1", ""),
+        ("stage=-1", "-1", ""),
+        ("stage=1&segment=bogus", "1", ""),
+        ("stage=1&segment=kv_cache", "1", ""),  # training: no KV cache on any stage
+    ],
+)
+def test_bad_pins_fall_back_quietly(
+    page: Any, live_server: str, bad: str, stage: str, segment: str
+) -> None:
+    open_memory(page, live_server, f"{FITS}&{bad}")
+    box = page.locator("#mem-pin")
+    assert (box.get_attribute("data-stage"), box.get_attribute("data-segment")) == (stage, segment)
+    q = url_query(page)
+    assert q.get("stage", ["-1"]) == [stage] and "segment" not in q
+    assert page.locator("rect.mem-seg.pinned").count() == 0
+    assert page.problems == []

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests
 
 pytestmark = pytest.mark.browser
 
@@ -373,3 +374,83 @@ def test_deepseek_preset_counts_dp_as_memory_does(page: Any, live_server: str) -
     assert "dp=128" in (link.get_attribute("href") or "") and "ep=64" in (
         link.get_attribute("href") or ""
     )
+
+
+# ------------------------------------------------------------------ view state in the URL
+
+# The colour at the middle of the top edge of each rank's cell: clear of its label (centre) and
+# of the ring drawn around a neighbouring pinned cell (its sides).
+TOP_COLOURS = """(ranks) => {
+  const c = document.querySelector('canvas.mesh-canvas');
+  const view = c.bitmeshView;
+  const cell = Number(c.dataset.cell);
+  const dpr = window.devicePixelRatio || 1;
+  const ctx = c.getContext('2d');
+  return ranks.map((r) => {
+    const p = view.cellCentre(r);
+    const y = Math.round((p.y - cell / 2 + 2) * dpr);
+    const d = ctx.getImageData(Math.round(p.x * dpr), y, 1, 1).data;
+    return `${d[0]},${d[1]},${d[2]}`;
+  });
+}"""
+SMALL = "axes=pp:2,dp:2,tp:4"
+
+
+def _groups_of(api: dict[str, Any], rank: int) -> dict[str, list[int]]:
+    return {axis: next(g for g in groups if rank in g) for axis, groups in api["groups"].items()}
+
+
+@pytest.mark.parametrize("where", ["", "/embed"])
+def test_a_pinned_rank_in_the_url_opens_pinned(page: Any, live_server: str, where: str) -> None:
+    urls = record_api_requests(page)
+    _open(page, f"{live_server}{where}/mesh?{SMALL}&rank=13&color=dp&by=coord")
+    api = httpx.get(f"{live_server}/api/v1/mesh?{SMALL}").json()
+    record = api["ranks"][13]
+    assert page.locator("#mesh-inspector").get_attribute("data-rank") == "13"
+    assert page.locator("#mesh-inspector .panel-title").text_content() == "Pinned GPU"
+    assert page.locator("#mesh-node-value").inner_text() == str(record["node"])
+    assert page.locator("#mesh-local-value").inner_text() == str(record["local_rank"])
+    for axis, value in record["coords"].items():
+        assert page.locator(f"#mesh-inspector dd[data-axis='{axis}']").inner_text() == str(value)
+    # drawn: every group of rank 13 (as the API lists them) in its axis's colour, the rest dimmed
+    groups = _groups_of(api, 13)
+    others = {axis: [r for r in g if r != 13] for axis, g in groups.items()}
+    assert others == {"pp": [5], "dp": [9], "tp": [12, 14, 15]}  # numpy order, by hand
+    lit = {axis: set(page.evaluate(TOP_COLOURS, rs)) for axis, rs in others.items()}
+    assert all(len(c) == 1 for c in lit.values()), lit
+    (dimmed,) = set(page.evaluate(TOP_COLOURS, [0, 1, 2, 3]))  # in no group of rank 13
+    assert len({*[c.pop() for c in lit.values()], dimmed}) == 4
+    assert page.locator("#mesh-colour button[data-color='dp']").get_attribute("aria-pressed") == (
+        "true"
+    )
+    assert_no_state_key_sent(urls, "mesh")
+    assert page.problems == []
+
+
+def test_click_pins_a_rank_and_escape_clears_it(page: Any, live_server: str) -> None:
+    _open(page, f"{live_server}/mesh?{SMALL}")
+    pos = page.evaluate(f"() => document.querySelector('{CANVAS}').bitmeshView.cellCentre(9)")
+    box = page.locator(CANVAS).bounding_box()
+    page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+    assert _query(page)["rank"] == ["9"]
+    page.mouse.move(0, 0)  # hover leaves: the pin stays
+    page.wait_for_function("() => document.querySelector('#mesh-inspector').dataset.rank === '9'")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('rank')")
+    page.wait_for_function("() => document.querySelector('#mesh-inspector').dataset.rank === '-1'")
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("bad", ["rank=16", "rank=-4", "rank=x", "color=zz&by=diagonal"])
+def test_bad_state_values_fall_back_quietly(page: Any, live_server: str, bad: str) -> None:
+    _open(page, f"{live_server}/mesh?{SMALL}&{bad}")
+    assert page.locator("#mesh-inspector").get_attribute("data-rank") == "-1"
+    # the default colouring: the innermost axis's groups, one group at a time
+    assert (
+        page.locator("#mesh-colour button[data-color='tp']").get_attribute("aria-pressed") == "true"
+    )
+    assert page.locator("#mesh-mode button[data-mode='group']").get_attribute("aria-pressed") == (
+        "true"
+    )
+    assert "rank" not in _query(page)
+    assert page.problems == []

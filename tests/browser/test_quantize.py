@@ -176,3 +176,74 @@ def test_fits_a_phone_in_both_themes(live_server: str, page: Any, theme: str) ->
         page.locator(".q-hist").evaluate("e => e.clientWidth")
     )
     assert page.problems == []
+
+
+# ------------------------------------------- view state: the morph's playhead t, the table's sort
+
+
+def bar_heights(page: Any) -> list[float]:
+    return page.locator("#q-hist .q-bar").evaluate_all(
+        "els => els.map(e => Number(e.getAttribute('height')))"
+    )
+
+
+def proportional(heights: list[float], counts: list[int]) -> None:
+    """Bars from 0 on a linear count axis: each height is its count times one factor."""
+    k = max(heights) / max(counts)
+    assert heights == pytest.approx([c * k for c in counts], abs=1e-6)
+
+
+def url_key(page: Any, key: str) -> str | None:
+    values = parse_qs(urlparse(page.url).query).get(key)
+    return values[0] if values else None
+
+
+def test_scrubbing_writes_t_and_replay_clears_it(live_server: str, page: Any) -> None:
+    open_page(page, f"{live_server}/quantize?n=4096")
+    data = api(live_server, "n=4096")
+    page.locator("#q-t").evaluate("s => { s.value = '0'; s.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('t') === '0'")
+    proportional(bar_heights(page), data["histograms"]["input"]["counts"])
+    page.locator("#q-t").evaluate("s => { s.value = '250'; s.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('t') === '0.25'")
+    assert page.locator("#q-hist svg").get_attribute("data-t") == "0.250"
+    page.locator("#q-play").click()  # a replay ends on the default frame: no t in the URL
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('t')")
+    proportional(bar_heights(page), data["histograms"]["dequantized"]["counts"])
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("prefix", ["", "/embed"])
+def test_a_link_with_t_and_sort_opens_that_frame(live_server: str, page: Any, prefix: str) -> None:
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
+    # motion allowed: a playhead in the URL opens paused there, no morph plays
+    page.goto(f"{live_server}{prefix}/quantize?n=4096&t=0&sort=-sqnr_db")
+    page.wait_for_selector("#q-hist .q-bar")
+    page.wait_for_selector("#q-table td[data-key='sqnr_db']")
+    page.wait_for_timeout(300)  # a morph would have moved by now
+    assert page.locator("#q-hist svg").get_attribute("data-t") == "0.000"
+    assert page.locator("#q-t").input_value() == "0"
+    data = api(live_server, "n=4096")
+    proportional(bar_heights(page), data["histograms"]["input"]["counts"])
+    shown = page.locator("#q-table tbody tr").evaluate_all("els => els.map(e => e.dataset.scheme)")
+    want = sorted(data["presets"], key=lambda r: -r["metrics"]["sqnr_db"])
+    assert shown == [r["scheme"] for r in want]
+    assert urls and not [u for u in urls if {"t", "sort"} & set(parse_qs(urlparse(u).query))]
+    assert (url_key(page, "t"), url_key(page, "sort")) == ("0", "-sqnr_db")
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("bad", ["t=2", "t=-0.5", "t=abc", "t=", "sort=nonsense", "sort=-"])
+def test_a_bad_t_or_sort_falls_back(live_server: str, page: Any, bad: str) -> None:
+    open_page(page, f"{live_server}/quantize?n=4096&{bad}")
+    data = api(live_server, "n=4096")
+    page.wait_for_selector("#q-table td[data-key='sqnr_db']")
+    # reduced motion: the default frame, the dequantized histogram
+    assert page.locator("#q-hist svg").get_attribute("data-t") == "1.000"
+    proportional(bar_heights(page), data["histograms"]["dequantized"]["counts"])
+    shown = page.locator("#q-table tbody tr").evaluate_all("els => els.map(e => e.dataset.scheme)")
+    assert shown == [r["scheme"] for r in data["presets"]]  # the API's order
+    if bad.startswith("t="):
+        assert url_key(page, "t") is None
+    assert page.problems == []

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests
 
 pytestmark = pytest.mark.browser
 
@@ -304,4 +305,74 @@ def test_model_tab_equals_the_api(page: Any, live_server: str, path: str, query:
     assert page.locator("#md-table tbody tr").count() == len(api["weights"])
     for key in ("tp", "dp", "ep", "pp"):
         assert page.input_value(f"#md-{key}") == str(api["query"][key])
+    assert page.problems == []
+
+
+# ------------------------------------------------------------------ view state in the URL
+
+TENSOR = "axes=dp:2,tp:4&shape=16,32&spec=dp,tp"
+
+
+def _highlighted(page: Any) -> list[int]:
+    shown: list[int] = page.evaluate(
+        f"() => document.querySelector('{CANVAS}').bitmeshView.highlighted()"
+    )
+    return shown
+
+
+@pytest.mark.parametrize("where", ["", "/embed"])
+def test_a_device_in_the_url_opens_picked(page: Any, live_server: str, where: str) -> None:
+    urls = record_api_requests(page)
+    _open(page, f"{live_server}{where}/sharding?{TENSOR}&device=6")
+    api = httpx.get(f"{live_server}/api/v1/sharding?{TENSOR}").json()
+    dev = api["devices"][6]
+    # rank 6 = (dp 1, tp 2) in numpy order: rows [8, 16), columns [16, 24)
+    assert dev["coords"] == {"dp": 1, "tp": 2} and dev["index"] == [[8, 16], [16, 24]]
+    assert _highlighted(page) == [_flat(api["grid"], dev["block"])]
+    chip = page.locator("#sh-chips .chip[data-rank='6']")
+    assert chip.get_attribute("aria-pressed") == "true"
+    info = page.locator("#sh-device-info").inner_text()
+    assert "Rank 6 (dp 1, tp 2)" in info and "[8, 16) × [16, 24)" in info
+    assert_no_state_key_sent(urls, "sharding")
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("where", ["", "/embed"])
+def test_a_block_in_the_url_opens_picked(page: Any, live_server: str, where: str) -> None:
+    q = "axes=dp:2,tp:4&shape=16,32&spec=dp,_"
+    urls = record_api_requests(page)
+    _open(page, f"{live_server}{where}/sharding?{q}&block=1")
+    api = httpx.get(f"{live_server}/api/v1/sharding?{q}").json()
+    assert _highlighted(page) == [1]
+    lit = page.locator("#sh-chips .chip.lit").evaluate_all("els => els.map(e => +e.dataset.rank)")
+    assert sorted(lit) == sorted(api["blocks"][1]["ranks"]) == [4, 5, 6, 7]
+    assert "[8, 16) × [0, 32)" in page.locator("#sh-block-info").inner_text()
+    assert_no_state_key_sent(urls, "sharding")
+    assert page.problems == []
+
+
+def test_picks_toggle_and_escape_clears_the_block(page: Any, live_server: str) -> None:
+    _open(page, f"{live_server}/sharding?{TENSOR}")
+    page.locator("#sh-chips .chip[data-rank='3']").click()
+    assert _query(page)["device"] == ["3"]
+    page.locator("#sh-chips .chip[data-rank='3']").click()
+    assert "device" not in _query(page)
+    page.evaluate(f"() => document.querySelector('{CANVAS}').scrollIntoView({{block: 'center'}})")
+    pos = page.evaluate(f"() => document.querySelector('{CANVAS}').bitmeshView.blockCentre(2)")
+    box = page.locator(CANVAS).bounding_box()
+    page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+    page.wait_for_function("() => new URLSearchParams(location.search).get('block') === '2'")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('block')")
+    assert _highlighted(page) == []
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("bad", ["device=8", "device=x", "block=8", "block=-2", "device=-9"])
+def test_bad_picks_fall_back_quietly(page: Any, live_server: str, bad: str) -> None:
+    _open(page, f"{live_server}/sharding?{TENSOR}&{bad}")  # 8 devices, 8 blocks
+    assert page.locator("#app").get_attribute("data-device") == "-1"
+    assert page.locator("#app").get_attribute("data-block") == "-1"
+    assert _highlighted(page) == []
+    assert not {"device", "block"} & set(_query(page))
     assert page.problems == []

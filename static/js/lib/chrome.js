@@ -1,4 +1,4 @@
-// Site chrome for full pages: the theme toggle, and closing the phone "Menu" disclosure.
+// Site chrome for full pages: the theme toggle, and closing the header's menus.
 import { currentTheme, setTheme } from "./theme.js";
 
 const toggle = document.getElementById("theme-toggle");
@@ -11,24 +11,20 @@ if (toggle) {
   });
 }
 
-// The menu is a native <details> and works without this; here it also closes on Escape
-// (focus returns to its summary) and on a click or focus anywhere outside it.
-const menu = document.getElementById("site-menu");
-if (menu) {
-  const summary = menu.querySelector("summary");
-  const close = () => {
-    menu.open = false;
-  };
+// The header's menus (one per section of views on wide screens, one "Menu" on phones) are
+// native <details> and work without this; here an open one also closes on Escape (focus
+// returns to its summary) and on a click or focus anywhere outside it.
+const menus = [...document.querySelectorAll(".site-header details[data-menu]")];
+for (const menu of menus) {
   menu.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && menu.open) {
-      close();
-      summary.focus();
+      menu.open = false;
+      menu.querySelector("summary").focus();
     }
   });
-  document.addEventListener("click", (event) => {
-    if (menu.open && !menu.contains(event.target)) close();
-  });
-  document.addEventListener("focusin", (event) => {
-    if (menu.open && !menu.contains(event.target)) close();
-  });
 }
+const closeOutside = (event) => {
+  for (const menu of menus) if (menu.open && !menu.contains(event.target)) menu.open = false;
+};
+document.addEventListener("click", closeOutside);
+document.addEventListener("focusin", closeOutside);

@@ -6,15 +6,31 @@ import { $, h, clear } from "../lib/dom.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtInt, fmtNum, fmtPct } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
-import { SITE_KEYS } from "../lib/urlstate.js";
+import { NOT_API_KEYS } from "../lib/urlstate.js";
 import { mount as mountSum } from "../views/arithmetic.js";
 import { drawLogLog, mountPlot } from "../views/arithmetic-plot.js";
 import { UrlState, fillChoices, syncForm, wireForm } from "../views/quantize-state.js";
 
-const url = new UrlState(SITE_KEYS);
-const sumChart = mountSum($("#a-sum-chart"));
+// the view's state (the running sum's pinned term `step`) is the page's, not an API's
+const url = new UrlState(NOT_API_KEYS);
+const sumChart = mountSum($("#a-sum-chart"), { pinBox: $("#a-sum-pin"), term: sharedStep(), onPin: writeStep });
 const dotPlot = mountPlot($("#a-dot-chart"));
 const attnPlot = mountPlot($("#a-attn-chart"));
+
+/** The pinned term from the URL: a whole number (a term the answer has, or no pin), else none. */
+function sharedStep() {
+  const raw = url.params.get("step");
+  if (raw === null) return null;
+  if (/^\d+$/.test(raw.trim())) return Number(raw);
+  writeStep(null); // not a term number: drop it, silently
+  return null;
+}
+
+function writeStep(term) {
+  if (term === null) url.params.delete("step");
+  else url.params.set("step", String(term));
+  url.write();
+}
 
 /** One panel: its form, its endpoint, its loader and what to draw with an answer. */
 function makePanel(formId, errorsId, apiId, draw) {
@@ -68,7 +84,7 @@ function drawSum(d) {
     legendItem("a-sw-fp32", "float32 accumulator"),
     legendItem("a-sw-low", `${d.accumulator} accumulator`),
     d.stalled_at === null ? null : legendItem("a-sw-stall", "where the sum stops growing"),
-    h("span", { class: "legend-item muted" }, "hover the chart for the values"),
+    h("span", { class: "legend-item muted" }, "hover the chart for the values, click to pin a term"),
   );
   $("#a-stall-note").textContent = stallNote(d);
   sumChart.update(d);

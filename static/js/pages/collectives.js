@@ -1,16 +1,17 @@
 // /collectives: the query string is the state. The page asks /api/v1/collectives with exactly
 // its query string (plus view=true&format=columns, which only add drawing data) and draws the
 // answer; every control shows the answer's `query`, so no default, limit or rule lives here.
-// Page-only keys: step (the playhead), measure (the chart's y), theme.
+// View state (never sent): step (the playhead, in whole steps), measure (the chart's y) and rank
+// (the pinned GPU), declared in app/pages.py; the site's theme and controls.
 import { $, $$, h, clear } from "../lib/dom.js";
 import { fetchJSON, latest, errorBox, num } from "../lib/api.js";
 import { fmtBytes, fmtBytesBinary, fmtNum, fmtTime, fmtInt } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
-import { SITE_KEYS } from "../lib/urlstate.js";
+import { NOT_API_KEYS } from "../lib/urlstate.js";
 import { mount as mountSteps } from "../views/collectives.js";
 import { mount as mountChart } from "../views/collectives-chart.js";
 
-const PAGE_ONLY = [...SITE_KEYS, "step", "measure"];
+const PAGE_ONLY = NOT_API_KEYS;
 const OVERRIDES = ["bandwidth", "latency", "network_bandwidth", "network_latency"];
 /** Inputs shown in display units: GB/s and µs, sent in bytes/s and seconds. */
 const SCALE = { bandwidth: 1e9, network_bandwidth: 1e9, latency: 1e-6, network_latency: 1e-6 };
@@ -23,7 +24,10 @@ const load = latest();
 const errors = errorBox($("#co-errors"));
 const ncclErrors = errorBox($("#co-nccl-errors"));
 const metricsEl = $("#co-metrics");
-const steps = mountSteps($("#co-diagram"), { onStep: (k) => setPageKey("step", k ? String(k) : null) });
+const steps = mountSteps($("#co-diagram"), {
+  onStep: (k) => setPageKey("step", k ? String(k) : null),
+  onRank: (r) => setPageKey("rank", r >= 0 ? String(r) : null),
+});
 const chart = mountChart($("#co-chart"));
 mountShareBar($("#share"), { getSvg: () => steps.exportSvg(), name: "bitmesh-collective", embedHeight: 1100 });
 
@@ -214,12 +218,21 @@ async function refresh() {
     syncControls(d);
     renderMetrics(d);
     const why = d.notes.find((n) => /view=true|time only/.test(n)) || "No steps to draw.";
-    steps.update(d, Number(params.get("step") || 0), why);
+    const shownAt = steps.update(d, wholeNumber("step"), why, wholeNumber("rank"));
+    // a step or rank this answer does not have falls back quietly, and leaves the URL
+    setPageKey("step", shownAt.step ? String(shownAt.step) : null);
+    setPageKey("rank", shownAt.rank >= 0 ? String(shownAt.rank) : null);
     drawChart();
     document.title = `${d.op_title} on ${d.ranks} GPUs · bitmesh`;
   } catch (err) {
     errors.show(err);
   }
+}
+
+/** A URL key as a whole number, or -1 (absent, negative, fractional or not a number). */
+function wholeNumber(key) {
+  const raw = params.get(key);
+  return raw !== null && /^\d+$/.test(raw) ? Number(raw) : -1;
 }
 
 async function loadGpus() {

@@ -1,14 +1,15 @@
 // /communication: the query string is the state. The page sends exactly its query string to
 // /api/v1/communication and draws the answer; every control shows the answer's `query`. A URL
-// naming no parameter starts from the API's first published example.
+// naming no parameter starts from the API's first published example. View state (never sent):
+// `axis`, the pinned parallelism axis, declared in app/pages.py.
 import { $, $$, h, clear } from "../lib/dom.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtBytes, fmtNum, fmtPct, fmtTime, fmtInt } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
-import { SITE_KEYS } from "../lib/urlstate.js";
+import { NOT_API_KEYS, SITE_KEYS } from "../lib/urlstate.js";
 import { mount } from "../views/communication.js";
 
-const PAGE_ONLY = SITE_KEYS;
+const PAGE_ONLY = NOT_API_KEYS;
 const SCALE = { bandwidth: 1e9, network_bandwidth: 1e9, latency: 1e-6, network_latency: 1e-6 };
 const NUMBERS = ["dp", "tp", "pp", "cp", "ep", "chunks", "seq_len", "micro_batch", "microbatches", "compute_efficiency", "gpus_per_node", ...Object.keys(SCALE)];
 const SELECTS = ["model", "gpu", "zero", "recompute", "compute_dtype", "cp_algorithm"];
@@ -19,7 +20,7 @@ let shown = null;
 let exampleList = [];
 const load = latest();
 const errors = errorBox($("#cm-errors"));
-const chart = mount($("#cm-chart"));
+const chart = mount($("#cm-chart"), { onPin: pinAxis });
 mountShareBar($("#share"), { getSvg: () => chart.exportSvg(), name: "bitmesh-communication", embedHeight: 900 });
 
 function apiQuery() {
@@ -104,7 +105,7 @@ $("#cm-example").addEventListener("change", (ev) => {
   if (!ev.target.value) return;
   const keep = new URLSearchParams(location.search);
   params = new URLSearchParams(ev.target.value);
-  for (const k of PAGE_ONLY) if (keep.has(k)) params.set(k, keep.get(k));
+  for (const k of SITE_KEYS) if (keep.has(k)) params.set(k, keep.get(k)); // a new layout: no pin
   writeUrl();
   refresh();
 });
@@ -149,7 +150,7 @@ function renderBill(d) {
     body.append(
       h(
         "tr",
-        { title: `${e.formula}\n${e.source}` },
+        { title: `${e.formula}\n${e.source}`, dataset: { axis: e.axis } },
         h("td", {}, e.axis.toUpperCase()),
         h("td", {}, h("a", { href }, e.collective.replace(/_/g, "-")), h("div", { class: "muted cm-what" }, `${e.what}, ${e.phase}`)),
         h("td", { class: "num" }, e.nodes > 1 ? `${e.group_size} (${e.nodes} nodes)` : String(e.group_size)),
@@ -173,6 +174,45 @@ function renderBill(d) {
   );
 }
 
+// ------------------------------------------------------------------ the pinned axis
+
+/** Pin `axis` ("" unpins) and keep it in the URL. */
+function pinAxis(axis) {
+  if (axis) params.set("axis", axis);
+  else params.delete("axis");
+  writeUrl();
+  if (shown) showPin(shown);
+}
+
+/**
+ * The chart with the URL's axis pinned, its bill rows marked and its totals under the chart.
+ * An axis this layout does not have is dropped quietly (from the URL too): it is no API input.
+ */
+function showPin(d) {
+  const a = d.axes.find((x) => x.axis === params.get("axis")) || null;
+  if (!a && params.has("axis")) {
+    params.delete("axis");
+    writeUrl();
+  }
+  chart.update(d, a ? a.axis : "");
+  for (const row of $$("#cm-bill tbody tr")) row.classList.toggle("pinned", Boolean(a) && row.dataset.axis === a.axis);
+  const box = $("#cm-pin");
+  box.hidden = !a;
+  box.dataset.axis = a ? a.axis : "";
+  if (!a) return box.replaceChildren();
+  const counts = new Map();
+  for (const e of d.bill.filter((x) => x.axis === a.axis)) counts.set(e.collective, (counts.get(e.collective) || 0) + 1);
+  const calls = [...counts].map(([c, k]) => `${c.replace(/_/g, "-")}${k > 1 ? ` (${k} rows of the bill)` : ""}`);
+  box.replaceChildren(
+    h("b", {}, `${a.title} (${a.axis.toUpperCase()} ×${a.group_size})`),
+    `: ${fmtTime(a.time)} of collectives per step, `,
+    h("span", { dataset: { value: String(a.exposed_time) }, class: "cm-pin-exposed" }, `${fmtTime(a.exposed_time)} exposed`),
+    `, ${fmtBytes(a.wire_bytes_per_gpu)} sent per GPU, in ${calls.join(", ")}. `,
+    h("a", { href: `/collectives?${a.collectives_query}` }, "Watch its biggest collective →"),
+    h("button", { type: "button", class: "cm-pin-clear", "aria-label": "Unpin", title: "Unpin (Esc)", onclick: () => pinAxis("") }, "×"),
+  );
+}
+
 // ------------------------------------------------------------------ fetch
 
 async function refresh() {
@@ -183,8 +223,8 @@ async function refresh() {
     for (const el of $$("#app .loading")) el.remove();
     syncControls(d);
     renderHeadline(d);
-    chart.update(d);
     renderBill(d);
+    showPin(d);
     document.title = `Communication: ${d.model_title} on ${fmtInt(d.world_size)} GPUs · bitmesh`;
   } catch (err) {
     errors.show(err);

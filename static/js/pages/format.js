@@ -343,8 +343,9 @@ function describe(catalogue) {
       if (state.rounding !== SCHEMA.rounding.default) q.set("rounding", state.rounding);
       if (state.overflow !== SCHEMA.overflow.default) q.set("overflow", state.overflow);
     }
-    const theme = new URLSearchParams(location.search).get("theme");
-    if (theme) q.set("theme", theme);
+    // the theme and the number line's axis carry over; its window belongs to this format
+    const here = new URLSearchParams(location.search);
+    for (const k of ["theme", "scale"]) if (here.get(k)) q.set(k, here.get(k));
     const qs = q.toString();
     location.assign(`${prefix}/formats/${encodeURIComponent(select.value)}${qs ? `?${qs}` : ""}`);
   });

@@ -5,7 +5,7 @@ import { $, $$, h, clear } from "../lib/dom.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtBytes, fmtInt, fmtPct } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
-import { SITE_KEYS } from "../lib/urlstate.js";
+import { NOT_API_KEYS, SITE_KEYS } from "../lib/urlstate.js";
 import { mount } from "../views/memory.js";
 import { LANDING_QUERY, SEGMENTS, shortGpu, termLabel } from "../views/memory-model.js";
 import { buildControls, syncControls as syncAssumptions, syncSelect } from "../views/memory-controls.js";
@@ -13,8 +13,11 @@ import { mountSchedule } from "../views/memory-schedule.js";
 import { renderAnatomy } from "../views/memory-anatomy.js";
 import { renderSticky, renderVerdict } from "../views/memory-verdict.js";
 
-/** Keys of the page's chrome, not of the API (the API answers unknown keys with a 422). */
-const PAGE_ONLY = SITE_KEYS;
+/**
+ * Keys no API sees: the site's (theme, controls) and the view's state (the pinned stage and
+ * segment, declared in app/pages.py). The API answers unknown keys with a 422.
+ */
+const PAGE_ONLY = NOT_API_KEYS;
 
 const app = $("#app");
 const form = $("#mem-controls");
@@ -22,7 +25,7 @@ const errors = errorBox($("#mem-errors"));
 const verdictEl = $("#mem-verdict");
 const termsBody = $("#mem-terms tbody");
 const noteEl = $("#mem-note");
-const chart = mount($("#mem-chart"));
+const chart = mount($("#mem-chart"), { onPin: pinTo });
 const pipeline = mountSchedule($("#mem-pipeline"), $("#mem-pipeline-body"));
 /** Custom-architecture fields: the inputs of #mem-custom, named as the API names them. */
 const ARCH = $$("#mem-custom input[name]").map((el) => el.name);
@@ -151,7 +154,7 @@ function wireControls() {
   $("#mem-layout").addEventListener("change", (e) => {
     if (!e.target.value) return;
     const q = new URLSearchParams(e.target.value);
-    for (const k of PAGE_ONLY) if (params.has(k)) q.set(k, params.get(k));
+    for (const k of SITE_KEYS) if (params.has(k)) q.set(k, params.get(k)); // a new layout: no pin
     location.search = `?${q}`;
   });
 }
@@ -473,6 +476,59 @@ function render(data) {
   renderProvenance(data);
   renderNote(data);
   renderTerms(data);
+  showPin(data);
+}
+
+// ------------------------------------------------------------------ the pinned bar and segment
+
+/** Pin bar `stage`'s `segment` ("" for the whole bar; -1 clears) and keep it in the URL. */
+function pinTo(stage, segment) {
+  pinParams(stage, segment);
+  if (shown) showPin(shown);
+}
+
+function pinParams(stage, segment) {
+  if (stage >= 0) params.set("stage", String(stage));
+  else params.delete("stage");
+  if (stage >= 0 && segment) params.set("segment", segment);
+  else params.delete("segment");
+  writeUrl();
+}
+
+/**
+ * The URL's pin, checked against the answer drawn: a stage it has, a segment that stage holds
+ * bytes of. Anything else is dropped (from the URL too) without a word: it is not an API input.
+ */
+function validPin(data) {
+  const raw = params.get("stage");
+  const stage = raw !== null && /^\d+$/.test(raw) ? Number(raw) : -1;
+  const bar = stage >= 0 && stage < data.per_stage.length ? data.per_stage[stage] : null;
+  if (!bar) return { stage: -1, segment: "" };
+  const segment = params.get("segment") || "";
+  const holds = SEGMENTS.some((s) => s.key === segment) && bar.terms.some((t) => t.segment === segment && t.bytes > 0);
+  return { stage, segment: holds ? segment : "" };
+}
+
+function showPin(data) {
+  const { stage, segment } = validPin(data);
+  if (String(stage) !== (params.get("stage") ?? "-1") || segment !== (params.get("segment") || "")) pinParams(stage, segment);
+  chart.pin(stage, segment);
+  pipeline.pin(stage);
+  for (const row of termsBody.querySelectorAll("tr[data-segment]")) row.classList.toggle("pinned", Boolean(segment) && row.dataset.segment === segment);
+  const box = $("#mem-pin");
+  box.hidden = stage < 0;
+  box.dataset.stage = String(stage);
+  box.dataset.segment = segment;
+  const lines = chart.pinnedLines();
+  if (stage < 0 || !lines) return box.replaceChildren();
+  const [title, ...rest] = lines;
+  const list = h("dl", { class: "mem-pin-list" });
+  for (const line of rest) {
+    if (Array.isArray(line)) list.append(h("dt", {}, line[0]), h("dd", {}, line[1]));
+    else list.append(h("dd", {}, line));
+  }
+  box.replaceChildren(h("p", { class: "mem-pin-title" }, h("b", {}, title),
+    h("button", { type: "button", class: "mem-pin-clear", "aria-label": "Unpin", title: "Unpin (Esc)", onclick: () => pinTo(-1, "") }, "×")), list);
 }
 
 // ------------------------------------------------------------------ go

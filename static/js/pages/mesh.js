@@ -86,7 +86,10 @@ function showMesh(data, animate) {
   axesInput.removeAttribute("aria-invalid");
   gpnInput.removeAttribute("aria-invalid");
   mesh = normaliseMesh(data);
-  if (state.rank >= mesh.world_size) state.rank = -1;
+  if (state.rank >= mesh.world_size) {
+    state.rank = -1; // a rank this mesh does not have: no pin, and none in the URL
+    writeState(state, SCHEMA);
+  }
   if (!view) mountView(data);
   else view.update({ mesh: data, colorBy: colorAxis(), colorMode: state.by, selected: state.rank, animate });
   app.dataset.world = String(mesh.world_size);

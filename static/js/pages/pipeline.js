@@ -1,18 +1,19 @@
 // /pipeline: the controls come from GET /api/v1/pipeline/schedules (names, rules, defaults,
 // bounds, cost presets); the URL's API parameters go to GET /api/v1/pipeline as they are, so
 // the page shows what the API answers for the same query string; the answer's `query` (every
-// default filled in) fills the controls. `race` and `speed` are the page's own keys. With a
+// default filled in) fills the controls. The view's state keys (STATE_KEYS, declared on the
+// View in app/pages.py: the raced schedule, speed, playhead, time window, pinned op) stay in
+// the URL and never reach the API. With a
 // `model` (its choices from /api/v1/presets/models and /gpus) the API derives the costs in
 // seconds; which parameters it then derives or reads comes from the catalogue's `cost_model`.
 import { h, clear, $, $$ } from "../lib/dom.js";
 import { errorBox, fetchJSON, latest } from "../lib/api.js";
 import { mountShareBar } from "../lib/share.js";
-import { SITE_KEYS as SITE_URL_KEYS } from "../lib/urlstate.js";
-import { mount } from "../views/pipeline.js";
+import { NOT_API_KEYS, SITE_KEYS, STATE_KEYS } from "../lib/urlstate.js";
+import { SPEEDS, mount } from "../views/pipeline.js";
 import { renderMetrics } from "../views/pipeline-metrics.js";
 
-const PAGE_KEYS = { race: "", speed: "1" }; // the page's own keys and their defaults
-const SITE_KEYS = new Set(SITE_URL_KEYS); // read by the site's chrome (theme, embed controls), not the API
+const NOT_API = new Set(NOT_API_KEYS); // the site's (theme, embed controls) and the view's state
 
 const form = $("#pl-form");
 const inputs = Object.fromEntries($$("[data-param]", form).map((el) => [el.dataset.param, el]));
@@ -29,6 +30,7 @@ const page = {
   params: {}, // API parameters as given (URL, controls), strings
   race: "",
   speed: 1,
+  frame: {}, // the view's frame as URL values ({t, from, to, op}; null: its default)
   echo: null, // the last answer's `query`
   view: null,
   requested: "", // the query pair last asked for: an input and its change event ask once
@@ -51,20 +53,27 @@ function defaultOf(name) {
 
 // ---- URL <-> state ----
 
-/** Every key but the page's and the site's goes to the API as given (a typo gets its 422). */
+/** Every key but the view's and the site's goes to the API as given (a typo gets its 422). */
 function readUrl() {
   const q = new URLSearchParams(location.search);
-  for (const [k, v] of q) if (!(k in PAGE_KEYS) && !SITE_KEYS.has(k) && k !== "format") page.params[k] = v;
-  page.race = q.get("race") || PAGE_KEYS.race;
-  page.speed = Number(q.get("speed") || PAGE_KEYS.speed) || 1;
+  for (const [k, v] of q) if (!NOT_API.has(k) && k !== "format") page.params[k] = v;
+  page.race = q.get("race") || "";
+  page.speed = SPEEDS.includes(Number(q.get("speed"))) ? Number(q.get("speed")) : 1;
+  for (const k of STATE_KEYS) if (k !== "race" && k !== "speed") page.frame[k] = q.get(k);
+}
+
+/** The value of state key `k` for the URL, or null at its default. */
+function stateValue(k) {
+  if (k === "race") return page.race || null;
+  if (k === "speed") return page.speed === 1 ? null : String(page.speed);
+  return page.frame[k] ?? null;
 }
 
 function writeUrl() {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(page.params)) if (v !== "" && v !== defaultOf(k)) q.set(k, v);
-  if (page.race) q.set("race", page.race);
-  if (String(page.speed) !== PAGE_KEYS.speed) q.set("speed", String(page.speed));
-  for (const [k, v] of new URLSearchParams(location.search)) if (SITE_KEYS.has(k)) q.set(k, v);
+  for (const k of STATE_KEYS) if (stateValue(k) !== null) q.set(k, stateValue(k));
+  for (const [k, v] of new URLSearchParams(location.search)) if (SITE_KEYS.includes(k)) q.set(k, v);
   const s = q.toString().replaceAll("%2C", ",");
   const url = location.pathname + (s ? `?${s}` : "");
   if (url !== location.pathname + location.search) history.replaceState(null, "", url);
@@ -286,6 +295,11 @@ function draw(main, race) {
     speed: page.speed,
     onSpeed: (s) => {
       page.speed = s;
+      writeUrl();
+    },
+    frame: page.frame,
+    onFrame: (frame) => {
+      page.frame = frame;
       writeUrl();
     },
   });

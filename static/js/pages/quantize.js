@@ -6,19 +6,20 @@ import { $, $$, h, clear } from "../lib/dom.js";
 import { fetchJSON, latest, errorBox } from "../lib/api.js";
 import { fmtInt, fmtNum, fmtPct } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
-import { SITE_KEYS } from "../lib/urlstate.js";
+import { NOT_API_KEYS } from "../lib/urlstate.js";
 import { mountBlock, mountHistograms, mountTable } from "../views/quantize.js";
 import { UrlState } from "../views/quantize-state.js";
 
 /** What a preset fixes; "Reset to the preset" drops them from the query. */
 const OPTIONS = ["format", "block_size", "block_rows", "scale_format", "scale_rule", "global_scale"];
 
-const url = new UrlState([...SITE_KEYS, "sort"]); // the sort is the page's, not the API's
+// the view's state (the table's `sort`, the morph's playhead `t`) is the page's, not the API's
+const url = new UrlState(NOT_API_KEYS);
 const panel = url.panel();
 const form = $("#q-controls");
 const errors = errorBox($("#q-errors"));
 const load = latest();
-const hist = mountHistograms($("#q-hist"), $("#q-err"), { slider: $("#q-t"), play: $("#q-play") });
+const hist = mountHistograms($("#q-hist"), $("#q-err"), { slider: $("#q-t"), play: $("#q-play"), t: sharedT(), onScrub: writeT });
 const block = mountBlock($("#q-block-view"));
 const table = mountTable($("#q-table"), {
   onSort: (sort) => {
@@ -29,6 +30,34 @@ const table = mountTable($("#q-table"), {
   onPick: (scheme) => update({ scheme }, { remove: [...OPTIONS, "block"], now: true }),
 });
 let catalogue = null;
+
+/** The morph's playhead from the URL: a fraction in [0, 1], or null (anything else is dropped). */
+function sharedT() {
+  const raw = url.params.get("t");
+  const t = raw === null || raw.trim() === "" ? NaN : Number(raw);
+  if (t >= 0 && t <= 1) return t;
+  if (raw !== null) {
+    url.params.delete("t");
+    url.write();
+  }
+  return null;
+}
+
+let tTimer = 0;
+/** A scrub writes the playhead (at most every 150 ms); a replay, which ends on the default
+ * frame, removes it. */
+function writeT(t) {
+  clearTimeout(tTimer);
+  if (t === null) {
+    url.params.delete("t");
+    url.write();
+    return;
+  }
+  tTimer = setTimeout(() => {
+    url.params.set("t", String(Number(t.toFixed(3))));
+    url.write();
+  }, 150);
+}
 
 mountShareBar($("#share"), { getSvg: () => hist.svg(), name: "bitmesh-quantize", embedHeight: 1500 });
 
@@ -183,7 +212,7 @@ async function refresh() {
     panel.answered(data, q);
     document.getElementById("app").dataset.query = q;
     hist.update(data);
-    if (scheme !== data.scheme.name + data.query.format) hist.replay();
+    if (before && scheme !== data.scheme.name + data.query.format) hist.replay();
     draw();
   } catch (err) {
     errors.show(err);

@@ -77,7 +77,7 @@ function nodeLabels(scene) {
 function card(scene, r) {
   const { geo, model } = scene;
   const p = geo.pos[r];
-  const g = svg("g", { class: "co-card", dataset: { rank: String(r) } });
+  const g = svg("g", { class: "co-card", tabindex: 0, role: "button", "aria-label": `GPU ${r}: Enter pins it`, dataset: { rank: String(r) } });
   g.append(
     svg("rect", { x: p.x - geo.cardW / 2, y: p.y - geo.cardH / 2, width: geo.cardW, height: geo.cardH, rx: 3, class: "co-card-bg" }),
     svg("text", { x: p.x, y: p.y - geo.cardH / 2 - 4, class: "co-card-label", "text-anchor": "middle" }, `GPU ${r}`),
@@ -159,7 +159,7 @@ export function drawMovers(scene, s, u) {
       for (let i = st.start; i < st.end; i += 1) {
         const p = geo.pos[c.src[i]];
         const q = geo.pos[c.dst[i]];
-        scene.active.append(svg("line", { x1: p.x, y1: p.y, x2: q.x, y2: q.y, class: "co-link-on" }));
+        scene.active.append(svg("line", { x1: p.x, y1: p.y, x2: q.x, y2: q.y, class: "co-link-on", dataset: { src: String(c.src[i]), dst: String(c.dst[i]), chunk: String(c.chunk[i]) } }));
         const m = moverFor(scene, i, model.frames[s]);
         scene.moving.append(m.el);
         scene.movers.push(m);
@@ -173,8 +173,29 @@ export function drawMovers(scene, s, u) {
     const b = at(c.dst[m.i], v.dst_cell[m.i], m.size);
     m.el.setAttribute("transform", `translate(${a.x + (b.x - a.x) * e},${a.y + (b.y - a.y) * e})`);
   }
+  // paused between steps, the links of the step to come stay lit (the movers wait)
   scene.moving.style.display = u > 0 ? "" : "none";
-  scene.active.style.display = u > 0 ? "" : "none";
+}
+
+/**
+ * Ring the pinned rank's card (-1: none) and light its own links of step `s`; returns what it
+ * sends and receives in that step, from the API's columns: [{dir, peer, chunk, bytes, op}].
+ */
+export function pinRank(scene, r, s) {
+  for (const cardEl of scene.cards.querySelectorAll(".co-card")) cardEl.classList.toggle("pinned", Number(cardEl.dataset.rank) === r);
+  for (const line of scene.active.querySelectorAll(".co-link-on")) {
+    line.classList.toggle("mine", r >= 0 && (Number(line.dataset.src) === r || Number(line.dataset.dst) === r));
+  }
+  const { model } = scene;
+  if (r < 0 || !model || s >= model.steps.length) return [];
+  const c = model.columns;
+  const st = model.steps[s];
+  const out = [];
+  for (let i = st.start; i < st.end; i += 1) {
+    if (c.src[i] === r) out.push({ dir: "sends to", peer: c.dst[i], chunk: c.chunk[i], bytes: c.bytes[i], op: c.op_names[c.op[i]] });
+    if (c.dst[i] === r) out.push({ dir: "receives from", peer: c.src[i], chunk: c.chunk[i], bytes: c.bytes[i], op: c.op_names[c.op[i]] });
+  }
+  return out;
 }
 
 /** The readout under the transport: the step coming (or under way), or the end. */

@@ -4,7 +4,10 @@
 // Play, step, scrub; every frame is derived from the playhead time t (steps are 1 unit long).
 // The drawing itself is in collectives-scene.js; this module owns the clock and transport.
 //
-// mount(el, {onStep}) -> {update(data, step, why), exportSvg(), destroy()}
+// A click, or Enter on a focused card, pins a GPU (its card ringed, its links lit, what it
+// sends and receives in the step shown listed under the readout); again, or Escape, unpins.
+//
+// mount(el, {onStep, onRank}) -> {update(data, step, why, rank), exportSvg(), destroy()}
 import { h } from "../lib/dom.js";
 import { fetchJSON } from "../lib/api.js";
 import { createLoop, createRedraw } from "../lib/anim.js";
@@ -12,7 +15,8 @@ import { onResize } from "../lib/canvas.js";
 import { onThemeChange } from "../lib/colors.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { prepare, stepAt } from "./collectives-model.js";
-import { createScene, build, drawFrame, drawMovers, describe, tipFor } from "./collectives-scene.js";
+import { fmtBytes } from "../lib/format.js";
+import { createScene, build, drawFrame, drawMovers, describe, pinRank, tipFor } from "./collectives-scene.js";
 import { ensureStylesheet } from "./collectives-svgchart.js";
 
 /** Milliseconds one step takes to play. */
@@ -27,8 +31,9 @@ function transportControls() {
     next: button("Next step", "▶|"),
     scrub: h("input", { type: "range", min: "0", max: "1", step: "any", value: "0", class: "co-scrub", "aria-label": "Step (playhead)" }),
     readout: h("output", { class: "co-readout" }, ""),
+    pin: h("p", { class: "co-pin", hidden: true }),
   };
-  c.bar = h("div", { class: "co-transport" }, c.reset, c.back, c.play, c.next, c.scrub);
+  c.bar = h("div", { class: "co-transport", dataset: { embed: "playback" } }, c.reset, c.back, c.play, c.next, c.scrub);
   return c;
 }
 
@@ -43,6 +48,35 @@ function paint(p) {
   ui.scrub.value = String(p.t);
   p.wrap.dataset.step = String(index);
   ui.readout.textContent = describe(scene, index, u);
+  showPin(p, index);
+}
+
+/** The pinned GPU's card and links, and its transfers in step `index` (only when they change). */
+function showPin(p, index) {
+  const key = `${p.rank}|${index}|${p.scene.moverStep}`;
+  if (key === p.pinShown) return;
+  p.pinShown = key;
+  const moves = pinRank(p.scene, p.rank, index);
+  const { pin } = p.ui;
+  pin.hidden = p.rank < 0;
+  pin.dataset.rank = String(p.rank);
+  if (p.rank < 0) return pin.replaceChildren();
+  const n = stepsOf(p);
+  const what = index >= n ? "done: it sends nothing more" : moves.length
+    ? moves.map((m) => `${m.dir} GPU ${m.peer} (chunk ${m.chunk}, ${fmtBytes(m.bytes)}, ${m.op})`).join("; ")
+    : `idle in step ${index + 1}`;
+  pin.replaceChildren(h("b", {}, `GPU ${p.rank}`), ` · node ${p.scene.model.view.node[p.rank]}`,
+    index < n ? ` · step ${index + 1}: ` : " · ", h("span", { class: "co-pin-moves" }, what),
+    h("button", { type: "button", class: "co-pin-clear", "aria-label": "Unpin", title: "Unpin (Esc)", onclick: () => setRank(p, -1) }, "×"));
+  pin.dataset.moves = JSON.stringify(moves.map((m) => [m.dir === "sends to" ? p.rank : m.peer, m.dir === "sends to" ? m.peer : p.rank, m.chunk]));
+}
+
+/** Pin rank r (-1: none), redraw, and report it. */
+function setRank(p, r) {
+  p.rank = r;
+  p.pinShown = "";
+  paint(p);
+  if (p.onRank) p.onRank(r);
 }
 
 function setPlaying(p, on) {
@@ -98,10 +132,25 @@ function wireTransport(p) {
     moveTip(ev);
   });
   scene.root.addEventListener("pointerleave", hideTip);
+  const toggle = (cardEl) => setRank(p, Number(cardEl.dataset.rank) === p.rank ? -1 : Number(cardEl.dataset.rank));
+  scene.root.addEventListener("click", (ev) => {
+    const cardEl = scene.model && ev.target.closest(".co-card");
+    if (cardEl) toggle(cardEl);
+  });
+  scene.root.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape" && p.rank >= 0) return setRank(p, -1);
+    const cardEl = ev.target.closest && ev.target.closest(".co-card");
+    if (!cardEl || (ev.key !== "Enter" && ev.key !== " ")) return;
+    ev.preventDefault();
+    toggle(cardEl);
+  });
 }
 
-/** Show a new answer at step `step`; with no drawing data, say `why` instead. */
-function show(p, next, step, why) {
+/**
+ * Show a new answer at step `step` with rank `rank` pinned (either out of range: the start, no
+ * pin); with no drawing data, say `why` instead. Returns the step and rank shown.
+ */
+function show(p, next, step, why, rank) {
   const { scene, ui } = p;
   p.loop.stop();
   scene.data = next;
@@ -112,21 +161,24 @@ function show(p, next, step, why) {
   scene.root.style.display = drawn ? "" : "none";
   ui.bar.hidden = !drawn;
   scene.legend.hidden = !drawn;
-  p.t = drawn ? Math.max(0, Math.min(stepsOf(p), step)) : 0;
+  p.t = drawn && Number.isInteger(step) && step >= 0 && step <= stepsOf(p) ? step : 0;
+  p.rank = drawn && Number.isInteger(rank) && rank >= 0 && rank < next.ranks ? rank : -1;
+  p.pinShown = "";
   ui.scrub.max = String(drawn ? stepsOf(p) : 1);
   setPlaying(p, false);
   build(scene, p.width);
   paint(p);
   if (!drawn) ui.readout.textContent = "";
+  return { step: p.t, rank: p.rank };
 }
 
-export function mount(el, { onStep } = {}) {
+export function mount(el, { onStep, onRank } = {}) {
   const scene = createScene();
   const ui = transportControls();
   const empty = h("p", { class: "muted co-empty", hidden: true });
-  const wrap = h("div", { class: "co-view", dataset: { step: "0", playing: "0" } }, ui.bar, ui.readout, scene.root, empty, scene.legend);
+  const wrap = h("div", { class: "co-view", dataset: { step: "0", playing: "0" } }, ui.bar, ui.readout, ui.pin, scene.root, empty, scene.legend);
   el.append(wrap);
-  const p = { scene, ui, empty, wrap, onStep, t: 0, anchor: 0, target: 0, width: 0, loop: null };
+  const p = { scene, ui, empty, wrap, onStep, onRank, t: 0, anchor: 0, target: 0, width: 0, loop: null, rank: -1, pinShown: "" };
   p.loop = createLoop(wrap, (elapsed) => {
     p.t = Math.min(p.target, p.anchor + elapsed / STEP_MS);
     paint(p);
@@ -138,6 +190,7 @@ export function mount(el, { onStep } = {}) {
   wireTransport(p);
   const redraw = createRedraw(() => {
     build(scene, p.width);
+    p.pinShown = "";
     paint(p);
   });
   const unResize = onResize(el, (w) => {
@@ -146,7 +199,7 @@ export function mount(el, { onStep } = {}) {
   });
   const unTheme = onThemeChange(redraw);
   return {
-    update: (next, step = 0, why = "") => show(p, next, step, why),
+    update: (next, step = 0, why = "", rank = -1) => show(p, next, step, why, rank),
     exportSvg: () => scene.root,
     destroy() {
       p.loop.destroy();
@@ -167,7 +220,7 @@ export async function preview(el) {
   build(scene, 220);
   Object.assign(scene.root.style, { width: "100%", height: "100%" });
   el.append(scene.root);
-  const p = { scene, ui: { scrub: {}, readout: {} }, wrap: { dataset: {} }, t: 0 };
+  const p = { scene, ui: { scrub: {}, readout: {}, pin: h("p") }, wrap: { dataset: {} }, t: 0, rank: -1, pinShown: "" };
   const n = stepsOf(p) + 1; // one extra step to show the result before starting over
   const loop = createLoop(el, (elapsed) => {
     p.t = (elapsed / STEP_MS) % n;

@@ -1,9 +1,10 @@
 // The step of one GPU as bars on one time axis: the step itself (compute, exposed
 // communication, bubble), then every parallelism axis's collectives split by link
 // (intra-node, network) with the part not hidden behind compute marked underneath.
-// Each axis links to its biggest collective on /collectives.
+// Each axis's label links to its biggest collective on /collectives; a click on its bars (or
+// Enter on them) pins the axis, again or Escape unpins.
 //
-// mount(el) -> {update(data), exportSvg(), destroy()}
+// mount(el, {onPin}) -> {update(data, pinned), exportSvg(), destroy()}
 import { svg, h } from "../lib/dom.js";
 import { fetchJSON } from "../lib/api.js";
 import { fmtTime, fmtBytes, fmtPct } from "../lib/format.js";
@@ -42,11 +43,44 @@ export function rows(data) {
   return { step, axes };
 }
 
-export function mount(el) {
-  return svgChart(el, { className: "cm-svg", label: "Step time and communication per axis", legendClass: "cm-legend", draw });
+export function mount(el, { onPin } = {}) {
+  let refocus = null; // the axis whose bars had the focus: a redraw replaces them
+  const pin = onPin && ((axis, from) => {
+    refocus = from;
+    onPin(axis);
+  });
+  const chart = svgChart(el, {
+    className: "cm-svg",
+    label: "Step time and communication per axis",
+    legendClass: "cm-legend",
+    draw(root, legend, width, s) {
+      draw(root, legend, width, s.data, { pinned: s.pinned, onPin: pin });
+      const bars = refocus && root.querySelector(`.cm-row[data-key="${refocus}"] .cm-bars`);
+      if (bars) bars.focus({ preventScroll: true });
+      refocus = null;
+    },
+  });
+  if (onPin) chart.exportSvg().addEventListener("keydown", (ev) => ev.key === "Escape" && pin("", ev.target.closest(".cm-row")?.dataset.key));
+  return { ...chart, update: (data, pinned = "") => chart.update({ data, pinned }) };
 }
 
-function draw(root, legend, width, data) {
+/** An axis row's bars as one focusable mark: click or Enter pins the axis (or unpins it). */
+function pinnable(g, row, pinned, onPin) {
+  const toggle = () => onPin(row.key === pinned ? "" : row.key, row.key);
+  Object.assign(g.dataset, { pinned: String(row.key === pinned) });
+  g.setAttribute("tabindex", "0");
+  g.setAttribute("role", "button");
+  g.setAttribute("aria-pressed", String(row.key === pinned));
+  g.setAttribute("aria-label", `${row.title}: ${row.key === pinned ? "unpin" : "pin"} this axis`);
+  g.addEventListener("click", toggle);
+  g.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Enter" && ev.key !== " ") return;
+    ev.preventDefault();
+    toggle();
+  });
+}
+
+function draw(root, legend, width, data, { pinned = "", onPin = null } = {}) {
   const { step, axes } = rows(data);
   const narrow = width < 560;
   const m = { top: 22, right: 16, bottom: 40, left: narrow ? 74 : 150 };
@@ -75,7 +109,9 @@ function draw(root, legend, width, data) {
       root.append(svg("line", { x1: 8, x2: W - m.right, y1: y + 1, y2: y + 1, class: "cm-rule" }));
       y += 14;
     }
-    const g = svg("g", { class: "cm-row", dataset: { key: row.key } });
+    const g = svg("g", { class: `cm-row${row.key === pinned ? " pinned" : ""}`, dataset: { key: row.key } });
+    if (row.key === pinned) g.append(svg("rect", { x: 4, y: y - 4, width: W - m.right - 4, height: ROW + 8, rx: 4, class: "cm-pin-band" }));
+    const bars = svg("g", { class: "cm-bars" });
     const label = svg("text", { x: m.left - 8, y: y + ROW / 2 - 2, "text-anchor": "end", class: "cm-row-label" }, row.label);
     const sub = svg("text", { x: m.left - 8, y: y + ROW / 2 + 11, "text-anchor": "end", class: "cm-row-sub" }, row.sub);
     if (row.href) {
@@ -90,16 +126,17 @@ function draw(root, legend, width, data) {
       const rect = svg("rect", { x: x(x0), y, width: Math.max(1, x(x0 + seg.value) - x(x0)), height: ROW - (row.href ? 8 : 0), class: `cm-seg ${seg.cls}` });
       rect.addEventListener("pointermove", (ev) => tipFor(ev, data, row, seg));
       rect.addEventListener("pointerleave", hideTip);
-      if (row.href) rect.addEventListener("click", () => location.assign(row.href));
-      g.append(rect);
+      bars.append(rect);
       x0 += seg.value;
     }
     if (row.href && row.exposed > 0) {
       const bar = svg("rect", { x: x(0), y: y + ROW - 6, width: Math.max(1, x(row.exposed) - x(0)), height: 5, class: "cm-seg cm-exposed" });
       bar.addEventListener("pointermove", (ev) => tipFor(ev, data, row, { name: "exposed", value: row.exposed }));
       bar.addEventListener("pointerleave", hideTip);
-      g.append(bar);
+      bars.append(bar);
     }
+    g.append(bars);
+    if (row.axis && onPin) pinnable(bars, row, pinned, onPin);
     if (row.key === "step" && data.step_time > 0) {
       const share = 1 - data.compute_time / data.step_time;
       g.append(svg("text", { x: x(data.step_time), y: y - 6, class: "cm-share", "text-anchor": "end" }, `${fmtPct(share, 0)} of the step is not compute`));
@@ -120,7 +157,7 @@ function draw(root, legend, width, data) {
 function tipFor(ev, data, row, seg) {
   const lines = [row.title ? `${row.title}: ${seg.name}` : seg.name, ["time", fmtTime(seg.value)]];
   if (row.axis) {
-    lines.push(["all of it", fmtTime(row.axis.time)], ["exposed", fmtTime(row.axis.exposed_time)], ["sent per GPU", fmtBytes(row.axis.wire_bytes_per_gpu)], "Click to open its biggest collective");
+    lines.push(["all of it", fmtTime(row.axis.time)], ["exposed", fmtTime(row.axis.exposed_time)], ["sent per GPU", fmtBytes(row.axis.wire_bytes_per_gpu)], "Click to pin it; its label opens its biggest collective");
   } else {
     lines.push(["of the step", fmtPct(seg.value / data.step_time)]);
   }

@@ -216,6 +216,7 @@ const LABEL = "Positive values of each format on a shared log₂ axis. Drag or a
  */
 export function mount(el, state) {
   let s = { range: null, ...state };
+  if (s.range) s.range = clampRange(s.range); // a shared window, kept within sane limits
   const canvas = h("canvas", { class: "compare-canvas", tabindex: "0", role: "img", "aria-label": LABEL });
   el.append(canvas);
   let width = 800;

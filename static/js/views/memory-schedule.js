@@ -19,7 +19,7 @@ function rowHeight(stages) {
   return Math.max(3, Math.min(20, Math.floor(320 / stages)));
 }
 
-function stripSvg(data, width) {
+function stripSvg(data, width, pinned) {
   const sch = data.schedule;
   const rows = sch.strip;
   const rh = rowHeight(rows.length);
@@ -37,7 +37,7 @@ function stripSvg(data, width) {
     const y0 = r * (rh + gap);
     const stage = data.per_stage[r];
     const worst = r === data.worst_stage;
-    const g = svg("g", { class: `mem-strip-row${worst ? " worst" : ""}`, transform: `translate(0,${y0})` });
+    const g = svg("g", { class: `mem-strip-row${worst ? " worst" : ""}${r === pinned ? " pinned" : ""}`, "data-stage": r, transform: `translate(0,${y0})` });
     g.append(svg("rect", { x: LABEL_W, y: 0, width: plotW, height: rh, class: "mem-strip-bg" }));
     let d = `M${LABEL_W},${rh}`;
     counts.forEach((c, i) => {
@@ -49,7 +49,7 @@ function stripSvg(data, width) {
     const peak = sch.peak[r];
     const act = stage ? stage.activations : 0;
     g.append(svg("title", {}, `Stage ${r}: at most ${fmtCount(peak)} microbatches in flight, ${fmtBytes(act)} of activations`));
-    if (r % labelEvery === 0 || worst) {
+    if (r % labelEvery === 0 || worst || r === pinned) {
       g.append(svg("text", { x: LABEL_W - 6, y: rh / 2, "text-anchor": "end", "dominant-baseline": "central", class: "mem-strip-label" }, `stage ${r}`));
       g.append(svg("text", { x: LABEL_W + plotW + 6, y: rh / 2, "dominant-baseline": "central", class: "mem-strip-label" }, narrow ? `${fmtCount(peak)} · ${fmtBytes(act)}` : `${fmtCount(peak)} in flight · ${fmtBytes(act)}`));
     }
@@ -69,9 +69,13 @@ function links(data) {
   return h("p", { class: "mem-links" }, ...out);
 }
 
-/** Mount the panel in `el`; `update(data)` redraws it from an answer (or hides it). */
+/**
+ * Mount the panel in `el`; `update(data)` redraws it from an answer (or hides it), `pin(stage)`
+ * marks one stage's row (-1: none).
+ */
 export function mountSchedule(el, body) {
   let data = null;
+  let pinned = -1;
   let width = body.clientWidth || 600;
   function draw() {
     if (!data || !data.schedule) {
@@ -85,7 +89,7 @@ export function mountSchedule(el, body) {
       sch.simulated ? ` · bubble ${fmtPct(sch.bubble_fraction)}` : " · no pipeline: one microbatch in flight");
     const parts = [head];
     if (sch.simulated && sch.strip.length) {
-      parts.push(stripSvg(data, width));
+      parts.push(stripSvg(data, width, pinned));
       parts.push(h("p", { class: "mem-note muted" },
         `Each row is one stage: the microbatches whose activations it holds, from the same simulation as /pipeline (F = I = W = 1 cost units). `
         + `The first stage holds the embedding's inputs for ${fmtCount(sch.first_in_flight)}, the last the logits for ${fmtCount(sch.last_in_flight)} at once. Source: ${sch.source}.`));
@@ -104,6 +108,11 @@ export function mountSchedule(el, body) {
       data = next;
       width = body.clientWidth || width;
       draw();
+    },
+    pin(stage) {
+      if (stage === pinned) return;
+      pinned = stage;
+      if (data) draw();
     },
   };
 }

@@ -243,7 +243,7 @@ function drawCapacity(g, p, tag, capacity, usableY) {
 // ------------------------------------------------------------------ tooltips
 
 /** Tooltip lines for segment `key` of bar `i`: bytes, share, and the API's terms behind it. */
-function segmentLines(target, i, key) {
+export function segmentLines(target, i, key) {
   const bar = target && target.bars[i];
   if (!bar) return null;
   if (key === "overflow") {
@@ -260,7 +260,7 @@ function segmentLines(target, i, key) {
   return lines;
 }
 
-function barLines(target, i) {
+export function barLines(target, i) {
   const bar = target && target.bars[i];
   if (!bar) return null;
   const lines = [`${bar.long}${bar.layers !== null ? ` · ${bar.layers} layers` : ""}`];
@@ -301,6 +301,57 @@ function wireTooltips(root, getTarget, onSegmentHover) {
   root.addEventListener("focusout", hideTip);
 }
 
+/**
+ * Click a segment (or press Enter on a focused bar) to pin it; the same again, or Escape,
+ * unpins. `onPin(i, key)` gets the bar index and segment key ("" for a whole bar, -1 to clear).
+ */
+function wirePins(root, getPinned, onPin) {
+  root.addEventListener("click", (ev) => {
+    const t = ev.target;
+    if (!(t instanceof SVGElement) || !t.dataset.key || t.dataset.key === "overflow") return;
+    const i = Number(t.dataset.index);
+    const { stage, segment } = getPinned();
+    if (stage === i && segment === t.dataset.key) onPin(-1, "");
+    else onPin(i, t.dataset.key);
+  });
+  root.addEventListener("keydown", (ev) => {
+    const g = ev.target.closest && ev.target.closest(".mem-bar");
+    if (ev.key === "Escape") return onPin(-1, "");
+    if (!g || (ev.key !== "Enter" && ev.key !== " ")) return;
+    ev.preventDefault();
+    const i = Number(g.dataset.index);
+    const { stage, segment } = getPinned();
+    onPin(stage === i && !segment ? -1 : i, "");
+  });
+}
+
+/**
+ * The pinned bar and segment: `mark()` sets their classes on the bar groups, `pin(stage,
+ * segment)` changes them ("" for the whole bar; stage -1 clears), `lines()` says what the pinned
+ * mark holds (its tooltip's lines) or null.
+ */
+function pinState(groups, getTarget) {
+  let pinned = { stage: -1, segment: "" };
+  const mark = () => groups.forEach((grp, i) => {
+    const on = i === pinned.stage;
+    grp.g.classList.toggle("pinned", on);
+    for (const [k, r] of Object.entries(grp.rects)) r.classList.toggle("pinned", on && k === pinned.segment);
+  });
+  return {
+    get: () => pinned,
+    mark,
+    pin(stage, segment = "") {
+      pinned = { stage, segment: stage >= 0 ? segment : "" };
+      mark();
+    },
+    lines() {
+      const target = getTarget();
+      if (!target || pinned.stage < 0) return null;
+      return pinned.segment ? segmentLines(target, pinned.stage, pinned.segment) : barLines(target, pinned.stage);
+    },
+  };
+}
+
 // ------------------------------------------------------------------ the chart
 
 function chartNodes(el) {
@@ -325,7 +376,7 @@ function chartNodes(el) {
  * Mount the chart in `el`. `update(data, meta)` takes a /api/v1/memory answer and
  * {gpuTitle, xLabel}; the chart keeps showing the previous answer until it is called.
  */
-export function mount(el, { onSegmentHover } = {}) {
+export function mount(el, { onSegmentHover, onPin } = {}) {
   const { root, layers } = chartNodes(el);
   let width = Math.max(240, el.clientWidth || 640);
   let meta = {};
@@ -333,6 +384,7 @@ export function mount(el, { onSegmentHover } = {}) {
   let shown = null; // what is on screen now (possibly mid-tween)
   let from = null;
   const groups = [];
+  const pins = pinState(groups, () => target);
 
   // Off-screen charts paint at once: a paused tween would leave stale bars until scrolled to.
   let onScreen = false;
@@ -358,6 +410,7 @@ export function mount(el, { onSegmentHover } = {}) {
     while (groups.length > bars.length) groups.pop().remove();
     geo.bars.forEach((b, i) => paintBar(groups[i], b, geo, p, capacity, capY, bars.length));
     drawCapacity(layers.cap, p, tag, capacity, usable < capacity ? geo.y(usable) : null);
+    pins.mark();
   }
 
   const loop = createLoop(el, (ms) => {
@@ -371,6 +424,7 @@ export function mount(el, { onSegmentHover } = {}) {
     redraw();
   });
   wireTooltips(root, () => target, onSegmentHover);
+  if (onPin) wirePins(root, pins.get, onPin);
 
   return {
     update(data, nextMeta = {}) {
@@ -384,6 +438,8 @@ export function mount(el, { onSegmentHover } = {}) {
         paint(target);
       }
     },
+    pin: pins.pin, // see pinState
+    pinnedLines: pins.lines,
     /** Current geometry for tests: [{id, total, values}] of the target bars. */
     get bars() {
       return target ? target.bars : [];

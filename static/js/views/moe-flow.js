@@ -266,9 +266,9 @@ export function mount(el, { t = null, onPause = () => {}, onPick = null } = {}) 
   const play = h("button", { type: "button", class: "primary", "aria-label": "Pause" }, "❚❚ Pause");
   const note = h("p", { class: "muted moe-flow-note", hidden: true });
   const leg = h("div", { class: "legend" });
-  const wrap = h("div", { class: "moe-flow", dataset: { playing: "0" } }, h("div", { class: "moe-flow-bar" }, play), canvas, note, leg);
+  const wrap = h("div", { class: "moe-flow", dataset: { playing: "0" } }, h("div", { class: "moe-flow-bar", dataset: { embed: "playback" } }, play), canvas, note, leg);
   el.append(wrap);
-  const scrub = h("input", { type: "range", class: "moe-scrub", min: "0", max: String(LOOP_MS - 1), step: "10", "aria-label": "Animation time (ms into the loop)", dataset: { embed: "playback" } });
+  const scrub = h("input", { type: "range", class: "moe-scrub", min: "0", max: String(LOOP_MS - 1), step: "10", "aria-label": "Animation time (ms into the loop)" });
   play.after(scrub);
   let held = t; // a playhead from the URL: the first answer is drawn paused there
   const v = { canvas, d: null, geo: null, ctx: null, ends: [], stride: 1, width: 0, t: held ?? FALL_START + T.fall, pin: null };

@@ -1,6 +1,7 @@
 // Pointer, wheel and keyboard on a pipeline lane's canvas: hover shows an op and its
-// dependency chain, drag (or a sideways finger) scrubs, a tap inspects, Ctrl + wheel zooms,
-// arrow keys / Home / End / space / + / − drive the playhead. `view` is a PipelineView.
+// dependency chain, a click or tap pins it (again: unpins), drag (or a sideways finger)
+// scrubs, Ctrl + wheel zooms, arrow keys / Home / End / space / + / − drive the playhead and
+// Enter pins the op at the playhead. `view` is a PipelineView.
 import { eventToElementCoordinates } from "../lib/canvas.js";
 import { fmtNum } from "../lib/format.js";
 import { showTip, hideTip } from "../lib/tooltip.js";
@@ -18,6 +19,7 @@ export function attachPointer(view, canvas) {
   };
   let touch = null; // {x} while a finger is down and has not started to scrub
   let dragging = false;
+  let press = null; // {x, y} where the mouse went down: a click if it comes up there
 
   const startDrag = (ev) => {
     dragging = true;
@@ -48,28 +50,46 @@ export function attachPointer(view, canvas) {
     if (!a || ev.button !== 0 || a.hit.area === null || a.hit.area === "labels") return;
     if (ev.pointerType === "touch") touch = { x: ev.clientX };
     else {
+      press = { x: ev.clientX, y: ev.clientY };
       startDrag(ev);
       view.seek(a.hit.t);
     }
   });
   const up = (ev) => {
     const tap = touch && !dragging;
+    const click = press && Math.hypot(ev.clientX - press.x, ev.clientY - press.y) < 4;
     touch = null;
+    press = null;
     dragging = false;
-    if (tap && ev.type === "pointerup") move(ev); // a tap: the same tooltip and chain as hover
+    if (ev.type !== "pointerup" || !(tap || click)) return;
+    if (tap) move(ev); // a tap: the same tooltip and chain as hover
+    const a = at(ev);
+    const i = a ? opUnder(view, a) : -1;
+    if (i >= 0) view.pin(a.q, i);
   };
   canvas.addEventListener("pointerup", up);
   canvas.addEventListener("pointercancel", up);
   canvas.addEventListener("wheel", (ev) => wheel(view, at(ev), ev), { passive: false });
-  canvas.addEventListener("keydown", (ev) => key(view, ev));
+  canvas.addEventListener("keydown", (ev) => {
+    const a = ev.key === "Enter" ? view.lanes.findIndex((L) => L.canvas === canvas) : -1;
+    if (a >= 0) enter(view, a);
+    else key(view, ev);
+  });
+}
+
+/** The op under the pointer (2 px of slack for thin ops), or −1. */
+function opUnder(view, { L, hit }) {
+  if (hit.area !== "rows") return -1;
+  const tol = (2 * (view.d1 - view.d0)) / Math.max(1, L.lane.L.right - L.lane.L.left);
+  return opAt(L.P, hit.rank, hit.t, tol, hit.lower);
 }
 
 /** Hover: the op under the pointer with its chain, else what the empty spot means. */
-function describe(view, { q, L, hit }, ev) {
+function describe(view, a, ev) {
+  const { q, L, hit } = a;
   const P = L.P;
   if (hit.area === "rows") {
-    const tol = (2 * (view.d1 - view.d0)) / Math.max(1, L.lane.L.right - L.lane.L.left);
-    const i = opAt(P, hit.rank, hit.t, tol, hit.lower);
+    const i = opUnder(view, a);
     if (i >= 0) {
       if (!view.hover || view.hover.laneIndex !== q || view.hover.chain.focus !== i) {
         view.setHover({ laneIndex: q, chain: dependencyChain(P, i) });
@@ -108,8 +128,20 @@ function wheel(view, a, ev) {
   } else if (Math.abs(ev.deltaX) > Math.abs(ev.deltaY) && view.d1 - view.d0 < view.tEnd) {
     ev.preventDefault();
     const dt = (ev.deltaX * (view.d1 - view.d0)) / (L.L.right - L.L.left);
-    view.setDomain(view.d0 + dt, view.d1 + dt);
+    view.setWindow(view.d0 + dt, view.d1 + dt);
   }
+}
+
+/** Enter: pin (or unpin) the op at the playhead on the pinned op's rank, else the first busy one. */
+function enter(view, q) {
+  const P = view.lanes[q].P;
+  const pin = view.pinned && view.pinned.laneIndex === q ? view.pinned.chain.focus : -1;
+  const ranks = pin >= 0 ? [P.rank[pin]] : Array.from({ length: P.ranks }, (_, r) => r);
+  for (const r of ranks) {
+    const i = opAt(P, r, view.t);
+    if (i >= 0) return view.pin(q, i);
+  }
+  if (pin >= 0) view.unpin();
 }
 
 function key(view, ev) {

@@ -33,7 +33,7 @@ export function fillLegend(el, lanes, actMax) {
   item(h("span", { class: "swatch hatched" }), "idle (bubble)");
   item(h("span", { class: "pl-playhead-swatch" }), "playhead (faded ops are still to come)");
   el.append(h("span", { class: "legend-item pl-heat-legend" }, "activations in flight: 0", h("span", { class: "pl-heat-ramp" }), fmtNum(actMax, 3), " microbatches"));
-  el.append(h("span", { class: "legend-item muted" }, "labels: microbatch (·chunk); hover an op for its dependency chain"));
+  el.append(h("span", { class: "legend-item muted" }, "labels: microbatch (·chunk); hover an op for its dependency chain, click to pin it (Esc unpins)"));
 }
 
 /** The name of op i: "F3", with ".c1" when ranks hold several chunks. */
@@ -55,7 +55,7 @@ export function orderText(P, name, maxOps = 600) {
   }
   return h(
     "details",
-    { class: "pl-order" },
+    { class: "pl-order", dataset: { embed: "more" } },
     h("summary", {}, `${name}: op order per rank, as text`),
     h("ol", { start: "0" }, rows),
     P.anyOverlap ? h("p", { class: "muted" }, "* one overlapped F&B span: the F and B next to each other run together") : null,
@@ -99,4 +99,18 @@ export function announcement(lanes, t) {
     parts.push(`${L.name}: ${ranks.join(", ")}${P.ranks > 16 ? ", …" : ""}`);
   }
   return parts.join(". ");
+}
+
+/**
+ * The pinned op's card: the tooltip's lines (opLines) as a line of label: value items, then
+ * how to unpin it and a button that does.
+ */
+export function pinCard(lines, onClose) {
+  const items = lines.map((line, k) => {
+    if (Array.isArray(line)) return h("span", { class: "legend-item pl-lane-stat" }, `${line[0]}: `, h("b", {}, String(line[1])));
+    return k === 0 ? h("b", { class: "legend-item pl-lane-name" }, `Pinned: ${line}`) : h("span", { class: "legend-item" }, line);
+  });
+  const close = h("button", { type: "button", "aria-label": "Unpin this op", title: "Unpin (Esc)", dataset: { embed: "controls" } }, "× unpin");
+  close.addEventListener("click", onClose);
+  return [...items, close];
 }

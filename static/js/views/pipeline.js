@@ -1,8 +1,12 @@
 // Pipeline schedule as an animated Gantt chart: ranks as rows, time as x, ops coloured by
 // kind, bubbles hatched, a playhead that sweeps time (play / pause / speed / scrub / drag),
-// hover for an op's dependency chain, and one or two schedules (race) on one time scale.
+// hover for an op's dependency chain (a click pins it), and one or two schedules (race) on one
+// time scale.
 //
-// mount(el, {lanes: [{data, name}], speed, onSpeed}) -> {update, destroy, exportSvg, ...}
+// mount(el, {lanes: [{data, name}], speed, onSpeed, frame, onFrame}) -> {update, frame, ...}
+// `frame` ({t, from, to, op}, URL strings) is the frame to open on (pipeline-state.js); the
+// reader's changes to it reach `onFrame(frame)` when playback stops, or when they scrub, step,
+// zoom or pin, at most every FRAME_WRITE_MS, never per animation frame.
 // preview(el): the API's default schedule, looping, for the home gallery.
 //
 // `data` is a GET /api/v1/pipeline?format=columns payload; the view draws what it says.
@@ -12,16 +16,19 @@ import { createLoop, createRedraw, prefersReducedMotion } from "../lib/anim.js";
 import { onResize } from "../lib/canvas.js";
 import { onThemeChange } from "../lib/colors.js";
 import { hideTip } from "../lib/tooltip.js";
-import { packSchedule } from "./pipeline-data.js";
+import { dependencyChain, packSchedule } from "./pipeline-data.js";
 import { Lane } from "./pipeline-lane.js";
 import { attachPointer } from "./pipeline-pointer.js";
 import { scheduleSvg } from "./pipeline-svg.js";
-import { announcement, fillLegend, laneHead, orderText } from "./pipeline-text.js";
+import { applyFrame, frameOf } from "./pipeline-state.js";
+import { announcement, fillLegend, laneHead, orderText, opLines, pinCard } from "./pipeline-text.js";
 import { SPEEDS, createTransport } from "./pipeline-transport.js";
 
 export { SPEEDS };
 /** Seconds the whole schedule takes to play at 1×. */
 export const PLAY_SECONDS = 8;
+/** The frame goes to `onFrame` this long after the reader's last change. */
+const FRAME_WRITE_MS = 200;
 
 /** The view's state and behaviour; `mount` returns its public face. */
 class PipelineView {
@@ -29,6 +36,11 @@ class PipelineView {
     this.lanes = []; // {P, data, name, lane, canvas, section}
     this.speed = SPEEDS.includes(state.speed) ? state.speed : 1;
     this.onSpeed = state.onSpeed || null;
+    this.onFrame = state.onFrame || null;
+    this.frameTimer = 0;
+    this.opening = state.frame || null; // the frame of the first schedule drawn
+    this.held = false; // the reader put the playhead where it is (it goes in the URL)
+    this.pinned = null; // {laneIndex, chain}: the op a click pinned
     this.t = 0;
     this.tEnd = 1;
     this.d0 = 0;
@@ -42,8 +54,9 @@ class PipelineView {
       speed: (s) => this.setSpeed(s),
       scrub: (t) => this.seek(t),
       step: (dir) => this.step(dir, this.tEnd / 100),
-      zoom: (z) => (z === "fit" ? this.setDomain(0, this.tEnd) : this.zoomAt(this.zoomCentre(), z)),
+      zoom: (z) => (z === "fit" ? this.setWindow(0, this.tEnd) : this.zoomAt(this.zoomCentre(), z)),
     });
+    this.pinEl = h("div", { class: "legend pl-pin", role: "status" }); // in the DOM while pinned
     this.transport.setSpeed(this.speed);
     this.live = h("p", { class: "visually-hidden", "aria-live": "polite" });
     this.lanesEl = h("div", { class: "pl-lanes" });
@@ -60,6 +73,16 @@ class PipelineView {
       for (const L of this.lanes) L.lane.themeChanged();
       this.requestPaint();
     });
+    this.onEscape = (ev) => {
+      if (ev.key === "Escape" && this.pinned) this.unpin();
+    };
+    document.addEventListener("keydown", this.onEscape);
+  }
+
+  /** The reader changed the frame: tell `onFrame` once they pause for FRAME_WRITE_MS. */
+  changed() {
+    clearTimeout(this.frameTimer);
+    if (this.onFrame) this.frameTimer = setTimeout(() => this.onFrame(frameOf(this)), FRAME_WRITE_MS);
   }
 
   // ---- clock: every frame is derived from the playhead time t ----
@@ -76,6 +99,8 @@ class PipelineView {
     if (took > 50) c.stalled += took;
     if (this.t < this.tEnd) return true;
     this.showPlaying(false);
+    this.held = true; // played to the end: that frame is the one to link to
+    this.changed();
     return false;
   }
 
@@ -100,6 +125,8 @@ class PipelineView {
   playPause() {
     if (this.loop.running) this.pause();
     else this.play(true);
+    this.held = !this.loop.running;
+    this.changed();
   }
 
   setSpeed(s) {
@@ -109,11 +136,22 @@ class PipelineView {
     if (this.loop.running) this.play(true);
   }
 
-  /** Pause and put the playhead at t. */
+  /** Pause and put the playhead at t (the reader's doing: it goes in the URL). */
   seek(t) {
     this.pause();
     this.t = Math.min(this.tEnd, Math.max(0, t));
+    this.held = true;
     this.follow();
+    this.requestPaint();
+    this.changed();
+  }
+
+  /** Open paused at t, the window as it is. */
+  hold(t) {
+    this.loop.stop();
+    this.t = t;
+    this.held = true;
+    this.showPlaying(false);
     this.requestPaint();
   }
 
@@ -127,10 +165,12 @@ class PipelineView {
   jump(toEnd) {
     this.pause();
     this.t = toEnd ? this.tEnd : 0;
+    this.held = true;
     this.showPlaying(false);
     if (toEnd) this.follow();
     else this.setDomain(0, this.d1 - this.d0);
     this.requestPaint();
+    this.changed();
     this.live.textContent = announcement(this.lanes, this.t);
   }
 
@@ -146,10 +186,16 @@ class PipelineView {
     this.requestPaint();
   }
 
+  /** The reader's zoom or pan: the window goes in the URL. */
+  setWindow(a, b) {
+    this.setDomain(a, b);
+    this.changed();
+  }
+
   zoomAt(centre, factor) {
     const span = (this.d1 - this.d0) / factor;
     const frac = (centre - this.d0) / (this.d1 - this.d0 || 1);
-    this.setDomain(centre - frac * span, centre - frac * span + span);
+    this.setWindow(centre - frac * span, centre - frac * span + span);
   }
 
   zoomCentre() {
@@ -168,7 +214,8 @@ class PipelineView {
   paint() {
     const p0 = performance.now();
     const s = this.stats;
-    this.lanes.forEach((L, q) => L.lane.paint(this.t, this.hover && this.hover.laneIndex === q ? this.hover.chain : null, true));
+    const shown = this.hover || this.pinned; // hover looks elsewhere; the pin comes back after
+    this.lanes.forEach((L, q) => L.lane.paint(this.t, shown && shown.laneIndex === q ? shown.chain : null, true));
     s.draws++;
     const ds = this.root.dataset;
     ds.draws = String(s.draws);
@@ -194,6 +241,25 @@ class PipelineView {
     this.requestPaint();
   }
 
+  /** Pin op i of lane q (again: unpin it): its chain stays drawn, its card shown. */
+  pin(q, i, toggle = true) {
+    const L = this.lanes[q];
+    if (toggle && this.pinned && this.pinned.laneIndex === q && this.pinned.chain.focus === i) return this.unpin();
+    this.pinned = { laneIndex: q, chain: dependencyChain(L.P, i) };
+    this.pinEl.replaceChildren(...pinCard(opLines(L.P, i, L.name), () => this.unpin()));
+    this.pinEl.dataset.op = `${q ? "race." : ""}${i}`;
+    L.canvas.parentElement.after(this.pinEl);
+    this.requestPaint();
+    this.changed();
+  }
+
+  unpin() {
+    this.pinned = null;
+    this.pinEl.remove();
+    this.requestPaint();
+    this.changed();
+  }
+
   relayout(w) {
     this.width = w;
     for (const L of this.lanes) L.lane.resize(w);
@@ -215,6 +281,8 @@ class PipelineView {
     fillLegend(this.legendEl, this.lanes, actMax);
     this.transport.setEnd(this.tEnd);
     this.hover = null;
+    this.pinned = null;
+    this.pinEl.remove();
     this.setDomain(0, this.tEnd);
   }
 
@@ -243,6 +311,7 @@ class PipelineView {
   /** Autoplay from 0, or (reduced motion, no autoplay) show the final state. */
   start(autoplay) {
     this.t = 0;
+    this.held = false;
     if (autoplay && this.play(false)) return;
     this.loop.stop();
     this.t = this.tEnd;
@@ -258,11 +327,17 @@ class PipelineView {
     if (lanes && !same) {
       this.pause();
       this.buildLanes(lanes);
-      this.start(next.autoplay !== false);
+      // the link's frame belongs to the first schedule drawn; another one opens afresh
+      const opening = this.opening;
+      this.opening = null;
+      if (!(opening && applyFrame(this, opening))) this.start(next.autoplay !== false);
+      this.changed();
     }
   }
 
   destroy() {
+    clearTimeout(this.frameTimer);
+    document.removeEventListener("keydown", this.onEscape);
     this.loop.destroy();
     this.stopResize();
     this.stopTheme();
@@ -279,6 +354,8 @@ export function mount(el, state) {
     get playhead() {
       return view.t;
     },
+    /** The frame on screen as URL values (pipeline-state.js), null where it is the default. */
+    frame: () => frameOf(view),
     play: () => view.play(true),
     pause: () => view.pause(),
     exportSvg: () => scheduleSvg(view.lanes, view.tEnd),

@@ -113,10 +113,12 @@ function drawError(el, data) {
 }
 
 /**
- * mount(histEl, errEl, {slider, play}) -> {update(data), svg(), destroy()}.
- * `update` redraws for a new answer and replays the morph.
+ * mount(histEl, errEl, {slider, play, t, onScrub}) -> {update(data), replay(), svg(), destroy()}.
+ * `update` redraws for a new answer; the first one replays the morph unless `t` (a playhead in
+ * [0, 1], e.g. from the URL) opens it paused there. `onScrub(t)` hears the reader's scrubs, and
+ * `onScrub(null)` a replay (which ends on the default frame, the dequantized histogram).
  */
-export function mount(histEl, errEl, { slider, play }) {
+export function mount(histEl, errEl, { slider, play, t: paused = null, onScrub = () => {} }) {
   let data = null;
   let morph = null;
   let t = 1;
@@ -137,11 +139,13 @@ export function mount(histEl, errEl, { slider, play }) {
     if (!loop.start()) t = 1; // reduced motion: straight to the dequantized histogram
     if (morph) morph.setT(t);
     slider.value = String(Math.round(t * 1000));
+    onScrub(null);
   };
   slider.addEventListener("input", () => {
     loop.stop();
     t = Number(slider.value) / 1000;
     if (morph) morph.setT(t);
+    onScrub(t);
   });
   play.addEventListener("click", replay);
   const off = onResize(histEl, redraw);
@@ -150,10 +154,11 @@ export function mount(histEl, errEl, { slider, play }) {
     update(next) {
       const first = data === null;
       data = next;
-      t = first && !prefersReducedMotion() ? 0 : t;
+      if (first) t = paused ?? (prefersReducedMotion() ? t : 0);
       morph = drawMorph(histEl, data, t);
       drawError(errEl, data);
-      if (first) replay();
+      if (first && paused === null) replay();
+      else slider.value = String(Math.round(t * 1000));
     },
     replay,
     svg: () => (morph ? morph.root : null),
