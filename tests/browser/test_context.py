@@ -5,12 +5,12 @@ the URL; a phone in dark mode gets no sideways scroll."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests
 
 pytestmark = pytest.mark.browser
 
@@ -89,15 +89,6 @@ def test_phone_width_fits_and_dark_mode_draws(live_server: str, browser: Any) ->
 
 # ------------------------------------------------------------------ view state in the URL
 
-STATE = ("step", "tile", "theme", "controls")
-
-
-def _api_requests(page: Any) -> list[str]:
-    """Every /api/ URL the page asks from now on (appended as the page runs)."""
-    urls: list[str] = []
-    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
-    return urls
-
 
 def _tile(api: dict[str, Any], q: int, k: int) -> dict[str, Any]:
     return next(t for t in api["tiles"] if (t["q_block"], t["k_block"]) == (q, k))
@@ -133,12 +124,12 @@ def _frame_is(page: Any, base: str, step: int, tile: str) -> None:
 
 @pytest.mark.parametrize("where", ["", "/embed"])
 def test_a_url_with_step_and_tile_opens_that_frame(live_server: str, page: Any, where: str) -> None:
-    urls = _api_requests(page)
+    urls = record_api_requests(page)
     _open(page, f"{live_server}{where}/context?step=2&tile=zigzag:5,2&theme=dark")
     page.wait_for_selector(".cx-tile[data-pinned]")
     assert "Step 2 of 4" in page.locator("#cx-readout").text_content()
     _frame_is(page, live_server, 2, "zigzag:5,2")
-    assert urls and [u for u in urls if set(parse_qs(urlparse(u).query)) & set(STATE)] == []
+    assert_no_state_key_sent(urls, "context")
     assert list(page.problems) == []
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests
 
 pytestmark = pytest.mark.browser
 
@@ -120,15 +121,6 @@ def test_the_home_gallery_preview_draws(live_server: str, page: Any) -> None:
 
 # ------------------------------------------------------------------ view state in the URL
 
-STATE = ("op", "theme", "controls")
-
-
-def _api_requests(page: Any) -> list[str]:
-    """Every /api/ URL the page asks from now on (appended as the page runs)."""
-    urls: list[str] = []
-    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
-    return urls
-
 
 def _pinned_is(page: Any, api: dict[str, Any], phase: str, name: str) -> None:
     op = next(o for o in api["phases"][phase]["ops"] if o["name"] == name)
@@ -173,11 +165,22 @@ def test_a_clicked_op_is_pinned_in_the_url(live_server: str, page: Any) -> None:
 @pytest.mark.parametrize("where", ["", "/embed"])
 def test_a_url_with_an_op_opens_it_pinned(live_server: str, page: Any, where: str) -> None:
     query = QUERIES[1]
-    urls = _api_requests(page)
+    urls = record_api_requests(page)
     _open(page, f"{live_server}{where}/inference?{query}&op=decode:attention_scores&theme=dark")
     page.wait_for_selector(".inf-dot.inf-pinned")
     _pinned_is(page, _api(live_server, query), "decode", "attention_scores")
-    assert urls and [u for u in urls if set(parse_qs(urlparse(u).query)) & set(STATE)] == []
+    assert_no_state_key_sent(urls, "inference")
+    assert list(page.problems) == []
+
+
+def test_a_static_embed_shows_the_pinned_op_without_its_unpin_button(
+    live_server: str, page: Any
+) -> None:
+    _open(page, f"{live_server}/embed/inference?op=decode:qkv_proj&controls=0")
+    page.wait_for_selector(".inf-dot.inf-pinned")
+    _pinned_is(page, _api(live_server, ""), "decode", "qkv_proj")
+    assert page.locator(".pin-detail").is_visible()
+    assert page.locator(".pin-detail button").is_hidden()
     assert list(page.problems) == []
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests
 
 pytestmark = pytest.mark.browser
 
@@ -105,15 +106,6 @@ def test_phone_width_fits_and_dark_mode_draws(live_server: str, browser: Any) ->
 
 # ------------------------------------------------------------------ view state in the URL
 
-STATE = ("t", "expert", "theme", "controls")
-
-
-def _api_requests(page: Any) -> list[str]:
-    """Every /api/ URL the page asks from now on (appended as the page runs)."""
-    urls: list[str] = []
-    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
-    return urls
-
 
 def _flow(page: Any, key: str) -> int:
     return int(page.locator(".moe-flow-canvas").get_attribute(f"data-{key}"))
@@ -135,7 +127,7 @@ def test_a_url_with_t_and_expert_opens_that_frame_paused(
     live_server: str, page: Any, where: str
 ) -> None:
     api = _api(live_server, "routes=true")
-    urls = _api_requests(page)
+    urls = record_api_requests(page)
     # 2,500 ms into the loop every copy has landed: the kept ones sit in their experts' bars,
     # the dropped ones lie under them (the flow's phases: 1,400 ms out, 500 held, 600 falling)
     _open(page, f"{live_server}{where}/moe?t=2500&expert=3&theme=dark")
@@ -147,7 +139,7 @@ def test_a_url_with_t_and_expert_opens_that_frame_paused(
     _pinned_is(page, api, 3)
     page.wait_for_timeout(300)
     assert _flow(page, "t") == 2500  # still paused
-    assert urls and [u for u in urls if set(parse_qs(urlparse(u).query)) & set(STATE)] == []
+    assert_no_state_key_sent(urls, "moe")
     assert list(page.problems) == []
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests
 
 pytestmark = pytest.mark.browser
 
@@ -117,19 +118,6 @@ def test_the_home_preview_draws(live_server: str, page: Any) -> None:
 
 # ------------------------------------------------------------------ view state in the URL
 
-STATE = ("sort", "pick", "theme", "controls")
-
-
-def _api_requests(page: Any) -> list[str]:
-    """Every /api/ URL the page asks from now on (appended as the page runs)."""
-    urls: list[str] = []
-    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
-    return urls
-
-
-def _carries_state(urls: list[str]) -> list[str]:
-    return [u for u in urls if set(parse_qs(urlparse(u).query)) & set(STATE)]
-
 
 def test_a_picked_dot_is_pinned_in_the_url_and_unpinned_by_escape(
     live_server: str, page: Any
@@ -156,7 +144,7 @@ def test_a_picked_dot_is_pinned_in_the_url_and_unpinned_by_escape(
 
 @pytest.mark.parametrize("where", ["", "/embed"])
 def test_a_url_with_sort_and_pick_opens_that_view(live_server: str, page: Any, where: str) -> None:
-    urls = _api_requests(page)
+    urls = record_api_requests(page)
     _open(page, f"{live_server}{where}/plan?{SMALL}&sort=-memory_per_gpu&pick=4&theme=dark")
     api = _api(live_server, SMALL)
     four = next(lay for lay in api["layouts"] if lay["rank"] == 4)
@@ -180,7 +168,7 @@ def test_a_url_with_sort_and_pick_opens_that_view(live_server: str, page: Any, w
     assert [x["memory_per_gpu"] for x in api["layouts"] if x["rank"] == shown[0]] == [
         want[0]["memory_per_gpu"]
     ]
-    assert urls and _carries_state(urls) == []
+    assert_no_state_key_sent(urls, "plan")
     assert list(page.problems) == []
 
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests
 
 pytestmark = pytest.mark.browser
 
@@ -133,15 +134,6 @@ def test_the_home_gallery_preview_draws(live_server: str, page: Any) -> None:
 
 # ------------------------------------------------------------------ view state in the URL
 
-STATE = ("t", "request", "theme", "controls")
-
-
-def _api_requests(page: Any) -> list[str]:
-    """Every /api/ URL the page asks from now on (appended as the page runs)."""
-    urls: list[str] = []
-    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
-    return urls
-
 
 def _step_at(seg: dict[str, Any], t: float) -> int:
     """The engine step in progress at simulated time t, from the API's segments."""
@@ -189,7 +181,7 @@ def test_a_url_with_t_and_request_opens_that_frame_paused(
     t = seg["end"][len(seg["end"]) // 3]
     owner = _owners(api["continuous"]["trace"], _step_at(seg, t), api["num_blocks"])
     request = next(o for o in owner if o >= 0)
-    urls = _api_requests(page)
+    urls = record_api_requests(page)
     page.goto(f"{live_server}{where}/serving?{query}&t={t!r}&request={request}&theme=dark")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.srv-pool-canvas')].every(c => +c.dataset.draws > 0)"
@@ -204,7 +196,7 @@ def test_a_url_with_t_and_request_opens_that_frame_paused(
     req = api["continuous"]["trace"]["requests"]
     assert f"Request {request}" in text
     assert f"prompt / output: {req['prompt'][request]:,} / {req['output'][request]:,}" in text
-    assert urls and [u for u in urls if set(parse_qs(urlparse(u).query)) & set(STATE)] == []
+    assert_no_state_key_sent(urls, "serving")
     assert list(page.problems) == []
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import horizontal_overflow
+from tests.browser.viewstate import assert_no_state_key_sent, record_api_requests
 
 pytestmark = pytest.mark.browser
 
@@ -121,15 +122,6 @@ def test_the_home_preview_draws(live_server: str, page: Any) -> None:
 
 # ------------------------------------------------------------------ view state in the URL
 
-STATE = ("convention", "theme", "controls")
-
-
-def _api_requests(page: Any) -> list[str]:
-    """Every /api/ URL the page asks from now on (appended as the page runs)."""
-    urls: list[str] = []
-    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
-    return urls
-
 
 def _tick_x(page: Any, api: dict[str, Any], mfu: float) -> float:
     """Where the bar's scale puts a utilisation: 18 px margins, 0 to max(1, every MFU)."""
@@ -179,12 +171,12 @@ def test_a_clicked_convention_is_pinned_in_the_url(live_server: str, page: Any) 
 def test_a_url_with_a_convention_opens_it_pinned(live_server: str, page: Any, where: str) -> None:
     api = _api(live_server, f"/api/v1/throughput?{MTNLG}")
     name = api["conventions"][1]["name"]
-    urls = _api_requests(page)
+    urls = record_api_requests(page)
     _open(page, f"{live_server}{where}/throughput?{MTNLG}&convention={name}&theme=light")
     page.wait_for_selector(".tp-tick.tp-pinned")
     _pinned_is(page, api, name)
     _same_as_api(page, api)
-    assert urls and [u for u in urls if set(parse_qs(urlparse(u).query)) & set(STATE)] == []
+    assert_no_state_key_sent(urls, "throughput")
     assert list(page.problems) == []
 
 

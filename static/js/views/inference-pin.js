@@ -17,7 +17,8 @@ function lineNodes(lines) {
  * `onUnpin` runs when the reader presses its "unpin" button.
  */
 export function pinDetail(el, onUnpin) {
-  const close = h("button", { type: "button", class: "pin-close", "aria-label": "Unpin" }, "× unpin");
+  // a control: a static or compact embed shows the pinned figures without it
+  const close = h("button", { type: "button", class: "pin-close", "aria-label": "Unpin", dataset: { embed: "controls" } }, "× unpin");
   const text = h("span", { class: "pin-text" });
   const box = h("div", { class: "pin-detail", role: "status", hidden: true }, text, " ", close);
   close.addEventListener("click", () => onUnpin());
