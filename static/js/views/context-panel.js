@@ -47,7 +47,7 @@ function tip(node, lines) {
 }
 
 /** Beyond this many tiles, Tab skips them (a click still pins one). */
-const MAX_TAB_TILES = 128;
+const MAX_TAB_TILES = 150;
 
 /** A tile's tooltip lines (the panel shows the same lines for the pinned tile). */
 export function tileLines(t) {
