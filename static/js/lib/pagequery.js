@@ -1,6 +1,6 @@
 // A page whose state is its query string, sent as it is to its API endpoint (minus the keys
 // only the page reads: theme, a playhead). One object owns the URLSearchParams:
-//   const state = pageQuery(["theme", "step"]);
+//   const state = pageQuery(NOT_API_KEYS);          // from lib/urlstate.js
 //   state.api({routes: "true"})   // the endpoint's query string, with additions
 //   state.set({ep: 8}, ["model"]) // change keys (null or "" removes), rewrite the URL
 import { h, clear } from "./dom.js";
