@@ -191,7 +191,7 @@ function inputText(e) {
 function renderEncoded(e) {
   const box = $("#fx-round-result");
   if (!e) {
-    box.replaceChildren(h("p", { class: "muted" }, "Type a number to see which code it becomes, the error, and its two neighbours."));
+    box.replaceChildren(h("p", { class: "muted", dataset: { embed: "prompt" } }, "Type a number to see which code it becomes, the error, and its two neighbours."));
     return;
   }
   const rel = e.rel_error === null || e.rel_error === undefined ? "—" : `${fmtNum(num(e.rel_error) * 100, 3)}%`;
