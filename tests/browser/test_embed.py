@@ -290,3 +290,37 @@ def test_static_and_compact_embeds_show_no_control_but_play_and_scrub(
     if path in ("/pipeline", "/moe", "/context", "/collectives", "/serving", "/quantize"):
         assert playback["compact"], f"{path}: compact lost its play/scrub bar"
     assert page.problems == []
+
+
+# Counts animation frames the page asks for (a view that is still does not ask for any).
+COUNT_FRAMES = """window.__frames = 0;
+const __raf = window.requestAnimationFrame.bind(window);
+window.requestAnimationFrame = (cb) => { window.__frames += 1; return __raf(cb); };"""
+
+
+@pytest.mark.parametrize("path", ["/pipeline", "/moe", "/context", "/collectives", "/serving"])
+def test_a_static_embed_does_not_move_and_compact_plays(
+    live_server: str, page: Any, path: str
+) -> None:
+    """controls=0 hides the pause button, so its figure must not move by itself (WCAG 2.2.2):
+    after it has drawn, it asks for no animation frame; compact animates (on its own, or once
+    its play button is pressed)."""
+    page.add_init_script(COUNT_FRAMES)
+    frames = {}
+    for controls in ("0", "compact"):
+        page.goto(f"{live_server}/embed{path}?controls={controls}", wait_until="networkidle")
+        page.wait_for_function(DRAWN, timeout=15_000)
+        page.wait_for_timeout(1500)  # settle: the first draws, fonts, a resize
+        if controls == "compact":
+            play = page.locator(
+                ":is([data-embed='playback'] button, button[data-embed='playback'])",
+                has_text="Play",
+            )
+            if play.count():  # a view that opens paused (context, collectives)
+                play.first.click()
+        before = page.evaluate("window.__frames")
+        page.wait_for_timeout(1000)
+        frames[controls] = page.evaluate("window.__frames") - before
+    assert frames["0"] == 0, f"{path}: a static figure asked for {frames['0']} frames in 1 s"
+    assert frames["compact"] > 10, f"{path}: compact did not play ({frames['compact']} frames)"
+    assert page.problems == []

@@ -1,9 +1,10 @@
 // Animation helpers. Frames are derived from time t (never incremental mutation), drawing
 // happens at most once per animation frame, and loops pause when hidden or off-screen and do
-// not run under prefers-reduced-motion.
+// not run under prefers-reduced-motion, nor in an embed that is a static figure (controls=0:
+// it has no pause button, so it must not move by itself; a playhead in its URL picks the frame).
 
 export function prefersReducedMotion() {
-  return matchMedia("(prefers-reduced-motion: reduce)").matches;
+  return matchMedia("(prefers-reduced-motion: reduce)").matches || document.body?.dataset.controls === "0";
 }
 
 /**
