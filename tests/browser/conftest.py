@@ -126,7 +126,16 @@ def page(browser: Any) -> Iterator[Any]:
 
     pg.on("console", on_console)
     pg.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
-    pg.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+    # a request cut short on purpose is no problem: a navigation away (the favicon of the page
+    # being left) or a superseded fetch (AbortController) fails with net::ERR_ABORTED
+    pg.on(
+        "requestfailed",
+        lambda r: (
+            None
+            if r.failure == "net::ERR_ABORTED"
+            else problems.append(f"request failed: {r.url} ({r.failure})")
+        ),
+    )
     pg.on(
         "response",
         lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
