@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Query, Request, Response
 
 from app.api.common import api_router, cached_json
+from app.core.errors import UnknownName
 from app.core.parallel.memory import MemoryQuery, compute_memory
-from app.core.parallel.memory_options import memory_options
-from app.schemas.memory import MemoryOptionsResponse, MemoryQueryParams, MemoryResponse
+from app.core.parallel.presets import GPU_NAMES, MODEL_NAMES
+from app.schemas.memory import MemoryQueryParams, MemoryResponse
 from app.schemas.query import to_query
 
 router = api_router("memory")
@@ -33,16 +36,16 @@ router = api_router("memory")
 )
 def get_memory(request: Request, params: Annotated[MemoryQueryParams, Query()]) -> Response:  # type: ignore[valid-type]
     query = to_query(MemoryQuery, params)
-    return cached_json(request, query, lambda: compute_memory(query))
+    return cached_json(request, _cache_key(query), lambda: compute_memory(query))
 
 
-@router.get(
-    "/memory/options",
-    response_model=MemoryOptionsResponse,
-    summary="The memory query's assumptions as labelled choices with their defaults",
-    description="What /memory draws its assumption controls from: attention kernel, layer "
-    "anatomy, recompute, logits, accounting convention, gradient and Adam-moment dtypes, "
-    "pipeline schedule, overhead, and the weight storage dtypes.",
-)
-def get_memory_options(request: Request) -> Response:
-    return cached_json(request, "options", memory_options)
+def _cache_key(q: MemoryQuery) -> MemoryQuery:
+    """The query with its model and GPU spelled as their registries spell them: `Llama3-70B`
+    and `llama3-70b` give the same body (the echo is canonical), so they share one entry and
+    one ETag. A name no registry knows stays as typed (compute_memory answers its 404)."""
+    model, gpu = q.model, q.gpu
+    with suppress(UnknownName):
+        model = MODEL_NAMES.resolve(model) if model else model
+    with suppress(UnknownName):
+        gpu = GPU_NAMES.resolve(gpu)
+    return replace(q, model=model, gpu=gpu)

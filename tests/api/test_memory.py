@@ -308,3 +308,32 @@ def test_memory_page_dtype_pickers_cost_what_the_formats_define(client: TestClie
         r = client.get(f"/api/v1/memory?params=7e9&mode=inference&dtype={name}&kv_dtype={name}")
         assert r.status_code == 200, (name, r.text)
         assert r.json()["parameters"] == round(7e9 * STORAGE_BITS[name] / 8)
+
+
+def test_spellings_of_one_model_share_one_cache_entry_and_etag(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Llama3-70B` and `llama3-70b` answer the same body, so the second is not recomputed and
+    a client's tag for one revalidates the other."""
+    import app.api.memory as route
+
+    calls: list[str | None] = []
+    real = route.compute_memory
+
+    def counted(q: Any) -> object:
+        calls.append(q.model)
+        return real(q)
+
+    monkeypatch.setattr(route, "compute_memory", counted)
+    query = "gpu=H100&tp=8&pp=4&dp=3&seq_len=4000"  # a query no other test has cached
+    first = client.get(f"/api/v1/memory?model=Llama3-70B&{query}")
+    second = client.get(f"/api/v1/memory?model=llama3-70b&{query}")
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    assert first.headers["etag"] == second.headers["etag"]
+    assert calls == ["Llama3-70B"]
+    again = client.get(
+        f"/api/v1/memory?model=LLAMA3_70B&{query}", headers={"if-none-match": first.headers["etag"]}
+    )
+    assert again.status_code == 304
+    assert client.get(f"/api/v1/memory?model=llama3-7b&{query}").status_code == 404
