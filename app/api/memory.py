@@ -11,8 +11,9 @@ from fastapi import Query, Request, Response
 from app.api.common import api_router, cached_json
 from app.core.errors import UnknownName
 from app.core.parallel.memory import MemoryQuery, compute_memory
+from app.core.parallel.memory_options import memory_options
 from app.core.parallel.presets import GPU_NAMES, MODEL_NAMES
-from app.schemas.memory import MemoryQueryParams, MemoryResponse
+from app.schemas.memory import MemoryOptionsResponse, MemoryQueryParams, MemoryResponse
 from app.schemas.query import to_query
 
 router = api_router("memory")
@@ -49,3 +50,15 @@ def _cache_key(q: MemoryQuery) -> MemoryQuery:
     with suppress(UnknownName):
         gpu = GPU_NAMES.resolve(gpu)
     return replace(q, model=model, gpu=gpu)
+
+
+@router.get(
+    "/memory/options",
+    response_model=MemoryOptionsResponse,
+    summary="The memory query's assumptions as labelled choices with their defaults",
+    description="What /memory draws its assumption controls from: attention kernel, layer "
+    "anatomy, recompute, logits, accounting convention, gradient and Adam-moment dtypes, "
+    "pipeline schedule, overhead, and the weight storage dtypes.",
+)
+def get_memory_options(request: Request) -> Response:
+    return cached_json(request, "options", memory_options)

@@ -209,7 +209,7 @@ function showPin(d) {
     h("span", { dataset: { value: String(a.exposed_time) }, class: "cm-pin-exposed" }, `${fmtTime(a.exposed_time)} exposed`),
     `, ${fmtBytes(a.wire_bytes_per_gpu)} sent per GPU, in ${calls.join(", ")}. `,
     h("a", { href: `/collectives?${a.collectives_query}` }, "Watch its biggest collective →"),
-    h("button", { type: "button", class: "cm-pin-clear", "aria-label": "Unpin", title: "Unpin (Esc)", onclick: () => pinAxis("") }, "×"),
+    h("button", { type: "button", class: "cm-pin-clear pin-close", "aria-label": "Unpin", title: "Unpin (Esc)", onclick: () => pinAxis("") }, "×"),
   );
 }
 

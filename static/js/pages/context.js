@@ -12,7 +12,7 @@ import { createLoop } from "../lib/anim.js";
 import { fmtBytes, fmtInt, fmtPct, fmtTime } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
 import { mount as mountPanel, fmtPairs } from "../views/context-panel.js";
-import { numberOr, unpinOnEscape } from "../views/inference-pin.js";
+import { numberOr, unpinOnEscape } from "../lib/pin.js";
 
 const NUMBERS = ["seq_len", "heads", "kv_heads", "head_dim", "micro_batch", "gpus_per_node"];
 const STEP_MS = 1200;

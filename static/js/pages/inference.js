@@ -7,7 +7,7 @@ import { fmtBytes, fmtNum, fmtTime, fmtInt, fmtPct } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
 import { mount } from "../views/inference.js";
 import { opLines } from "../views/inference-roofline.js";
-import { pinDetail, unpinOnEscape } from "../views/inference-pin.js";
+import { pinDetail, unpinOnEscape } from "../lib/pin.js";
 import { si } from "../views/inference-scales.js";
 import { queryState, fillSelect, showValue, wireControls, metric, storageDtypes } from "../views/inference-page.js";
 

@@ -528,7 +528,7 @@ function showPin(data) {
     else list.append(h("dd", {}, line));
   }
   box.replaceChildren(h("p", { class: "mem-pin-title" }, h("b", {}, title),
-    h("button", { type: "button", class: "mem-pin-clear", "aria-label": "Unpin", title: "Unpin (Esc)", onclick: () => pinTo(-1, "") }, "×")), list);
+    h("button", { type: "button", class: "mem-pin-clear pin-close", "aria-label": "Unpin", title: "Unpin (Esc)", onclick: () => pinTo(-1, "") }, "×")), list);
 }
 
 // ------------------------------------------------------------------ go

@@ -13,7 +13,7 @@ import { mountShareBar } from "../lib/share.js";
 import { NOT_API_KEYS } from "../lib/urlstate.js";
 import { mount as mountFlow, LOOP_MS } from "../views/moe-flow.js";
 import { mount as mountCharts, expertLines } from "../views/moe-charts.js";
-import { pinDetail, unpinOnEscape, indexIn } from "../views/inference-pin.js";
+import { pinDetail, unpinOnEscape, indexIn } from "../lib/pin.js";
 
 const ARCH = ["experts", "top_k", "hidden", "shared_experts"];
 const NUMBERS = ["max_nodes", "shared_experts", "hidden", "gpus_per_node", "seed"];

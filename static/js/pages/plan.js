@@ -9,7 +9,7 @@ import { mountShareBar } from "../lib/share.js";
 import { mount, layoutLines } from "../views/plan.js";
 import { STATE_KEYS } from "../lib/urlstate.js";
 import { queryState, fillSelect, sameQuery, numberInput, metric } from "../views/plan-state.js";
-import { pinDetail, unpinOnEscape } from "../views/inference-pin.js";
+import { pinDetail, unpinOnEscape } from "../lib/pin.js";
 
 const NUMBERS = ["gpus", "seq_len", "global_batch_tokens", "max_tp", "max_pp", "max_cp", "max_ep", "max_chunks", "max_micro_batch", "compute_efficiency", "top"];
 const SELECTS = ["gpu", "compute_dtype"];

@@ -10,7 +10,7 @@ import { fmtBytes, fmtNum, fmtTime, fmtInt, fmtPct } from "../lib/format.js";
 import { mountShareBar } from "../lib/share.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { mount, requestLines } from "../views/serving.js";
-import { indexIn, numberOr, pinDetail, unpinOnEscape } from "../views/inference-pin.js";
+import { indexIn, numberOr, pinDetail, unpinOnEscape } from "../lib/pin.js";
 import { queryState, fillSelect, showValue, wireControls, metric, storageDtypes } from "../views/inference-page.js";
 
 const NUMBERS = ["tp", "requests", "rate", "prompt_len", "output_len", "seed", "num_blocks", "block_size", "memory_fraction", "max_model_len", "max_num_seqs", "max_batched_tokens"];

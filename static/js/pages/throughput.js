@@ -9,7 +9,7 @@ import { STATE_KEYS } from "../lib/urlstate.js";
 import { mount, conventionLines } from "../views/throughput.js";
 import { mount as mountErrors } from "../views/throughput-errors.js";
 import { queryState, fillSelect, sameQuery, numberInput, metric } from "../views/plan-state.js";
-import { pinDetail, pinnable, unpinOnEscape } from "../views/inference-pin.js";
+import { pinDetail, pinnable, unpinOnEscape } from "../lib/pin.js";
 
 const CLAIMS = ["tokens_per_second", "tokens_per_second_per_gpu", "step_time", "gpu_hours", "tflops_per_gpu"];
 const NUMBERS = ["seq_len", "gpus", "global_batch_tokens", "gpu_hours_tokens", "tp", "pp", "dp", "cp", "ep", "zero", "micro_batch", "microbatches", "chunks", "train_tokens"];

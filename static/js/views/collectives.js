@@ -67,7 +67,7 @@ function showPin(p, index) {
     : `idle in step ${index + 1}`;
   pin.replaceChildren(h("b", {}, `GPU ${p.rank}`), ` · node ${p.scene.model.view.node[p.rank]}`,
     index < n ? ` · step ${index + 1}: ` : " · ", h("span", { class: "co-pin-moves" }, what),
-    h("button", { type: "button", class: "co-pin-clear", "aria-label": "Unpin", title: "Unpin (Esc)", onclick: () => setRank(p, -1) }, "×"));
+    h("button", { type: "button", class: "co-pin-clear pin-close", "aria-label": "Unpin", title: "Unpin (Esc)", onclick: () => setRank(p, -1) }, "×"));
   pin.dataset.moves = JSON.stringify(moves.map((m) => [m.dir === "sends to" ? p.rank : m.peer, m.dir === "sends to" ? m.peer : p.rank, m.chunk]));
 }
 

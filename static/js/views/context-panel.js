@@ -17,7 +17,7 @@ import { fmtInt, fmtNum, fmtPct } from "../lib/format.js";
 import { niceTicks } from "../lib/scale.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { ensureStylesheet } from "./collectives-svgchart.js";
-import { pinDetail, pinnable } from "./inference-pin.js";
+import { pinDetail, pinnable } from "../lib/pin.js";
 
 /** Pair counts as 1.5M, 340k (axis ticks need few characters). */
 export function fmtPairs(v) {

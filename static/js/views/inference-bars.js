@@ -8,7 +8,7 @@ import { fmtTime, fmtPct } from "../lib/format.js";
 import { niceTicks } from "../lib/scale.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { svgChart } from "./collectives-svgchart.js";
-import { pinnable } from "./inference-pin.js";
+import { pinnable } from "../lib/pin.js";
 import { PHASES, KINDS } from "./inference-roofline.js";
 
 const BAR = 22;

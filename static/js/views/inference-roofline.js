@@ -9,7 +9,7 @@ import { createLoop, easeInOut } from "../lib/anim.js";
 import { fmtTime } from "../lib/format.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { svgChart } from "./collectives-svgchart.js";
-import { pinnable } from "./inference-pin.js";
+import { pinnable } from "../lib/pin.js";
 import { logScale, decades, si, pow10Label, logLerp } from "./inference-scales.js";
 
 export const PHASES = ["prefill", "decode"];

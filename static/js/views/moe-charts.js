@@ -10,7 +10,7 @@ import { fmtBytes, fmtInt, fmtPct } from "../lib/format.js";
 import { niceTicks } from "../lib/scale.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { svgChart } from "./collectives-svgchart.js";
-import { pinnable } from "./inference-pin.js";
+import { pinnable } from "../lib/pin.js";
 
 const M = { top: 16, right: 12, bottom: 46, left: 54 };
 

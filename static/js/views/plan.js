@@ -11,7 +11,7 @@ import { linear } from "../lib/scale.js";
 import { palette } from "../lib/colors.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { svgChart, ensureStylesheet } from "./collectives-svgchart.js";
-import { pinnable } from "./inference-pin.js";
+import { pinnable } from "../lib/pin.js";
 
 /** A layout's tooltip lines (the page shows the same lines for the picked layout). */
 export function layoutLines(l) {

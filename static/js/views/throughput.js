@@ -12,7 +12,7 @@ import { fmtPct, fmtNum } from "../lib/format.js";
 import { niceTicks } from "../lib/scale.js";
 import { showTip, moveTip, hideTip } from "../lib/tooltip.js";
 import { svgChart, ensureStylesheet } from "./collectives-svgchart.js";
-import { pinnable } from "./inference-pin.js";
+import { pinnable } from "../lib/pin.js";
 
 const BAR = 34;
 

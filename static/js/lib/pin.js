@@ -1,8 +1,9 @@
 // A pinned mark is the reader's selection, kept in the URL under one of the view's state keys:
 // hover stays transient, a click, tap or Enter pins the mark (its tooltip's lines are shown
 // under the figure, where they survive the pointer moving to "copy link"), and Escape or a
-// second click unpins it. /inference, /serving, /moe, /context, /throughput and /plan share it.
-import { h } from "../lib/dom.js";
+// second click unpins it. Every view that pins a mark uses these; the box is styled once in
+// bitmesh.css (.pin-detail, .pin-close).
+import { h } from "./dom.js";
 
 /** Nodes of tooltip lines (strings or [label, value] pairs), the first string bold. */
 function lineNodes(lines) {
@@ -22,9 +23,6 @@ export function pinDetail(el, onUnpin) {
   const text = h("span", { class: "pin-text" });
   const box = h("div", { class: "pin-detail", role: "status", hidden: true }, text, " ", close);
   close.addEventListener("click", () => onUnpin());
-  // styled here (CSSOM, allowed by the CSP) so that every view that pins gets the same box
-  Object.assign(box.style, { margin: "8px 0", padding: "6px 10px", borderLeft: "3px solid var(--accent)", background: "var(--surface-2)", fontSize: "0.85rem", lineHeight: "1.45" });
-  Object.assign(close.style, { font: "inherit", fontSize: "0.8rem", padding: "0 6px", marginLeft: "4px" });
   el.append(box);
   return {
     box,
