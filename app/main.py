@@ -64,7 +64,7 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/v1/openapi.json",
+        openapi_url=None,  # served by app/api/meta.py through cached_json (ETag, gzip)
     )
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(ProtocolMiddleware)

@@ -131,8 +131,9 @@ def _routes(routes: list[Any]) -> list[APIRoute]:
 
 
 def api_routes(app: FastAPI) -> list[APIRoute]:
-    """Every JSON route of the app, looking inside included routers."""
-    return [r for r in _routes(app.routes) if r.path.startswith("/api/v1/")]
+    """Every JSON route of the app's contract, looking inside included routers (the OpenAPI
+    document itself is served under /api/v1 but is not one of them)."""
+    return [r for r in _routes(app.routes) if r.path.startswith("/api/v1/") and r.include_in_schema]
 
 
 def install(app: FastAPI) -> None:

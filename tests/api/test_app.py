@@ -268,3 +268,15 @@ def test_encode_json_contract() -> None:
     assert decoded["rows"][999] == {"i": 999, "v": 999.0}
     assert decoded["head"] == {"s": "nullable"}
     assert json.loads(encode_json({1: "a", "b": [math.nan]})) == {"1": "a", "b": ["nan"]}
+
+
+def test_the_openapi_document_is_compressed_tagged_and_revalidated(client: TestClient) -> None:
+    """The /docs page, /moe and /context read it (~450 KB): gzip, an ETag and a 304, like any
+    other GET, instead of the full body on every page load."""
+    r = client.get("/api/v1/openapi.json", headers={"accept-encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+    doc = r.json()
+    assert doc["openapi"].startswith("3.") and "/api/v1/moe" in doc["paths"]
+    assert "/api/v1/openapi.json" not in doc["paths"]  # the document is not part of the contract
+    again = client.get("/api/v1/openapi.json", headers={"if-none-match": r.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
