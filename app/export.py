@@ -49,9 +49,10 @@ Answer = dict[str, Any]
 
 
 class ExportError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, detail: object = None) -> None:
         super().__init__(message)
         self.status = status
+        self.detail = message if detail is None else detail
 
 
 def _static_file(url: str) -> Path:
@@ -232,7 +233,21 @@ def export_html(page: str, query: str, origin: str) -> str:
     r = client.get(f"/embed{page}?{full}")
     if r.status_code != 200:
         raise ExportError(r.status_code, f"no embeddable view at {page}")
-    return assemble(r.text, answers(view, name, full, client), page, full, origin)
+    baked = answers(view, name, full, client)
+    _refuse_invalid(baked)
+    return assemble(r.text, baked, page, full, origin)
+
+
+def _refuse_invalid(baked: dict[str, Answer]) -> None:
+    """A query the API rejects (a 422: a bad type, a value past its bounds, an unknown key)
+    is answered with that 422 and its field-naming detail, not a file that only shows it."""
+    for url, a in baked.items():
+        if a["status"] == 422:
+            try:
+                detail = json.loads(a["body"])["detail"]
+            except (ValueError, KeyError, TypeError):
+                detail = a["body"]
+            raise ExportError(422, f"{url} was refused: {detail}", detail)
 
 
 def export_view(key_or_page: str, params: dict[str, str], origin: str) -> str:
@@ -255,7 +270,7 @@ def export(request: Request, path: str) -> Response:
     try:
         body = export_html(page, query, str(request.base_url).rstrip("/"))
     except ExportError as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status)
     disposition = f'inline; filename="{file_name(page, query)}"'
     return HTMLResponse(
         body, headers={"content-disposition": disposition, "cache-control": "no-cache"}

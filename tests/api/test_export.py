@@ -325,3 +325,28 @@ def test_oembed_titles_a_block_format_page_as_the_block_view(client: TestClient)
     for name, key in (("mxfp4", "format_block"), ("nvfp4", "format_block"), ("bfloat16", "format")):
         data = client.get("/oembed", params={"url": f"http://testserver/formats/{name}"}).json()
         assert data["title"] == f"{VIEW_BY_KEY[key].title} (bitmesh)", name
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/export/pipeline.html?stages=-1", "stages"),
+        ("/export/pipeline.html?stages=abc", "stages"),
+        ("/export/pipeline.html?bogus=1", "bogus"),
+        ("/export/memory.html?model=llama3-70b&seq_len=1e400", "seq_len"),
+        ("/export/mesh.html?axes=dp:100000,tp:100000", "axes"),
+    ],
+)
+def test_an_export_of_a_query_the_api_refuses_is_that_422(
+    client: TestClient, url: str, field: str
+) -> None:
+    """Not a 200 file that only shows an error box: the author gets the API's own 422, with
+    the field named, as the same query on the API would."""
+    r = client.get(url)
+    assert r.status_code == 422, r.text[:200]
+    assert field in json.dumps(r.json()["detail"])
+
+
+def test_a_bad_playhead_is_no_api_input_and_still_exports(client: TestClient) -> None:
+    """State keys are not sent to the API: a bad one falls back in the page, the file is made."""
+    assert client.get("/export/pipeline.html?t=nan&op=-3").status_code == 200
